@@ -1,0 +1,193 @@
+//! Running one request over the pool: each key at most once, a small
+//! same-key budget for transient errors, one overall deadline.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::outcome::{Outcome, OutcomeClass};
+use crate::pool::{KeyPool, Pick};
+use crate::secret::{ApiKey, Fingerprint};
+
+/// Per-request limits.
+#[derive(Debug, Clone)]
+pub struct ExecuteOptions {
+    /// The whole request, every attempt and wait included, ends by then.
+    pub deadline: Option<Instant>,
+    /// When every key is cooling before any attempt, wait up to this long for
+    /// the first to recover instead of refusing at once. Zero: refuse at once.
+    pub max_wait: Duration,
+    /// Extra attempts on a key that failed transiently, once no fresh key is
+    /// left. Separate from the one-attempt-per-key rule.
+    pub same_key_retries: u32,
+    /// First backoff before a same-key retry; doubles, with ±50% jitter.
+    pub same_key_backoff: Duration,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        ExecuteOptions {
+            deadline: None,
+            max_wait: Duration::ZERO,
+            same_key_retries: 1,
+            same_key_backoff: Duration::from_millis(250),
+        }
+    }
+}
+
+/// What one attempt is given.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub key: ApiKey,
+    /// 1 for the first attempt of the request.
+    pub number: u32,
+    /// The request's overall deadline, for the attempt's own timeouts.
+    pub deadline: Option<Instant>,
+}
+
+/// What one attempt returns: its classified outcome and the response (or
+/// error) to hand back if the executor stops here.
+#[derive(Debug)]
+pub struct AttemptReply<T> {
+    pub outcome: Outcome,
+    pub value: T,
+}
+
+/// The response the request ends with: a success, a non-rotating failure, or
+/// the last upstream failure once every key was tried.
+#[derive(Debug)]
+pub struct Finished<T> {
+    pub value: T,
+    pub key: Fingerprint,
+    pub attempts: u32,
+    /// The class the pool settled on for the last attempt.
+    pub class: OutcomeClass,
+}
+
+/// Why the pool answered without an upstream response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Every key is cooling; the first recovers after `retry_after`.
+    Cooling { retry_after: Duration },
+    /// Every key is disabled as invalid.
+    AllDisabled { keys: Vec<Fingerprint> },
+    /// The pool has no keys at all.
+    NoKeys,
+    /// The deadline passed before any attempt could answer.
+    DeadlineExceeded { attempts: u32 },
+}
+
+/// Gives the in-flight count back if an attempt future is dropped mid-way.
+struct InFlight<'a> {
+    pool: &'a KeyPool,
+    index: usize,
+    armed: bool,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.pool.release(self.index);
+        }
+    }
+}
+
+impl KeyPool {
+    /// Runs `attempt` with one key after another until one answers with a
+    /// success or a non-rotating class, or no key is left. Never sleeps before
+    /// trying a fresh key.
+    pub async fn execute<T, F, Fut>(&self, options: &ExecuteOptions, mut attempt: F) -> Result<Finished<T>, Refusal>
+    where
+        F: FnMut(Attempt) -> Fut,
+        Fut: Future<Output = AttemptReply<T>>,
+    {
+        if self.is_empty() {
+            return Err(Refusal::NoKeys);
+        }
+        self.refresh().await;
+        let mut tried = vec![false; self.len()];
+        let mut attempts = 0u32;
+        let mut same_key_left = options.same_key_retries;
+        let mut last: Option<(Finished<T>, usize)> = None;
+        loop {
+            if options.deadline.is_some_and(|d| Instant::now() >= d) {
+                return match last {
+                    Some((finished, _)) => Ok(finished),
+                    None => Err(Refusal::DeadlineExceeded { attempts }),
+                };
+            }
+            let index = match self.pick(&tried) {
+                Pick::Key(index) => index,
+                Pick::None { earliest_ms, all_disabled } => {
+                    if let Some((finished, index)) = last.take() {
+                        let retry = finished.class == OutcomeClass::Transient && same_key_left > 0;
+                        if retry && self.wait_backoff(options, same_key_left).await && self.take_if_available(index) {
+                            same_key_left -= 1;
+                            index
+                        } else {
+                            return Ok(finished);
+                        }
+                    } else if all_disabled {
+                        return Err(Refusal::AllDisabled {
+                            keys: self.keys().map(|k| k.fingerprint().clone()).collect(),
+                        });
+                    } else {
+                        let until_ms = earliest_ms.unwrap_or_else(|| self.clock().now_ms());
+                        let wait = Duration::from_millis(until_ms.saturating_sub(self.clock().now_ms()));
+                        let wake = self.clock().instant_at(until_ms);
+                        let in_time = options.deadline.is_none_or(|d| wake < d);
+                        if attempts == 0 && wait <= options.max_wait && in_time {
+                            tokio::time::sleep_until(wake).await;
+                            continue;
+                        }
+                        return Err(Refusal::Cooling {
+                            retry_after: wait.max(Duration::from_millis(1)),
+                        });
+                    }
+                }
+            };
+            tried[index] = true;
+            attempts += 1;
+            let mut guard = InFlight {
+                pool: self,
+                index,
+                armed: true,
+            };
+            let reply = attempt(Attempt {
+                key: self.key(index).clone(),
+                number: attempts,
+                deadline: options.deadline,
+            })
+            .await;
+            guard.armed = false;
+            let class = self.report(index, &reply.outcome).await;
+            let finished = Finished {
+                value: reply.value,
+                key: self.key(index).fingerprint().clone(),
+                attempts,
+                class,
+            };
+            if !class.rotates() {
+                return Ok(finished);
+            }
+            last = Some((finished, index));
+        }
+    }
+
+    /// Sleeps the jittered same-key backoff; false if the deadline would pass first.
+    async fn wait_backoff(&self, options: &ExecuteOptions, left: u32) -> bool {
+        let round = options.same_key_retries.saturating_sub(left);
+        let base = options.same_key_backoff.saturating_mul(1u32 << round.min(10));
+        let wait = base.mul_f64(0.5 + fastrand::f64());
+        let wake = Instant::now() + wait;
+        if options.deadline.is_some_and(|d| wake >= d) {
+            return false;
+        }
+        tokio::time::sleep_until(wake).await;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,122 @@
+//! What the pool knows about one key: whether it may be used, and counters.
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::OutcomeClass;
+
+/// A key's health. Every field merges without coordination (see
+/// [`KeyHealth::merge`]), which is what lets several processes share it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyHealth {
+    /// Unix ms until which the key must not be used; 0 when not cooling.
+    pub cooling_until_ms: u64,
+    /// What put the key in its current cooldown.
+    pub cooling_class: Option<OutcomeClass>,
+    /// Unix ms when the key was last disabled as invalid; 0 when never.
+    pub disabled_at_ms: u64,
+    /// Unix ms when a re-check last found the key valid again.
+    pub reinstated_at_ms: u64,
+    /// The provider's reason for disabling, secret-free (`invalid_api_key`).
+    pub disabled_reason: Option<String>,
+    /// Consecutive rate-limited answers, for backoff without a hint.
+    pub rate_streak: u32,
+    /// Consecutive transient failures, for cooling a key that keeps failing.
+    pub transient_streak: u32,
+}
+
+impl KeyHealth {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at_ms > self.reinstated_at_ms
+    }
+
+    pub fn is_cooling(&self, now_ms: u64) -> bool {
+        self.cooling_until_ms > now_ms
+    }
+
+    pub fn is_available(&self, now_ms: u64) -> bool {
+        !self.is_disabled() && !self.is_cooling(now_ms)
+    }
+
+    /// Extends the cooldown to `until_ms`; never shortens an existing one.
+    pub fn cool_until(&mut self, until_ms: u64, class: OutcomeClass) {
+        if until_ms > self.cooling_until_ms {
+            self.cooling_until_ms = until_ms;
+            self.cooling_class = Some(class);
+        }
+    }
+
+    pub fn state(&self, now_ms: u64) -> KeyState {
+        if self.is_disabled() {
+            KeyState::Disabled
+        } else if self.is_cooling(now_ms) {
+            KeyState::Cooling
+        } else {
+            KeyState::Available
+        }
+    }
+
+    /// Folds in another view of the same key: the later deadline and the
+    /// latest disable/reinstate event win.
+    pub fn merge(&mut self, other: &KeyHealth) {
+        if other.cooling_until_ms > self.cooling_until_ms {
+            self.cooling_until_ms = other.cooling_until_ms;
+            self.cooling_class = other.cooling_class;
+        }
+        if other.disabled_at_ms > self.disabled_at_ms {
+            self.disabled_at_ms = other.disabled_at_ms;
+            self.disabled_reason.clone_from(&other.disabled_reason);
+        }
+        self.reinstated_at_ms = self.reinstated_at_ms.max(other.reinstated_at_ms);
+        // Streaks stay local: a success here must reset them even if another
+        // view still carries an old streak.
+    }
+}
+
+/// A key's state as shown to people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    Available,
+    Cooling,
+    Disabled,
+}
+
+/// Counts per outcome class, indexed by [`OutcomeClass::index`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassCounts(pub [u64; 8]);
+
+impl ClassCounts {
+    pub fn add(&mut self, class: OutcomeClass, n: u64) {
+        self.0[class.index()] += n;
+    }
+
+    pub fn get(&self, class: OutcomeClass) -> u64 {
+        self.0[class.index()]
+    }
+
+    /// Every class except success.
+    pub fn failures(&self) -> u64 {
+        OutcomeClass::ALL
+            .iter()
+            .filter(|c| **c != OutcomeClass::Success)
+            .map(|c| self.get(*c))
+            .sum()
+    }
+}
+
+/// One key's record in a state store: fingerprint id, health and counters.
+/// Holds no key material.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    /// [`crate::Fingerprint::id`].
+    pub id: String,
+    pub health: KeyHealth,
+    /// Attempts made with the key.
+    pub requests: u64,
+    /// Attempts per outcome class.
+    pub outcomes: ClassCounts,
+    pub last_class: Option<OutcomeClass>,
+    pub last_reason: Option<String>,
+    /// Unix ms of the last attempt.
+    pub last_used_ms: u64,
+}

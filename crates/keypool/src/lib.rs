@@ -1,0 +1,31 @@
+//! The key pool: API keys as secrets, their fingerprints, the outcome classes
+//! an upstream attempt ends in, cooldowns derived from provider hints, key
+//! selection strategies, and the failover executor that runs one request over
+//! the pool.
+//!
+//! Nothing here does I/O except through the [`StateStore`] trait; time comes
+//! from [`Clock`], which follows tokio's clock so tests run under a paused clock.
+#![forbid(unsafe_code)]
+
+mod clock;
+mod executor;
+mod health;
+pub mod hints;
+mod outcome;
+mod parse;
+mod policy;
+mod pool;
+mod secret;
+mod store;
+mod strategy;
+
+pub use clock::Clock;
+pub use executor::{Attempt, AttemptReply, ExecuteOptions, Finished, Refusal};
+pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState};
+pub use outcome::{Outcome, OutcomeClass};
+pub use parse::{parse_keys, ParsedKeys};
+pub use policy::CooldownPolicy;
+pub use pool::{KeyEntry, KeyPool, KeySnapshot, PoolConfig};
+pub use secret::{ApiKey, Fingerprint};
+pub use store::{MemoryStore, StateStore, StoreError};
+pub use strategy::Strategy;

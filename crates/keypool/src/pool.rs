@@ -1,0 +1,401 @@
+//! A provider's keys, their health, and the choice of the next key.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::health::{ClassCounts, KeyHealth, KeyState};
+use crate::outcome::{Outcome, OutcomeClass};
+use crate::policy::CooldownPolicy;
+use crate::secret::{ApiKey, Fingerprint};
+use crate::store::{KeyUpdate, MemoryStore, StateStore};
+use crate::strategy::Strategy;
+
+/// A key and its weight (used by [`Strategy::Weighted`]; at least 1).
+#[derive(Debug, Clone)]
+pub struct KeyEntry {
+    pub key: ApiKey,
+    pub weight: u32,
+}
+
+impl From<ApiKey> for KeyEntry {
+    fn from(key: ApiKey) -> Self {
+        KeyEntry { key, weight: 1 }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PoolConfig {
+    pub strategy: Strategy,
+    pub policy: CooldownPolicy,
+    /// How often the pool folds in what other processes wrote to the store.
+    /// Zero means before every request.
+    pub refresh_interval: Duration,
+}
+
+/// The keys of one provider. Cheap to share (`Arc`); every method is safe to
+/// call from many requests at once.
+pub struct KeyPool {
+    name: String,
+    keys: Vec<KeyEntry>,
+    config: PoolConfig,
+    clock: Clock,
+    store: Arc<dyn StateStore>,
+    state: Mutex<PoolState>,
+}
+
+struct PoolState {
+    health: Vec<KeyHealth>,
+    requests: Vec<u64>,
+    outcomes: Vec<ClassCounts>,
+    last_class: Vec<Option<OutcomeClass>>,
+    inflight: Vec<u32>,
+    /// Sticky: the key requests start with. Moves only by compare-and-swap.
+    cursor: usize,
+    /// Round robin: where the next request starts looking.
+    next: usize,
+    /// Weighted: smooth weighted round robin's running weights.
+    current_weight: Vec<i64>,
+    /// Recent failures with a signature: (key, signature, unix ms).
+    recent: VecDeque<(usize, String, u64)>,
+    last_refresh_ms: Option<u64>,
+}
+
+/// What [`KeyPool::pick`] found.
+#[derive(Debug)]
+pub(crate) enum Pick {
+    Key(usize),
+    /// No untried key is usable now.
+    None {
+        /// Unix ms when the first cooling (not disabled) untried key recovers.
+        earliest_ms: Option<u64>,
+        /// Every key of the pool is disabled.
+        all_disabled: bool,
+    },
+}
+
+/// A key's state for people and the admin API. No key material.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeySnapshot {
+    pub key: Fingerprint,
+    pub id: String,
+    pub state: KeyState,
+    /// Milliseconds until a cooling key may be used again.
+    pub cooldown_remaining_ms: u64,
+    pub cooling_class: Option<OutcomeClass>,
+    pub disabled_reason: Option<String>,
+    pub requests: u64,
+    pub failures: u64,
+    pub outcomes: ClassCounts,
+    pub last_class: Option<OutcomeClass>,
+    pub inflight: u32,
+}
+
+impl KeyPool {
+    /// A pool over `keys` (duplicates should already be removed) with an
+    /// in-memory store of its own.
+    pub fn new(name: impl Into<String>, keys: Vec<KeyEntry>, config: PoolConfig) -> Self {
+        KeyPool::with_store(name, keys, config, Clock::system(), Arc::new(MemoryStore::new()))
+    }
+
+    pub fn with_store(
+        name: impl Into<String>,
+        keys: Vec<KeyEntry>,
+        config: PoolConfig,
+        clock: Clock,
+        store: Arc<dyn StateStore>,
+    ) -> Self {
+        let n = keys.len();
+        KeyPool {
+            name: name.into(),
+            keys,
+            config,
+            clock,
+            store,
+            state: Mutex::new(PoolState {
+                health: vec![KeyHealth::default(); n],
+                requests: vec![0; n],
+                outcomes: vec![ClassCounts::default(); n],
+                last_class: vec![None; n],
+                inflight: vec![0; n],
+                cursor: 0,
+                next: 0,
+                current_weight: vec![0; n],
+                recent: VecDeque::new(),
+                last_refresh_ms: None,
+            }),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &ApiKey> {
+        self.keys.iter().map(|e| &e.key)
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub(crate) fn key(&self, index: usize) -> &ApiKey {
+        &self.keys[index].key
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PoolState> {
+        // A panic while holding the lock leaves consistent plain data behind.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Folds in what other processes wrote to the store, at most once per
+    /// `refresh_interval`. Store failures keep the local view.
+    pub async fn refresh(&self) {
+        let now = self.clock.now_ms();
+        {
+            let mut state = self.lock();
+            let interval = u64::try_from(self.config.refresh_interval.as_millis()).unwrap_or(u64::MAX);
+            if let Some(last) = state.last_refresh_ms {
+                if interval > 0 && now < last.saturating_add(interval) {
+                    return;
+                }
+            }
+            state.last_refresh_ms = Some(now);
+        }
+        match self.store.load(&self.name).await {
+            Ok(records) => {
+                let mut state = self.lock();
+                for record in records {
+                    if let Some(i) = self.keys.iter().position(|e| e.key.fingerprint().id() == record.id) {
+                        state.health[i].merge(&record.health);
+                    }
+                }
+            }
+            Err(err) => tracing::warn!(pool = %self.name, error = %err, "state store read failed; using local key state"),
+        }
+    }
+
+    /// Chooses an untried, available key by the pool's strategy and counts it in flight.
+    pub(crate) fn pick(&self, tried: &[bool]) -> Pick {
+        let now = self.clock.now_ms();
+        let mut state = self.lock();
+        let n = self.keys.len();
+        let usable = |state: &PoolState, i: usize| !tried[i] && state.health[i].is_available(now);
+        let chosen = match self.config.strategy {
+            Strategy::Sticky => (0..n).map(|k| (state.cursor + k) % n).find(|&i| usable(&state, i)),
+            Strategy::RoundRobin => {
+                let start = state.next;
+                let found = (0..n).map(|k| (start + k) % n).find(|&i| usable(&state, i));
+                if let Some(i) = found {
+                    state.next = (i + 1) % n;
+                }
+                found
+            }
+            Strategy::LeastUsed => (0..n)
+                .filter(|&i| usable(&state, i))
+                .min_by_key(|&i| (state.inflight[i], state.requests[i], i)),
+            Strategy::Weighted => {
+                let candidates: Vec<usize> = (0..n).filter(|&i| usable(&state, i)).collect();
+                let total: i64 = candidates.iter().map(|&i| i64::from(self.keys[i].weight.max(1))).sum();
+                let mut best = None::<usize>;
+                for &i in &candidates {
+                    state.current_weight[i] += i64::from(self.keys[i].weight.max(1));
+                    if best.is_none_or(|b| state.current_weight[i] > state.current_weight[b]) {
+                        best = Some(i);
+                    }
+                }
+                if let Some(b) = best {
+                    state.current_weight[b] -= total;
+                }
+                best
+            }
+        };
+        match chosen {
+            Some(i) => {
+                state.inflight[i] += 1;
+                Pick::Key(i)
+            }
+            None => Pick::None {
+                earliest_ms: (0..n)
+                    .filter(|&i| !tried[i] && !state.health[i].is_disabled())
+                    .map(|i| state.health[i].cooling_until_ms)
+                    .min(),
+                all_disabled: state.health.iter().all(KeyHealth::is_disabled),
+            },
+        }
+    }
+
+    /// Whether key `index` may be used now (for a same-key retry).
+    pub(crate) fn take_if_available(&self, index: usize) -> bool {
+        let now = self.clock.now_ms();
+        let mut state = self.lock();
+        let ok = state.health[index].is_available(now);
+        if ok {
+            state.inflight[index] += 1;
+        }
+        ok
+    }
+
+    /// Releases a picked key without an outcome (the attempt was cancelled).
+    pub(crate) fn release(&self, index: usize) {
+        let mut state = self.lock();
+        state.inflight[index] = state.inflight[index].saturating_sub(1);
+    }
+
+    /// Records an attempt's outcome on key `index` and returns the class the
+    /// pool settled on: a transient or shared-limit failure whose signature
+    /// another key met within the window becomes [`OutcomeClass::ProviderDown`].
+    pub(crate) async fn report(&self, index: usize, outcome: &Outcome) -> OutcomeClass {
+        let now = self.clock.now_ms();
+        let (class, health) = {
+            let mut state = self.lock();
+            state.inflight[index] = state.inflight[index].saturating_sub(1);
+            let class = self.settle_class(&mut state, index, outcome, now);
+            let settled;
+            let outcome = if class == outcome.class {
+                outcome
+            } else {
+                settled = Outcome { class, ..outcome.clone() };
+                &settled
+            };
+            self.config.policy.apply(&mut state.health[index], outcome, now);
+            state.requests[index] += 1;
+            state.outcomes[index].add(class, 1);
+            state.last_class[index] = Some(class);
+            self.move_cursor(&mut state, index, class, now);
+            (class, state.health[index].clone())
+        };
+        self.log_outcome(index, class, outcome);
+        let update = KeyUpdate {
+            id: self.key(index).fingerprint().id(),
+            health: &health,
+            class,
+            reason: outcome.reason.as_deref(),
+            at_ms: now,
+        };
+        if let Err(err) = self.store.record(&self.name, update).await {
+            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
+        }
+        class
+    }
+
+    fn settle_class(&self, state: &mut PoolState, index: usize, outcome: &Outcome, now: u64) -> OutcomeClass {
+        let shared = matches!(outcome.class, OutcomeClass::Transient | OutcomeClass::RateLimited);
+        let Some(signature) = outcome.signature.as_ref().filter(|_| shared) else {
+            return outcome.class;
+        };
+        let window = u64::try_from(self.config.policy.provider_down_window.as_millis()).unwrap_or(u64::MAX);
+        while state.recent.front().is_some_and(|(_, _, at)| at.saturating_add(window) < now) {
+            state.recent.pop_front();
+        }
+        let seen_elsewhere = state.recent.iter().any(|(i, sig, _)| *i != index && sig == signature);
+        state.recent.push_back((index, signature.clone(), now));
+        if state.recent.len() > 64 {
+            state.recent.pop_front();
+        }
+        if seen_elsewhere {
+            OutcomeClass::ProviderDown
+        } else {
+            outcome.class
+        }
+    }
+
+    /// Sticky cursor: a failure moves it off the failing key only if it still
+    /// points there (so a burst of failures on one key moves it once); a
+    /// success brings it to the working key only if the cursor's key is out.
+    fn move_cursor(&self, state: &mut PoolState, index: usize, class: OutcomeClass, now: u64) {
+        let n = self.keys.len();
+        if class.rotates() && state.cursor == index {
+            if let Some(next) = (1..n)
+                .map(|k| (index + k) % n)
+                .find(|&i| state.health[i].is_available(now))
+            {
+                state.cursor = next;
+            }
+        } else if class == OutcomeClass::Success && !state.health[state.cursor].is_available(now) {
+            state.cursor = index;
+        }
+    }
+
+    fn log_outcome(&self, index: usize, class: OutcomeClass, outcome: &Outcome) {
+        let key = self.key(index).fingerprint();
+        let reason = outcome.reason.as_deref().unwrap_or("");
+        match class {
+            OutcomeClass::Success | OutcomeClass::ClientError => {
+                tracing::debug!(pool = %self.name, %key, %class, reason, "attempt finished")
+            }
+            _ => tracing::info!(pool = %self.name, %key, %class, reason, retry_after = ?outcome.retry_after, "key attempt failed"),
+        }
+    }
+
+    /// Marks a disabled key valid again (after a successful re-check).
+    pub async fn reinstate(&self, key_id: &str) -> bool {
+        let Some(index) = self.keys.iter().position(|e| e.key.fingerprint().id() == key_id) else {
+            return false;
+        };
+        let now = self.clock.now_ms();
+        let health = {
+            let mut state = self.lock();
+            let health = &mut state.health[index];
+            health.reinstated_at_ms = now.max(health.disabled_at_ms);
+            health.disabled_reason = None;
+            health.clone()
+        };
+        if let Err(err) = self.store.merge_health(&self.name, key_id, &health).await {
+            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
+        }
+        true
+    }
+
+    /// Keys currently disabled, for the background re-check.
+    pub fn disabled_keys(&self) -> Vec<ApiKey> {
+        let state = self.lock();
+        (0..self.keys.len())
+            .filter(|&i| state.health[i].is_disabled())
+            .map(|i| self.keys[i].key.clone())
+            .collect()
+    }
+
+    /// The state of every key, in configuration order.
+    pub fn snapshot(&self) -> Vec<KeySnapshot> {
+        let now = self.clock.now_ms();
+        let state = self.lock();
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let health = &state.health[i];
+                KeySnapshot {
+                    key: entry.key.fingerprint().clone(),
+                    id: entry.key.fingerprint().id().to_owned(),
+                    state: health.state(now),
+                    cooldown_remaining_ms: health.cooling_until_ms.saturating_sub(now),
+                    cooling_class: health.is_cooling(now).then_some(health.cooling_class).flatten(),
+                    disabled_reason: health.is_disabled().then(|| health.disabled_reason.clone()).flatten(),
+                    requests: state.requests[i],
+                    failures: state.outcomes[i].failures(),
+                    outcomes: state.outcomes[i].clone(),
+                    last_class: state.last_class[i],
+                    inflight: state.inflight[i],
+                }
+            })
+            .collect()
+    }
+
+    /// The fingerprint the sticky cursor points at (for tests and the key table).
+    pub fn current(&self) -> Option<Fingerprint> {
+        let state = self.lock();
+        self.keys.get(state.cursor).map(|e| e.key.fingerprint().clone())
+    }
+}
