@@ -22,7 +22,10 @@ impl Clock {
 
     /// Starts at a given wall time (tests use a fixed one).
     pub fn starting_at(wall: SystemTime) -> Self {
-        let base_ms = wall.duration_since(UNIX_EPOCH).unwrap_or_default().as_millis();
+        let base_ms = wall
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
         Clock {
             base_ms: u64::try_from(base_ms).unwrap_or(u64::MAX),
             base: Instant::now(),

@@ -97,7 +97,11 @@ impl KeyPool {
     /// Runs `attempt` with one key after another until one answers with a
     /// success or a non-rotating class, or no key is left. Never sleeps before
     /// trying a fresh key.
-    pub async fn execute<T, F, Fut>(&self, options: &ExecuteOptions, mut attempt: F) -> Result<Finished<T>, Refusal>
+    pub async fn execute<T, F, Fut>(
+        &self,
+        options: &ExecuteOptions,
+        mut attempt: F,
+    ) -> Result<Finished<T>, Refusal>
     where
         F: FnMut(Attempt) -> Fut,
         Fut: Future<Output = AttemptReply<T>>,
@@ -119,10 +123,16 @@ impl KeyPool {
             }
             let index = match self.pick(&tried) {
                 Pick::Key(index) => index,
-                Pick::None { earliest_ms, all_disabled } => {
+                Pick::None {
+                    earliest_ms,
+                    all_disabled,
+                } => {
                     if let Some((finished, index)) = last.take() {
                         let retry = finished.class == OutcomeClass::Transient && same_key_left > 0;
-                        if retry && self.wait_backoff(options, same_key_left).await && self.take_if_available(index) {
+                        if retry
+                            && self.wait_backoff(options, same_key_left).await
+                            && self.take_if_available(index)
+                        {
                             same_key_left -= 1;
                             index
                         } else {
@@ -134,7 +144,8 @@ impl KeyPool {
                         });
                     } else {
                         let until_ms = earliest_ms.unwrap_or_else(|| self.clock().now_ms());
-                        let wait = Duration::from_millis(until_ms.saturating_sub(self.clock().now_ms()));
+                        let wait =
+                            Duration::from_millis(until_ms.saturating_sub(self.clock().now_ms()));
                         let wake = self.clock().instant_at(until_ms);
                         let in_time = options.deadline.is_none_or(|d| wake < d);
                         if attempts == 0 && wait <= options.max_wait && in_time {
@@ -178,7 +189,9 @@ impl KeyPool {
     /// Sleeps the jittered same-key backoff; false if the deadline would pass first.
     async fn wait_backoff(&self, options: &ExecuteOptions, left: u32) -> bool {
         let round = options.same_key_retries.saturating_sub(left);
-        let base = options.same_key_backoff.saturating_mul(1u32 << round.min(10));
+        let base = options
+            .same_key_backoff
+            .saturating_mul(1u32 << round.min(10));
         let wait = base.mul_f64(0.5 + fastrand::f64());
         let wake = Instant::now() + wait;
         if options.deadline.is_some_and(|d| wake >= d) {

@@ -66,7 +66,9 @@ pub fn openai_reset(headers: &HeaderMap) -> Option<Duration> {
 /// `X-RateLimit-Reset` as OpenRouter sends it: milliseconds since the epoch.
 /// Values that look like epoch seconds are accepted too.
 pub fn epoch_ms_reset(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let raw = header_str(headers, "x-ratelimit-reset")?.parse::<u64>().ok()?;
+    let raw = header_str(headers, "x-ratelimit-reset")?
+        .parse::<u64>()
+        .ok()?;
     // Epoch milliseconds have 13 digits today; seconds have 10.
     let at = if raw >= 100_000_000_000 {
         UNIX_EPOCH + Duration::from_millis(raw)
@@ -147,19 +149,24 @@ pub fn until_pacific_midnight(now: SystemTime) -> Duration {
     let midnight_local = next_day.and_hms_opt(0, 0, 0).unwrap_or_default();
     // The offset at that midnight may differ from now's (DST switches at 2am,
     // so midnight uses the offset of the day it begins).
-    let midnight_offset = if pacific_dst(Utc.from_utc_datetime(&(midnight_local + chrono::Duration::hours(8)))) {
-        7
-    } else {
-        8
-    };
-    let midnight_utc = Utc.from_utc_datetime(&(midnight_local + chrono::Duration::hours(midnight_offset)));
+    let midnight_offset =
+        if pacific_dst(Utc.from_utc_datetime(&(midnight_local + chrono::Duration::hours(8)))) {
+            7
+        } else {
+            8
+        };
+    let midnight_utc =
+        Utc.from_utc_datetime(&(midnight_local + chrono::Duration::hours(midnight_offset)));
     (midnight_utc - now_utc).to_std().unwrap_or_default()
 }
 
 /// Time from `now` to the next midnight UTC (OpenRouter's free-model day).
 pub fn until_utc_midnight(now: SystemTime) -> Duration {
     let now_utc: DateTime<Utc> = now.into();
-    let next_day = now_utc.date_naive().succ_opt().unwrap_or(now_utc.date_naive());
+    let next_day = now_utc
+        .date_naive()
+        .succ_opt()
+        .unwrap_or(now_utc.date_naive());
     let midnight = Utc.from_utc_datetime(&next_day.and_hms_opt(0, 0, 0).unwrap_or_default());
     (midnight - now_utc).to_std().unwrap_or_default()
 }

@@ -46,7 +46,10 @@ mod tests {
     #[test]
     fn splits_on_every_separator_and_trims() {
         let parsed = parse_keys(["k-one, k-two;k-three\nk-four\r\n\tk-five  k-six"]);
-        assert_eq!(shown(&parsed), ["k-one", "k-two", "k-three", "k-four", "k-five", "k-six"]);
+        assert_eq!(
+            shown(&parsed),
+            ["k-one", "k-two", "k-three", "k-four", "k-five", "k-six"]
+        );
     }
 
     #[test]

@@ -55,7 +55,8 @@ impl Default for CooldownPolicy {
 impl CooldownPolicy {
     /// Applies one attempt's outcome to the key's health at `now_ms`.
     pub fn apply(&self, health: &mut KeyHealth, outcome: &Outcome, now_ms: u64) {
-        let at = |d: Duration| now_ms.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let at =
+            |d: Duration| now_ms.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let hint = outcome.retry_after;
         match outcome.class {
             OutcomeClass::Success => {
@@ -73,7 +74,10 @@ impl CooldownPolicy {
                 health.disabled_reason.clone_from(&outcome.reason);
             }
             OutcomeClass::KeyNoCredit => {
-                health.cool_until(at(hint.unwrap_or_default().max(self.no_credit)), outcome.class);
+                health.cool_until(
+                    at(hint.unwrap_or_default().max(self.no_credit)),
+                    outcome.class,
+                );
             }
             OutcomeClass::QuotaDaily => {
                 health.cool_until(at(hint.unwrap_or(self.quota_daily_fallback)), outcome.class);
@@ -81,7 +85,11 @@ impl CooldownPolicy {
             OutcomeClass::RateLimited => {
                 health.rate_streak = health.rate_streak.saturating_add(1);
                 let wait = hint.unwrap_or_else(|| {
-                    backoff(self.rate_limit_base, self.rate_limit_cap, health.rate_streak - 1)
+                    backoff(
+                        self.rate_limit_base,
+                        self.rate_limit_cap,
+                        health.rate_streak - 1,
+                    )
                 });
                 health.cool_until(at(wait), outcome.class);
             }
@@ -89,7 +97,8 @@ impl CooldownPolicy {
                 health.transient_streak = health.transient_streak.saturating_add(1);
                 if health.transient_streak >= self.transient_streak {
                     let over = health.transient_streak - self.transient_streak;
-                    let wait = backoff(self.transient_base, self.transient_cap, over).max(hint.unwrap_or_default());
+                    let wait = backoff(self.transient_base, self.transient_cap, over)
+                        .max(hint.unwrap_or_default());
                     health.cool_until(at(wait), outcome.class);
                 }
             }

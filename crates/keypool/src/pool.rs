@@ -98,7 +98,13 @@ impl KeyPool {
     /// A pool over `keys` (duplicates should already be removed) with an
     /// in-memory store of its own.
     pub fn new(name: impl Into<String>, keys: Vec<KeyEntry>, config: PoolConfig) -> Self {
-        KeyPool::with_store(name, keys, config, Clock::system(), Arc::new(MemoryStore::new()))
+        KeyPool::with_store(
+            name,
+            keys,
+            config,
+            Clock::system(),
+            Arc::new(MemoryStore::new()),
+        )
     }
 
     pub fn with_store(
@@ -165,7 +171,8 @@ impl KeyPool {
         let now = self.clock.now_ms();
         {
             let mut state = self.lock();
-            let interval = u64::try_from(self.config.refresh_interval.as_millis()).unwrap_or(u64::MAX);
+            let interval =
+                u64::try_from(self.config.refresh_interval.as_millis()).unwrap_or(u64::MAX);
             if let Some(last) = state.last_refresh_ms {
                 if interval > 0 && now < last.saturating_add(interval) {
                     return;
@@ -177,12 +184,18 @@ impl KeyPool {
             Ok(records) => {
                 let mut state = self.lock();
                 for record in records {
-                    if let Some(i) = self.keys.iter().position(|e| e.key.fingerprint().id() == record.id) {
+                    if let Some(i) = self
+                        .keys
+                        .iter()
+                        .position(|e| e.key.fingerprint().id() == record.id)
+                    {
                         state.health[i].merge(&record.health);
                     }
                 }
             }
-            Err(err) => tracing::warn!(pool = %self.name, error = %err, "state store read failed; using local key state"),
+            Err(err) => {
+                tracing::warn!(pool = %self.name, error = %err, "state store read failed; using local key state")
+            }
         }
     }
 
@@ -193,7 +206,9 @@ impl KeyPool {
         let n = self.keys.len();
         let usable = |state: &PoolState, i: usize| !tried[i] && state.health[i].is_available(now);
         let chosen = match self.config.strategy {
-            Strategy::Sticky => (0..n).map(|k| (state.cursor + k) % n).find(|&i| usable(&state, i)),
+            Strategy::Sticky => (0..n)
+                .map(|k| (state.cursor + k) % n)
+                .find(|&i| usable(&state, i)),
             Strategy::RoundRobin => {
                 let start = state.next;
                 let found = (0..n).map(|k| (start + k) % n).find(|&i| usable(&state, i));
@@ -207,7 +222,10 @@ impl KeyPool {
                 .min_by_key(|&i| (state.inflight[i], state.requests[i], i)),
             Strategy::Weighted => {
                 let candidates: Vec<usize> = (0..n).filter(|&i| usable(&state, i)).collect();
-                let total: i64 = candidates.iter().map(|&i| i64::from(self.keys[i].weight.max(1))).sum();
+                let total: i64 = candidates
+                    .iter()
+                    .map(|&i| i64::from(self.keys[i].weight.max(1)))
+                    .sum();
                 let mut best = None::<usize>;
                 for &i in &candidates {
                     state.current_weight[i] += i64::from(self.keys[i].weight.max(1));
@@ -257,19 +275,38 @@ impl KeyPool {
     /// pool settled on: a transient or shared-limit failure whose signature
     /// another key met within the window becomes [`OutcomeClass::ProviderDown`].
     pub(crate) async fn report(&self, index: usize, outcome: &Outcome) -> OutcomeClass {
+        self.record(index, outcome, true).await
+    }
+
+    /// Records a failure found after the request's answer had started (a
+    /// stream that broke mid-way): it counts against the key like any other.
+    pub async fn report_late(&self, key: &Fingerprint, outcome: &Outcome) {
+        if let Some(index) = self.keys.iter().position(|e| e.key.fingerprint() == key) {
+            self.record(index, outcome, false).await;
+        }
+    }
+
+    async fn record(&self, index: usize, outcome: &Outcome, in_flight: bool) -> OutcomeClass {
         let now = self.clock.now_ms();
         let (class, health) = {
             let mut state = self.lock();
-            state.inflight[index] = state.inflight[index].saturating_sub(1);
+            if in_flight {
+                state.inflight[index] = state.inflight[index].saturating_sub(1);
+            }
             let class = self.settle_class(&mut state, index, outcome, now);
             let settled;
             let outcome = if class == outcome.class {
                 outcome
             } else {
-                settled = Outcome { class, ..outcome.clone() };
+                settled = Outcome {
+                    class,
+                    ..outcome.clone()
+                };
                 &settled
             };
-            self.config.policy.apply(&mut state.health[index], outcome, now);
+            self.config
+                .policy
+                .apply(&mut state.health[index], outcome, now);
             state.requests[index] += 1;
             state.outcomes[index].add(class, 1);
             state.last_class[index] = Some(class);
@@ -290,16 +327,33 @@ impl KeyPool {
         class
     }
 
-    fn settle_class(&self, state: &mut PoolState, index: usize, outcome: &Outcome, now: u64) -> OutcomeClass {
-        let shared = matches!(outcome.class, OutcomeClass::Transient | OutcomeClass::RateLimited);
+    fn settle_class(
+        &self,
+        state: &mut PoolState,
+        index: usize,
+        outcome: &Outcome,
+        now: u64,
+    ) -> OutcomeClass {
+        let shared = matches!(
+            outcome.class,
+            OutcomeClass::Transient | OutcomeClass::RateLimited
+        );
         let Some(signature) = outcome.signature.as_ref().filter(|_| shared) else {
             return outcome.class;
         };
-        let window = u64::try_from(self.config.policy.provider_down_window.as_millis()).unwrap_or(u64::MAX);
-        while state.recent.front().is_some_and(|(_, _, at)| at.saturating_add(window) < now) {
+        let window =
+            u64::try_from(self.config.policy.provider_down_window.as_millis()).unwrap_or(u64::MAX);
+        while state
+            .recent
+            .front()
+            .is_some_and(|(_, _, at)| at.saturating_add(window) < now)
+        {
             state.recent.pop_front();
         }
-        let seen_elsewhere = state.recent.iter().any(|(i, sig, _)| *i != index && sig == signature);
+        let seen_elsewhere = state
+            .recent
+            .iter()
+            .any(|(i, sig, _)| *i != index && sig == signature);
         state.recent.push_back((index, signature.clone(), now));
         if state.recent.len() > 64 {
             state.recent.pop_front();
@@ -335,13 +389,19 @@ impl KeyPool {
             OutcomeClass::Success | OutcomeClass::ClientError => {
                 tracing::debug!(pool = %self.name, %key, %class, reason, "attempt finished")
             }
-            _ => tracing::info!(pool = %self.name, %key, %class, reason, retry_after = ?outcome.retry_after, "key attempt failed"),
+            _ => {
+                tracing::info!(pool = %self.name, %key, %class, reason, retry_after = ?outcome.retry_after, "key attempt failed")
+            }
         }
     }
 
     /// Marks a disabled key valid again (after a successful re-check).
     pub async fn reinstate(&self, key_id: &str) -> bool {
-        let Some(index) = self.keys.iter().position(|e| e.key.fingerprint().id() == key_id) else {
+        let Some(index) = self
+            .keys
+            .iter()
+            .position(|e| e.key.fingerprint().id() == key_id)
+        else {
             return false;
         };
         let now = self.clock.now_ms();
@@ -381,8 +441,14 @@ impl KeyPool {
                     id: entry.key.fingerprint().id().to_owned(),
                     state: health.state(now),
                     cooldown_remaining_ms: health.cooling_until_ms.saturating_sub(now),
-                    cooling_class: health.is_cooling(now).then_some(health.cooling_class).flatten(),
-                    disabled_reason: health.is_disabled().then(|| health.disabled_reason.clone()).flatten(),
+                    cooling_class: health
+                        .is_cooling(now)
+                        .then_some(health.cooling_class)
+                        .flatten(),
+                    disabled_reason: health
+                        .is_disabled()
+                        .then(|| health.disabled_reason.clone())
+                        .flatten(),
                     requests: state.requests[i],
                     failures: state.outcomes[i].failures(),
                     outcomes: state.outcomes[i].clone(),
@@ -396,6 +462,8 @@ impl KeyPool {
     /// The fingerprint the sticky cursor points at (for tests and the key table).
     pub fn current(&self) -> Option<Fingerprint> {
         let state = self.lock();
-        self.keys.get(state.cursor).map(|e| e.key.fingerprint().clone())
+        self.keys
+            .get(state.cursor)
+            .map(|e| e.key.fingerprint().clone())
     }
 }

@@ -73,7 +73,14 @@ impl Fingerprint {
         let shown = match label.map(str::trim).filter(|l| !l.is_empty()) {
             Some(label) => label.to_owned(),
             None if key.chars().count() >= 16 => {
-                let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+                let tail: String = key
+                    .chars()
+                    .rev()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
                 format!("…{tail}#{}", &hex[..4])
             }
             None => format!("#{}", &hex[..8]),

@@ -42,7 +42,12 @@ pub trait StateStore: Send + Sync {
     /// Merges one attempt's result into the key's record.
     fn record<'a>(&'a self, pool: &'a str, update: KeyUpdate<'a>) -> StoreFuture<'a, ()>;
     /// Merges a health change that is not an attempt (a re-check reinstating a key).
-    fn merge_health<'a>(&'a self, pool: &'a str, id: &'a str, health: &'a KeyHealth) -> StoreFuture<'a, ()>;
+    fn merge_health<'a>(
+        &'a self,
+        pool: &'a str,
+        id: &'a str,
+        health: &'a KeyHealth,
+    ) -> StoreFuture<'a, ()>;
 }
 
 /// Keeps records in this process only. The default for tests and the fallback
@@ -75,7 +80,10 @@ impl MemoryStore {
 impl StateStore for MemoryStore {
     fn load<'a>(&'a self, pool: &'a str) -> StoreFuture<'a, Vec<KeyRecord>> {
         let pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        let records = pools.get(pool).map(|p| p.values().cloned().collect()).unwrap_or_default();
+        let records = pools
+            .get(pool)
+            .map(|p| p.values().cloned().collect())
+            .unwrap_or_default();
         Box::pin(async move { Ok(records) })
     }
 
@@ -91,7 +99,12 @@ impl StateStore for MemoryStore {
         Box::pin(async { Ok(()) })
     }
 
-    fn merge_health<'a>(&'a self, pool: &'a str, id: &'a str, health: &'a KeyHealth) -> StoreFuture<'a, ()> {
+    fn merge_health<'a>(
+        &'a self,
+        pool: &'a str,
+        id: &'a str,
+        health: &'a KeyHealth,
+    ) -> StoreFuture<'a, ()> {
         self.with_record(pool, id, |record| record.health.merge(health));
         Box::pin(async { Ok(()) })
     }

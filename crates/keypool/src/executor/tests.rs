@@ -9,7 +9,10 @@ use tokio::time::{advance, Instant};
 use crate::*;
 
 fn keys(names: &[&str]) -> Vec<KeyEntry> {
-    names.iter().map(|n| KeyEntry::from(ApiKey::new(n, Some(n)))).collect()
+    names
+        .iter()
+        .map(|n| KeyEntry::from(ApiKey::new(n, Some(n))))
+        .collect()
 }
 
 fn pool_with(names: &[&str], strategy: Strategy) -> KeyPool {
@@ -38,12 +41,20 @@ struct Script {
 
 impl Script {
     fn on(&self, key: &str, outcomes: impl IntoIterator<Item = Outcome>) -> &Self {
-        self.replies.lock().unwrap().insert(key.into(), outcomes.into_iter().collect());
+        self.replies
+            .lock()
+            .unwrap()
+            .insert(key.into(), outcomes.into_iter().collect());
         self
     }
 
     fn hits(&self, key: &str) -> usize {
-        self.hits.lock().unwrap().iter().filter(|k| *k == key).count()
+        self.hits
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|k| *k == key)
+            .count()
     }
 
     fn total(&self) -> usize {
@@ -70,7 +81,11 @@ impl Script {
         self.run_with(pool, &ExecuteOptions::default()).await
     }
 
-    async fn run_with(&self, pool: &KeyPool, options: &ExecuteOptions) -> Result<Finished<String>, Refusal> {
+    async fn run_with(
+        &self,
+        pool: &KeyPool,
+        options: &ExecuteOptions,
+    ) -> Result<Finished<String>, Refusal> {
         pool.execute(options, |attempt| {
             let reply = self.answer(&attempt);
             async move { reply }
@@ -92,7 +107,10 @@ fn transient(sig: &str) -> Outcome {
 }
 
 fn state_of(pool: &KeyPool, name: &str) -> KeySnapshot {
-    pool.snapshot().into_iter().find(|s| s.key.as_str() == name).unwrap()
+    pool.snapshot()
+        .into_iter()
+        .find(|s| s.key.as_str() == name)
+        .unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -110,15 +128,23 @@ async fn sticky_keeps_the_key_that_works() {
 async fn rotates_past_an_invalid_and_a_limited_key_and_disables_the_invalid_one() {
     let pool = pool(&["bad", "busy", "good"]);
     let script = Script::default();
-    script.on("bad", [class(OutcomeClass::KeyInvalid)]).on("busy", [limited(30)]);
+    script
+        .on("bad", [class(OutcomeClass::KeyInvalid)])
+        .on("busy", [limited(30)]);
     let started = Instant::now();
     let done = script.run(&pool).await.unwrap();
-    assert_eq!((done.key.as_str(), done.attempts, done.class), ("good", 3, OutcomeClass::Success));
+    assert_eq!(
+        (done.key.as_str(), done.attempts, done.class),
+        ("good", 3, OutcomeClass::Success)
+    );
     assert_eq!(Instant::now(), started, "no sleep before a fresh key");
     for _ in 0..10 {
         assert_eq!(script.run(&pool).await.unwrap().attempts, 1);
     }
-    assert_eq!((script.hits("bad"), script.hits("busy"), script.hits("good")), (1, 1, 11));
+    assert_eq!(
+        (script.hits("bad"), script.hits("busy"), script.hits("good")),
+        (1, 1, 11)
+    );
     assert_eq!(state_of(&pool, "bad").state, KeyState::Disabled);
     // The invalid key stays out after the rate limit has long passed.
     advance(Duration::from_secs(3600)).await;
@@ -169,14 +195,21 @@ async fn without_a_hint_rate_limits_back_off_exponentially() {
     let script = Script::default();
     script.on("a", [class(OutcomeClass::RateLimited)]);
     for expected in [1_000, 2_000, 4_000, 8_000] {
-        assert_eq!(script.run(&pool).await.unwrap().class, OutcomeClass::RateLimited);
+        assert_eq!(
+            script.run(&pool).await.unwrap().class,
+            OutcomeClass::RateLimited
+        );
         assert_eq!(state_of(&pool, "a").cooldown_remaining_ms, expected);
         advance(Duration::from_millis(expected)).await;
     }
     script.on("a", [Outcome::success(), class(OutcomeClass::RateLimited)]);
     script.run(&pool).await.unwrap();
     script.run(&pool).await.unwrap();
-    assert_eq!(state_of(&pool, "a").cooldown_remaining_ms, 1_000, "a success resets the backoff");
+    assert_eq!(
+        state_of(&pool, "a").cooldown_remaining_ms,
+        1_000,
+        "a success resets the backoff"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -196,19 +229,32 @@ async fn a_cooldown_is_never_shortened() {
 async fn no_credit_and_daily_quota_cool_for_long() {
     let pool = pool(&["broke", "daily", "good"]);
     let script = Script::default();
-    script
-        .on("broke", [class(OutcomeClass::KeyNoCredit)])
-        .on("daily", [class(OutcomeClass::QuotaDaily).with_retry_after(Some(Duration::from_secs(20 * 3600)))]);
+    script.on("broke", [class(OutcomeClass::KeyNoCredit)]).on(
+        "daily",
+        [class(OutcomeClass::QuotaDaily).with_retry_after(Some(Duration::from_secs(20 * 3600)))],
+    );
     script.run(&pool).await.unwrap();
-    assert_eq!(state_of(&pool, "broke").cooldown_remaining_ms, 6 * 3600 * 1000);
-    assert_eq!(state_of(&pool, "daily").cooldown_remaining_ms, 20 * 3600 * 1000);
+    assert_eq!(
+        state_of(&pool, "broke").cooldown_remaining_ms,
+        6 * 3600 * 1000
+    );
+    assert_eq!(
+        state_of(&pool, "daily").cooldown_remaining_ms,
+        20 * 3600 * 1000
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_success_with_nothing_left_parks_the_key_before_it_earns_a_429() {
     let pool = pool(&["a", "b"]);
     let script = Script::default();
-    script.on("a", [Outcome::success().with_retry_after(Some(Duration::from_secs(12))), Outcome::success()]);
+    script.on(
+        "a",
+        [
+            Outcome::success().with_retry_after(Some(Duration::from_secs(12))),
+            Outcome::success(),
+        ],
+    );
     assert_eq!(script.run(&pool).await.unwrap().key.as_str(), "a");
     assert_eq!(script.run(&pool).await.unwrap().key.as_str(), "b");
     assert_eq!(script.hits("a"), 1);
@@ -222,7 +268,12 @@ async fn when_every_key_is_cooling_the_pool_refuses_with_the_earliest_recovery()
     let first = script.run(&pool).await.unwrap();
     assert_eq!(first.attempts, 2);
     let refused = script.run(&pool).await.unwrap_err();
-    assert_eq!(refused, Refusal::Cooling { retry_after: Duration::from_secs(25) });
+    assert_eq!(
+        refused,
+        Refusal::Cooling {
+            retry_after: Duration::from_secs(25)
+        }
+    );
     assert_eq!(script.total(), 2, "a refusal touches no key");
 }
 
@@ -242,15 +293,23 @@ async fn max_wait_waits_for_a_key_that_recovers_soon_enough() {
     assert_eq!(Instant::now() - started, Duration::from_secs(3));
     script.on("a", [limited(30)]);
     script.run(&pool).await.unwrap();
-    assert!(matches!(script.run_with(&pool, &options).await, Err(Refusal::Cooling { .. })));
+    assert!(matches!(
+        script.run_with(&pool, &options).await,
+        Err(Refusal::Cooling { .. })
+    ));
 }
 
 #[tokio::test(start_paused = true)]
 async fn when_every_key_is_disabled_the_refusal_names_them() {
     let pool = pool(&["a", "b"]);
     let script = Script::default();
-    script.on("a", [class(OutcomeClass::KeyInvalid)]).on("b", [class(OutcomeClass::KeyInvalid)]);
-    assert_eq!(script.run(&pool).await.unwrap().class, OutcomeClass::KeyInvalid);
+    script
+        .on("a", [class(OutcomeClass::KeyInvalid)])
+        .on("b", [class(OutcomeClass::KeyInvalid)]);
+    assert_eq!(
+        script.run(&pool).await.unwrap().class,
+        OutcomeClass::KeyInvalid
+    );
     match script.run(&pool).await.unwrap_err() {
         Refusal::AllDisabled { keys } => {
             let names: Vec<_> = keys.iter().map(|k| k.as_str().to_owned()).collect();
@@ -258,7 +317,10 @@ async fn when_every_key_is_disabled_the_refusal_names_them() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(pool.reinstate(pool.keys().next().unwrap().fingerprint().id()).await);
+    assert!(
+        pool.reinstate(pool.keys().next().unwrap().fingerprint().id())
+            .await
+    );
     script.on("a", [Outcome::success()]);
     assert_eq!(script.run(&pool).await.unwrap().key.as_str(), "a");
 }
@@ -272,9 +334,15 @@ async fn a_lone_key_gets_a_jittered_same_key_retry_on_transient_errors() {
     let done = script.run(&pool).await.unwrap();
     assert_eq!((done.class, done.attempts), (OutcomeClass::Success, 2));
     let waited = Instant::now() - started;
-    assert!(waited >= Duration::from_millis(125) && waited <= Duration::from_millis(375), "{waited:?}");
+    assert!(
+        waited >= Duration::from_millis(125) && waited <= Duration::from_millis(375),
+        "{waited:?}"
+    );
     // The budget is one retry: two transient failures end the request.
-    script.on("a", [transient("503"), transient("503"), Outcome::success()]);
+    script.on(
+        "a",
+        [transient("503"), transient("503"), Outcome::success()],
+    );
     let done = script.run(&pool).await.unwrap();
     assert_eq!((done.class, done.attempts), (OutcomeClass::Transient, 2));
 }
@@ -310,14 +378,21 @@ async fn a_streak_of_transient_failures_cools_the_key() {
 async fn the_same_transient_signal_on_two_keys_means_the_provider_is_down() {
     let pool = pool(&["a", "b", "c"]);
     let script = Script::default();
-    script.on("a", [transient("529")]).on("b", [transient("529")]);
+    script
+        .on("a", [transient("529")])
+        .on("b", [transient("529")]);
     let done = script.run(&pool).await.unwrap();
-    assert_eq!((done.class, done.attempts, done.value.as_str()), (OutcomeClass::ProviderDown, 2, "b:transient"));
+    assert_eq!(
+        (done.class, done.attempts, done.value.as_str()),
+        (OutcomeClass::ProviderDown, 2, "b:transient")
+    );
     assert_eq!(script.hits("c"), 0);
     assert_eq!(state_of(&pool, "b").state, KeyState::Available);
     // Different signals are independent key problems: rotation goes on.
     advance(Duration::from_secs(6)).await;
-    script.on("a", [transient("500")]).on("b", [transient("502")]);
+    script
+        .on("a", [transient("500")])
+        .on("b", [transient("502")]);
     let done = script.run(&pool).await.unwrap();
     assert_eq!(done.key.as_str(), "c");
 }
@@ -326,7 +401,8 @@ async fn the_same_transient_signal_on_two_keys_means_the_provider_is_down() {
 async fn a_shared_quota_signature_stops_rotation() {
     let pool = pool(&["p1", "p2", "p3"]);
     let script = Script::default();
-    let quota = || limited(20).with_signature("GenerateRequestsPerMinutePerProjectPerModel-FreeTier");
+    let quota =
+        || limited(20).with_signature("GenerateRequestsPerMinutePerProjectPerModel-FreeTier");
     script.on("p1", [quota()]).on("p2", [quota()]);
     let done = script.run(&pool).await.unwrap();
     assert_eq!((done.class, done.attempts), (OutcomeClass::ProviderDown, 2));
@@ -366,7 +442,10 @@ async fn round_robin_spreads_requests_evenly() {
     for _ in 0..9 {
         script.run(&pool).await.unwrap();
     }
-    assert_eq!((script.hits("a"), script.hits("b"), script.hits("c")), (3, 3, 3));
+    assert_eq!(
+        (script.hits("a"), script.hits("b"), script.hits("c")),
+        (3, 3, 3)
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -396,14 +475,15 @@ async fn least_used_prefers_the_key_with_fewest_in_flight() {
             pool.execute(&ExecuteOptions::default(), |attempt| {
                 let wait = wait.clone();
                 async move {
-                if let Some(wait) = wait.lock().await.take() {
-                    let _ = wait.await;
+                    if let Some(wait) = wait.lock().await.take() {
+                        let _ = wait.await;
+                    }
+                    AttemptReply {
+                        outcome: Outcome::success(),
+                        value: attempt.key.expose().to_owned(),
+                    }
                 }
-                AttemptReply {
-                    outcome: Outcome::success(),
-                    value: attempt.key.expose().to_owned(),
-                }
-            }})
+            })
             .await
         })
     };
@@ -443,7 +523,10 @@ async fn rotates_once_when_many_requests_fail_together() {
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap().key.as_str(), "b");
     }
-    assert_eq!((script.hits("a"), script.hits("b"), script.hits("c")), (100, 100, 0));
+    assert_eq!(
+        (script.hits("a"), script.hits("b"), script.hits("c")),
+        (100, 100, 0)
+    );
     assert_eq!(pool.current().unwrap().as_str(), "b");
 }
 
@@ -452,7 +535,9 @@ async fn a_cancelled_attempt_gives_its_key_back() {
     let pool = pool_with(&["a", "b"], Strategy::LeastUsed);
     let options = ExecuteOptions::default();
     let pending = pool.execute(&options, |_| std::future::pending::<AttemptReply<()>>());
-    assert!(tokio::time::timeout(Duration::from_secs(1), pending).await.is_err());
+    assert!(tokio::time::timeout(Duration::from_secs(1), pending)
+        .await
+        .is_err());
     assert!(pool.snapshot().iter().all(|s| s.inflight == 0));
 }
 
@@ -477,7 +562,10 @@ async fn two_pools_on_one_store_share_what_they_learn() {
 #[tokio::test(start_paused = true)]
 async fn an_empty_pool_refuses() {
     let pool = pool(&[]);
-    assert_eq!(Script::default().run(&pool).await.unwrap_err(), Refusal::NoKeys);
+    assert_eq!(
+        Script::default().run(&pool).await.unwrap_err(),
+        Refusal::NoKeys
+    );
 }
 
 #[test]

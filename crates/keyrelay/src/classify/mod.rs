@@ -1,0 +1,223 @@
+//! Per-provider classification of an upstream attempt into the key pool's
+//! [`OutcomeClass`], with the provider's "come back later" hint.
+//!
+//! Classification answers one question: who caused this failure — the request,
+//! the key, its account, or the provider? Status codes alone are ambiguous (an
+//! OpenAI 429 may mean "wait a minute" or "no credit left"; an Anthropic 400 may
+//! mean "bad request" or "credit balance too low"), so each provider module looks
+//! at the JSON error body too. A body that is not JSON never matches a pattern and
+//! the status code decides. Nothing here panics on any input.
+
+mod anthropic;
+mod gemini;
+mod ollama;
+mod openai;
+mod openrouter;
+#[cfg(test)]
+mod tests;
+
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, StatusCode};
+use keypool::{hints, Outcome, OutcomeClass};
+use serde_json::Value;
+
+/// The error-body dialect an upstream speaks, which decides how its failures
+/// are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorDialect {
+    Anthropic,
+    Openai,
+    Gemini,
+    Openrouter,
+    Ollama,
+}
+
+/// A failure before any response byte arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// The connection could not be opened (refused, DNS, TLS).
+    Connect,
+    /// The connection was reset or closed before the response head.
+    Reset,
+    /// No first byte arrived within the first-byte timeout.
+    FirstByteTimeout,
+}
+
+/// Classify a complete upstream response (status + headers + at most 64 KiB of
+/// body, already read by the caller). `now` is wall-clock time, used to turn
+/// absolute reset stamps into durations.
+///
+/// `retry_after` on the result is the longest provider hint, as a duration from
+/// `now`. On a 2xx it is set only when the headers say nothing is left in the
+/// window (park the key before it earns a 429). A 2xx whose body is just an
+/// error object (OpenRouter reports late failures that way) is classified as
+/// that error.
+pub fn classify(
+    dialect: ErrorDialect,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Outcome {
+    if status.is_success() {
+        let parked = hints::exhausted_until(headers, now);
+        return match error_in_success_body(dialect, body, now) {
+            Some(outcome) => merge_hint(outcome, parked),
+            None => Outcome::success().with_retry_after(parked),
+        };
+    }
+    let code = status.as_u16();
+    let json = parse_json(body);
+    let outcome = classify_body(dialect, code, json.as_ref(), now);
+    merge_hint(enforce_status(outcome, code), hints::longest(headers, now))
+}
+
+/// An error found inside an HTTP-200 stream: `event` is the SSE `event:` name if
+/// any, `data` the event's data (or one NDJSON line). Returns `None` when the
+/// event is not an error (content, pings, `[DONE]`, unparsable non-error data).
+pub fn classify_stream_event(
+    dialect: ErrorDialect,
+    event: Option<&str>,
+    data: &[u8],
+    now: SystemTime,
+) -> Option<Outcome> {
+    let json = parse_json(data);
+    match dialect {
+        ErrorDialect::Anthropic => anthropic::classify_event(event, json.as_ref(), now),
+        ErrorDialect::Openai => openai::classify_event(json.as_ref(), now),
+        ErrorDialect::Gemini => gemini::classify_event(json.as_ref(), now),
+        ErrorDialect::Openrouter => openrouter::classify_event(json.as_ref(), now),
+        ErrorDialect::Ollama => ollama::classify_event(json.as_ref()),
+    }
+}
+
+/// A transport failure (connect refused, reset, timeout before the first byte)
+/// is Transient with signature `"connect"` or `"timeout"`, so the same failure
+/// on several keys at once reads as the provider being unreachable.
+pub fn classify_transport(kind: TransportFailure) -> Outcome {
+    let (signature, reason) = match kind {
+        TransportFailure::Connect => ("connect", "connect_failed"),
+        TransportFailure::Reset => ("connect", "connection_reset"),
+        TransportFailure::FirstByteTimeout => ("timeout", "first_byte_timeout"),
+    };
+    Outcome::new(OutcomeClass::Transient)
+        .with_signature(signature)
+        .with_reason(reason)
+}
+
+/// Dispatches an error body (HTTP, or a stream error carrying a numeric code).
+fn classify_body(
+    dialect: ErrorDialect,
+    status: u16,
+    json: Option<&Value>,
+    now: SystemTime,
+) -> Outcome {
+    match dialect {
+        ErrorDialect::Anthropic => anthropic::classify_body(status, json, now),
+        ErrorDialect::Openai => openai::classify_body(status, json),
+        ErrorDialect::Gemini => gemini::classify_body(status, json, now),
+        ErrorDialect::Openrouter => openrouter::classify_body(status, json, now),
+        ErrorDialect::Ollama => ollama::classify_body(status, json),
+    }
+}
+
+/// A 2xx body that carries an error object, read like an in-stream error. A
+/// cheap byte check comes first so ordinary completions are not parsed twice.
+fn error_in_success_body(dialect: ErrorDialect, body: &[u8], now: SystemTime) -> Option<Outcome> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if *first != b'{' || !body.windows(7).any(|w| w == b"\"error\"") {
+        return None;
+    }
+    classify_stream_event(dialect, None, body, now)
+}
+
+/// Status codes that decide the class whatever the body says: 401 is always a
+/// dead key, 402 always an empty account, 408 and 5xx always the provider.
+pub(crate) fn enforce_status(mut outcome: Outcome, status: u16) -> Outcome {
+    match status {
+        401 => outcome.class = OutcomeClass::KeyInvalid,
+        402 => outcome.class = OutcomeClass::KeyNoCredit,
+        408 | 500..=599 => {
+            outcome.class = OutcomeClass::Transient;
+            outcome.signature = Some(status.to_string());
+        }
+        _ => {}
+    }
+    if outcome.class == OutcomeClass::Transient && outcome.signature.is_none() {
+        outcome.signature = Some(status.to_string());
+    }
+    if outcome.reason.is_none() {
+        outcome.reason = Some(format!("http_{status}"));
+    }
+    outcome
+}
+
+/// The class a bare status code implies when the body says nothing useful.
+pub(crate) fn by_status(status: u16) -> Outcome {
+    let class = match status {
+        401 => OutcomeClass::KeyInvalid,
+        402 => OutcomeClass::KeyNoCredit,
+        429 => OutcomeClass::RateLimited,
+        408 => OutcomeClass::Transient,
+        400..=499 => OutcomeClass::ClientError,
+        _ => OutcomeClass::Transient,
+    };
+    Outcome::new(class).with_reason(format!("http_{status}"))
+}
+
+/// Keeps the longer of the outcome's own (body) hint and `hint`.
+pub(crate) fn merge_hint(outcome: Outcome, hint: Option<Duration>) -> Outcome {
+    let longest = outcome.retry_after.max(hint);
+    outcome.with_retry_after(longest)
+}
+
+/// Parses a body as JSON. Gemini's non-SSE stream endpoint wraps its error in
+/// an array, so an array yields its first element.
+pub(crate) fn parse_json(body: &[u8]) -> Option<Value> {
+    match serde_json::from_slice::<Value>(body).ok()? {
+        Value::Array(items) => items.into_iter().next().filter(Value::is_object),
+        value @ Value::Object(_) => Some(value),
+        _ => None,
+    }
+}
+
+/// The string at `path` inside nested objects.
+pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
+}
+
+/// A provider code fit to be a log reason: short and made of identifier
+/// characters only, so an echoed secret or free text can never become one.
+pub(crate) fn code_token(text: &str) -> Option<String> {
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b));
+    ok.then(|| text.to_owned())
+}
+
+/// A numeric error code (JSON number or numeric string) that is a valid HTTP
+/// status, e.g. OpenRouter's in-stream `"code": 429`.
+pub(crate) fn status_code_of(value: Option<&Value>) -> Option<u16> {
+    let code = match value? {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(s) => s.trim().parse::<u64>().ok()?,
+        _ => return None,
+    };
+    let code = u16::try_from(code).ok()?;
+    (100..=599).contains(&code).then_some(code)
+}
+
+/// The Go-style duration right after `marker` in a message, as in Gemini's
+/// "Please retry in 20.04s." or OpenAI's "Please try again in 1m9.696s.".
+pub(crate) fn duration_after(message: &str, marker: &str) -> Option<Duration> {
+    let start = message.find(marker)? + marker.len();
+    let rest = message.get(start..)?;
+    let end = rest
+        .find(|c: char| c.is_whitespace() || c == '"' || c == ',')
+        .unwrap_or(rest.len());
+    hints::parse_go_duration(rest.get(..end)?.trim_end_matches('.'))
+}

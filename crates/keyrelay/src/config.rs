@@ -1,0 +1,166 @@
+//! The config file (TOML) and its defaults. Keys and base URLs also come from
+//! the environment (see [`crate::registry`]); the file wins on conflicts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use keypool::{CooldownPolicy, Strategy};
+use serde::{Deserialize, Serialize};
+
+use crate::providers::{Auth, Dialect};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub timeouts: Timeouts,
+    pub pool: PoolSettings,
+    /// Glob on the incoming model name → routing target (`"claude-*" = "gemini@gemini-2.5-flash"`).
+    pub aliases: BTreeMap<String, String>,
+    /// Built-in providers to adjust, or custom ones to add.
+    pub providers: BTreeMap<String, ProviderConfig>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: String,
+    /// Tokens clients must send (`x-api-key` or `Authorization: Bearer`).
+    /// Required when listening beyond loopback.
+    pub access_tokens: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            access_tokens: Vec::new(),
+            max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Upstream timeouts in seconds. There is deliberately no whole-response
+/// timeout: a long stream is healthy as long as bytes keep coming.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Timeouts {
+    pub connect: f64,
+    /// Until the upstream's response headers (and, for streams, its first event).
+    pub first_byte: f64,
+    /// Longest silence between two body chunks.
+    pub idle: f64,
+    /// The whole request across every key, waits included (until the response starts).
+    pub request: f64,
+    /// Reading an error body for classification.
+    pub error_body: f64,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: 10.0,
+            first_byte: 300.0,
+            idle: 300.0,
+            request: 900.0,
+            error_body: 5.0,
+        }
+    }
+}
+
+impl Timeouts {
+    pub fn duration(secs: f64) -> Duration {
+        Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs(1))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoolSettings {
+    pub strategy: Strategy,
+    /// Seconds to wait for a cooling key when every key is cooling (0: answer 429 at once).
+    pub max_wait: f64,
+    /// Extra attempts on a key after a transient error, once no fresh key is left.
+    pub same_key_retries: u32,
+    pub cooldown: CooldownPolicy,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            strategy: Strategy::Sticky,
+            max_wait: 0.0,
+            same_key_retries: 1,
+            cooldown: CooldownPolicy::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderConfig {
+    pub dialect: Option<Dialect>,
+    pub base_url: Option<String>,
+    pub auth: Option<Auth>,
+    /// Variables holding this provider's keys (default `NAME_API_KEY` and `NAME_API_KEYS`).
+    pub keys_env: Option<Vec<String>>,
+    pub keys: Vec<KeyConfig>,
+    pub prefixes: Vec<String>,
+    pub strategy: Option<Strategy>,
+}
+
+/// A key in the config file: a plain string, or a table with a label and weight.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KeyConfig {
+    Plain(String),
+    Detailed {
+        key: String,
+        #[serde(default)]
+        label: Option<String>,
+        #[serde(default)]
+        weight: Option<u32>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {0} does not exist")]
+    Missing(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Defaults, then the TOML file if one is given.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::figment(path)?
+            .extract()
+            .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))
+    }
+
+    /// The layered sources, for extraction and for telling where a value came from.
+    pub fn figment(path: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError::Missing(path.display().to_string()));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        Ok(figment)
+    }
+
+    /// Parses TOML text (tests and `config check`).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))
+    }
+}

@@ -1,0 +1,124 @@
+//! `POST /v1/messages` (and `count_tokens`) for Anthropic-dialect providers.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Uri};
+
+use super::error::{ApiError, ErrorKind, ErrorShape};
+use super::relay::{relay, upstream_headers};
+use super::Gateway;
+use crate::providers::Dialect;
+use crate::route::{resolve, RouteError};
+use crate::transport::Outbound;
+
+pub async fn messages(
+    State(gateway): State<Arc<Gateway>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&gateway, "/v1/messages", uri, headers, body).await
+}
+
+pub async fn count_tokens(
+    State(gateway): State<Arc<Gateway>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    handle(&gateway, "/v1/messages/count_tokens", uri, headers, body).await
+}
+
+async fn handle(
+    gateway: &Gateway,
+    path: &str,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match prepare(gateway, path, &uri, &headers, body) {
+        Ok((provider, outbound)) => relay(gateway, &provider, outbound, ErrorShape::Anthropic).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+fn prepare(
+    gateway: &Gateway,
+    path: &str,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Arc<crate::registry::Provider>, Outbound), ApiError> {
+    let body = body.map_err(|rejection| body_error(&rejection, gateway.max_body_bytes))?;
+    let mut request: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("request body is not a valid JSON object: {e}")))?;
+    let model = match request.get("model") {
+        Some(serde_json::Value::String(model)) => model.clone(),
+        Some(_) => return Err(ApiError::invalid("model: must be a string")),
+        None => return Err(ApiError::invalid("model: field required")),
+    };
+    let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
+    let provider = route.provider;
+    if provider.spec.dialect != Dialect::Anthropic {
+        return Err(ApiError::new(
+            StatusCode::NOT_IMPLEMENTED,
+            ErrorKind::InvalidRequest,
+            format!(
+                "keyrelay cannot yet translate Anthropic Messages to the {} API of provider `{}`; call its native API through /p/{}/",
+                provider.spec.dialect.as_str(),
+                provider.name(),
+                provider.name()
+            ),
+        ));
+    }
+    let base = base_url(&provider)?;
+    // Forward the client's bytes untouched unless the model name changes.
+    let body = if route.model == model {
+        body
+    } else {
+        request.insert("model".into(), serde_json::Value::String(route.model.clone()));
+        Bytes::from(serde_json::to_vec(&request).map_err(|e| ApiError::invalid(e.to_string()))?)
+    };
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let outbound = Outbound {
+        method: Method::POST,
+        url: format!("{base}{path}{query}"),
+        headers: upstream_headers(headers),
+        body,
+        auth: provider.spec.auth.clone(),
+        errors: provider.spec.errors,
+    };
+    Ok((provider, outbound))
+}
+
+/// The provider's base URL, or an error naming the variable to set.
+pub fn base_url(provider: &crate::registry::Provider) -> Result<&str, ApiError> {
+    provider.base_url.as_deref().ok_or_else(|| {
+        let var = provider.spec.base_url_env.as_deref().unwrap_or("base_url in the config file");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::Api,
+            format!("keyrelay: provider `{}` has no base URL; set {var}", provider.name()),
+        )
+    })
+}
+
+pub fn body_error(rejection: &BytesRejection, limit: usize) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::RequestTooLarge,
+            format!("request body is larger than keyrelay's limit of {limit} bytes"),
+        )
+    } else {
+        ApiError::invalid(format!("could not read the request body: {rejection}"))
+    }
+}
+
+fn route_error(error: RouteError) -> ApiError {
+    ApiError::invalid(error.to_string())
+}

@@ -1,0 +1,60 @@
+//! `/p/{provider}/{rest}`: a provider's native API with a pooled key swapped
+//! in. Official SDKs work with base URL `http://HOST:PORT/p/PROVIDER`.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Uri};
+
+use super::error::{ApiError, ErrorKind, ErrorShape};
+use super::messages::{base_url, body_error};
+use super::relay::{relay, upstream_headers};
+use super::Gateway;
+use crate::transport::headers::strip_key_param;
+use crate::transport::Outbound;
+
+pub async fn passthrough(
+    State(gateway): State<Arc<Gateway>>,
+    Path((name, _)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let Some(provider) = gateway.registry.get(&name).cloned() else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorKind::NotFound,
+            format!("keyrelay: unknown provider `{name}`; known providers: {}", gateway.registry.names()),
+        )
+        .into_response();
+    };
+    let shape = ErrorShape::from(provider.spec.dialect);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => return body_error(&rejection, gateway.max_body_bytes).in_shape(shape).into_response(),
+    };
+    let base = match base_url(&provider) {
+        Ok(base) => base,
+        Err(error) => return error.in_shape(shape).into_response(),
+    };
+    // The raw path, not axum's percent-decoded capture: forward it exactly.
+    let rest = uri.path().splitn(4, '/').nth(3).unwrap_or("");
+    let query = uri.query().map(strip_key_param).filter(|q| !q.is_empty());
+    let url = match query {
+        Some(query) => format!("{base}/{rest}?{query}"),
+        None => format!("{base}/{rest}"),
+    };
+    let outbound = Outbound {
+        method,
+        url,
+        headers: upstream_headers(&headers),
+        body,
+        auth: provider.spec.auth.clone(),
+        errors: provider.spec.errors,
+    };
+    relay(&gateway, &provider, outbound, shape).await
+}

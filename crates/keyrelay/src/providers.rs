@@ -1,0 +1,212 @@
+//! Provider facts: dialect, base URL, how keys are sent, where keys come from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::ErrorDialect;
+
+/// The API a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dialect {
+    Anthropic,
+    OpenaiChat,
+    Gemini,
+    Ollama,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Anthropic => "anthropic",
+            Dialect::OpenaiChat => "openai-chat",
+            Dialect::Gemini => "gemini",
+            Dialect::Ollama => "ollama",
+        }
+    }
+}
+
+/// The error shapes a custom provider of this dialect is classified by.
+pub fn error_dialect_for(dialect: Dialect) -> ErrorDialect {
+    match dialect {
+        Dialect::Anthropic => ErrorDialect::Anthropic,
+        Dialect::OpenaiChat => ErrorDialect::Openai,
+        Dialect::Gemini => ErrorDialect::Gemini,
+        Dialect::Ollama => ErrorDialect::Ollama,
+    }
+}
+
+/// How the pooled key is put on an upstream request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Auth {
+    /// `Authorization: Bearer KEY`.
+    Bearer,
+    /// `x-api-key: KEY` (plus `anthropic-version` when the client sent none).
+    XApiKey,
+    /// `x-goog-api-key: KEY` (never the `?key=` query parameter, which ends up in logs).
+    XGoogApiKey,
+    /// A header of the provider's choosing.
+    Header(String),
+    /// No key at all (local servers).
+    None,
+}
+
+/// One provider, built in or from the config file.
+#[derive(Debug, Clone)]
+pub struct ProviderSpec {
+    pub name: String,
+    /// Other names accepted before `@` (`google@`, `lmstudio@`).
+    pub aliases: Vec<String>,
+    /// Short prefixes (`g/`, `oai/`).
+    pub prefixes: Vec<String>,
+    pub dialect: Dialect,
+    pub errors: ErrorDialect,
+    /// Without a trailing slash; `None` when it must be configured (litellm).
+    pub base_url: Option<String>,
+    /// The variable that overrides the base URL.
+    pub base_url_env: Option<String>,
+    pub auth: Auth,
+    /// Variables holding keys, each a list (`OPENAI_API_KEY`, `OPENAI_API_KEYS`).
+    pub key_envs: Vec<String>,
+}
+
+impl ProviderSpec {
+    #[allow(clippy::too_many_arguments)]
+    fn builtin(
+        name: &str,
+        aliases: &[&str],
+        prefixes: &[&str],
+        dialect: Dialect,
+        errors: ErrorDialect,
+        base_url: Option<&str>,
+        base_url_env: Option<&str>,
+        auth: Auth,
+        key_envs: &[&str],
+    ) -> Self {
+        let owned = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect();
+        ProviderSpec {
+            name: name.to_owned(),
+            aliases: owned(aliases),
+            prefixes: owned(prefixes),
+            dialect,
+            errors,
+            base_url: base_url.map(str::to_owned),
+            base_url_env: base_url_env.map(str::to_owned),
+            auth,
+            key_envs: owned(key_envs),
+        }
+    }
+
+    /// Whether this provider needs keys to serve.
+    pub fn needs_keys(&self) -> bool {
+        self.auth != Auth::None
+    }
+}
+
+/// The built-in providers (DESIGN §3). Base URLs are the ones the providers'
+/// official SDKs use, so `/p/{provider}/...` takes the same paths they send.
+pub fn builtin_providers() -> Vec<ProviderSpec> {
+    use Dialect::*;
+    vec![
+        ProviderSpec::builtin(
+            "anthropic",
+            &[],
+            &["a/"],
+            Anthropic,
+            ErrorDialect::Anthropic,
+            Some("https://api.anthropic.com"),
+            Some("ANTHROPIC_UPSTREAM_BASE_URL"),
+            Auth::XApiKey,
+            // Plural only: ANTHROPIC_API_KEY is Claude Code's own credential.
+            &["ANTHROPIC_API_KEYS"],
+        ),
+        ProviderSpec::builtin(
+            "openai",
+            &[],
+            &["oai/"],
+            OpenaiChat,
+            ErrorDialect::Openai,
+            Some("https://api.openai.com/v1"),
+            Some("OPENAI_BASE_URL"),
+            Auth::Bearer,
+            &["OPENAI_API_KEY", "OPENAI_API_KEYS"],
+        ),
+        ProviderSpec::builtin(
+            "gemini",
+            &["google"],
+            &["g/"],
+            Gemini,
+            ErrorDialect::Gemini,
+            Some("https://generativelanguage.googleapis.com"),
+            Some("GEMINI_BASE_URL"),
+            Auth::XGoogApiKey,
+            &["GEMINI_API_KEY", "GEMINI_API_KEYS"],
+        ),
+        ProviderSpec::builtin(
+            "openrouter",
+            &[],
+            &["or/"],
+            OpenaiChat,
+            ErrorDialect::Openrouter,
+            Some("https://openrouter.ai/api/v1"),
+            Some("OPENROUTER_BASE_URL"),
+            Auth::Bearer,
+            &["OPENROUTER_API_KEY", "OPENROUTER_API_KEYS"],
+        ),
+        ProviderSpec::builtin(
+            "ollama-cloud",
+            &[],
+            &["oc/"],
+            Ollama,
+            ErrorDialect::Ollama,
+            Some("https://ollama.com"),
+            Some("OLLAMA_CLOUD_BASE_URL"),
+            Auth::Bearer,
+            &["OLLAMA_API_KEY", "OLLAMA_API_KEYS"],
+        ),
+        ProviderSpec::builtin(
+            "litellm",
+            &[],
+            &["ll/"],
+            OpenaiChat,
+            ErrorDialect::Openai,
+            None,
+            Some("LITELLM_BASE_URL"),
+            Auth::Bearer,
+            &["LITELLM_API_KEY", "LITELLM_API_KEYS"],
+        ),
+        ProviderSpec::builtin(
+            "ollama",
+            &[],
+            &[],
+            OpenaiChat,
+            ErrorDialect::Openai,
+            Some("http://localhost:11434/v1"),
+            Some("OLLAMA_BASE_URL"),
+            Auth::None,
+            &[],
+        ),
+        ProviderSpec::builtin(
+            "lmstudio",
+            &[],
+            &[],
+            OpenaiChat,
+            ErrorDialect::Openai,
+            Some("http://localhost:1234/v1"),
+            Some("LMSTUDIO_BASE_URL"),
+            Auth::None,
+            &[],
+        ),
+        ProviderSpec::builtin(
+            "vllm",
+            &[],
+            &[],
+            OpenaiChat,
+            ErrorDialect::Openai,
+            Some("http://localhost:8000/v1"),
+            Some("VLLM_BASE_URL"),
+            Auth::None,
+            &[],
+        ),
+    ]
+}

@@ -1,0 +1,135 @@
+//! Which headers cross the gateway, and how the pooled key is injected.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::providers::Auth;
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) and ones the HTTP client sets itself.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// The client's own credentials: never forwarded upstream.
+const CREDENTIALS: &[&str] = &["authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie"];
+
+/// Client request headers that may go upstream: no hop-by-hop headers, no
+/// client credentials, no `accept-encoding` (keyrelay reads error bodies, so
+/// it asks for identity encoding), nothing of keyrelay's own.
+pub fn forwardable_request_headers(client: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(client.len());
+    for (name, value) in client {
+        let n = name.as_str();
+        if HOP_BY_HOP.contains(&n) || CREDENTIALS.contains(&n) || n == "accept-encoding" || n.starts_with("x-keyrelay-") {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    out
+}
+
+/// Upstream response headers that may go back to the client.
+pub fn forwardable_response_headers(upstream: &HeaderMap) -> HeaderMap {
+    let mut out = HeaderMap::with_capacity(upstream.len());
+    for (name, value) in upstream {
+        if HOP_BY_HOP.contains(&name.as_str()) {
+            continue;
+        }
+        out.append(name.clone(), value.clone());
+    }
+    out
+}
+
+/// Puts the key on the request the provider's way.
+pub fn inject_key(headers: &mut HeaderMap, auth: &Auth, key: &str) {
+    let sensitive = |value: String| -> Option<HeaderValue> {
+        let mut v = HeaderValue::from_str(&value).ok()?;
+        v.set_sensitive(true);
+        Some(v)
+    };
+    let (name, value) = match auth {
+        Auth::None => return,
+        Auth::Bearer => (http::header::AUTHORIZATION, sensitive(format!("Bearer {key}"))),
+        Auth::XApiKey => {
+            if !headers.contains_key("anthropic-version") {
+                headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
+            }
+            (HeaderName::from_static("x-api-key"), sensitive(key.to_owned()))
+        }
+        Auth::XGoogApiKey => (HeaderName::from_static("x-goog-api-key"), sensitive(key.to_owned())),
+        Auth::Header(name) => match HeaderName::from_bytes(name.as_bytes()) {
+            Ok(name) => (name, sensitive(key.to_owned())),
+            Err(_) => return,
+        },
+    };
+    if let Some(value) = value {
+        headers.insert(name, value);
+    }
+}
+
+/// A query string without the client's own `key=` credential (Gemini style).
+pub fn strip_key_param(query: &str) -> String {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some("key"))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_credentials_and_hop_by_hop_headers_stay_behind() {
+        let mut client = HeaderMap::new();
+        for (n, v) in [
+            ("authorization", "Bearer client-token"),
+            ("x-api-key", "client-token"),
+            ("x-goog-api-key", "client-token"),
+            ("connection", "keep-alive"),
+            ("accept-encoding", "gzip"),
+            ("anthropic-beta", "tools-2024"),
+            ("content-type", "application/json"),
+        ] {
+            client.insert(HeaderName::from_static(n), HeaderValue::from_static(v));
+        }
+        let out = forwardable_request_headers(&client);
+        let names: Vec<_> = out.keys().map(|k| k.as_str()).collect();
+        assert_eq!(names, ["anthropic-beta", "content-type"]);
+    }
+
+    #[test]
+    fn keys_go_where_each_provider_expects_them() {
+        let mut h = HeaderMap::new();
+        inject_key(&mut h, &Auth::XApiKey, "k1");
+        assert_eq!(h["x-api-key"], "k1");
+        assert_eq!(h["anthropic-version"], "2023-06-01");
+        let mut h = HeaderMap::new();
+        inject_key(&mut h, &Auth::Bearer, "k2");
+        assert_eq!(h["authorization"], "Bearer k2");
+        assert!(h["authorization"].is_sensitive());
+        let mut h = HeaderMap::new();
+        inject_key(&mut h, &Auth::XGoogApiKey, "k3");
+        assert_eq!(h["x-goog-api-key"], "k3");
+        let mut h = HeaderMap::new();
+        inject_key(&mut h, &Auth::Header("api-key".into()), "k4");
+        assert_eq!(h["api-key"], "k4");
+    }
+
+    #[test]
+    fn the_key_query_parameter_is_removed() {
+        assert_eq!(strip_key_param("alt=sse&key=abc&x=1"), "alt=sse&x=1");
+        assert_eq!(strip_key_param("key=abc"), "");
+        assert_eq!(strip_key_param("keys=1"), "keys=1");
+    }
+}

@@ -1,0 +1,36 @@
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Body, Ending, Reply};
+
+#[test]
+fn header_replaces_the_constructor_content_type() {
+    let reply = Reply::json(200, json!({})).header("content-type", "text/plain");
+    let values: Vec<_> = reply.headers.get_all("content-type").iter().collect();
+    assert_eq!(values, ["text/plain"]);
+}
+
+#[test]
+fn stream_modifiers_set_the_ending_and_delay() {
+    let reply = Reply::ndjson([json!(1), json!(2)])
+        .stall_after(1)
+        .chunk_delay(Duration::from_millis(7));
+    let Body::Chunks(chunks) = reply.body else {
+        panic!("ndjson is streamed");
+    };
+    assert_eq!(chunks.ending, Ending::StallAfter(1));
+    assert_eq!(chunks.delay, Some(Duration::from_millis(7)));
+}
+
+#[test]
+#[should_panic(expected = "streamed replies only")]
+fn cut_after_on_a_whole_body_is_a_test_bug() {
+    let _ = Reply::json(200, json!({})).cut_after(1);
+}
+
+#[test]
+#[should_panic(expected = "bad status code 1000")]
+fn an_impossible_status_is_a_test_bug() {
+    let _ = Reply::json(1000, json!({}));
+}
