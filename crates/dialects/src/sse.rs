@@ -89,10 +89,7 @@ impl SseDecoder {
             self.pending_cr = false;
         }
         self.buf.extend_from_slice(chunk);
-        loop {
-            let Some(end) = self.buf.iter().position(|&b| b == b'\n' || b == b'\r') else {
-                break;
-            };
+        while let Some(end) = self.buf.iter().position(|&b| b == b'\n' || b == b'\r') {
             let terminator = self.buf[end];
             let line = self.buf.split_to(end);
             self.buf.advance(1);

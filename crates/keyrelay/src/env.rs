@@ -29,7 +29,12 @@ pub struct MapEnv(pub HashMap<String, String>);
 
 impl MapEnv {
     pub fn new<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        MapEnv(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        MapEnv(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) -> &mut Self {

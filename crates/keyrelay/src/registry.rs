@@ -30,7 +30,11 @@ pub struct Registry {
 }
 
 impl Registry {
-    pub fn build(config: &Config, env: &dyn Env, store: Arc<dyn StateStore>) -> Result<Registry, ConfigError> {
+    pub fn build(
+        config: &Config,
+        env: &dyn Env,
+        store: Arc<dyn StateStore>,
+    ) -> Result<Registry, ConfigError> {
         let mut specs = builtin_providers();
         for (name, custom) in &config.providers {
             match specs.iter_mut().find(|s| s.name == *name) {
@@ -50,11 +54,14 @@ impl Registry {
                     .map(|url| url.trim().trim_end_matches('/').to_owned());
                 let keys = pool_keys(&spec, custom, env);
                 let pool_config = PoolConfig {
-                    strategy: custom.and_then(|c| c.strategy).unwrap_or(config.pool.strategy),
+                    strategy: custom
+                        .and_then(|c| c.strategy)
+                        .unwrap_or(config.pool.strategy),
                     policy: config.pool.cooldown.clone(),
                     refresh_interval: Duration::from_secs(1),
                 };
-                let pool = KeyPool::with_store(spec.name.clone(), keys, pool_config, clock, store.clone());
+                let pool =
+                    KeyPool::with_store(spec.name.clone(), keys, pool_config, clock, store.clone());
                 Arc::new(Provider {
                     spec,
                     base_url,
@@ -79,7 +86,11 @@ impl Registry {
 
     /// Comma-separated provider names, for error messages.
     pub fn names(&self) -> String {
-        self.providers.iter().map(|p| p.spec.name.as_str()).collect::<Vec<_>>().join(", ")
+        self.providers
+            .iter()
+            .map(|p| p.spec.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -98,10 +109,16 @@ fn adjust(spec: &mut ProviderSpec, custom: &ProviderConfig) {
 
 fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, ConfigError> {
     let invalid = |what: &str| ConfigError::Invalid(format!("provider `{name}`: {what}"));
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(invalid("names may use letters, digits, `-` and `_` only"));
     }
-    let dialect = custom.dialect.ok_or_else(|| invalid("`dialect` is required for a custom provider"))?;
+    let dialect = custom
+        .dialect
+        .ok_or_else(|| invalid("`dialect` is required for a custom provider"))?;
     if custom.base_url.is_none() {
         return Err(invalid("`base_url` is required for a custom provider"));
     }
@@ -156,3 +173,6 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
     }
     entries
 }
+
+#[cfg(test)]
+mod tests;

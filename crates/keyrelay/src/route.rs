@@ -17,7 +17,11 @@ pub enum RouteError {
     #[error("model is empty")]
     EmptyModel,
     #[error("unknown provider `{name}` in model `{model}`; known providers: {known}")]
-    UnknownProvider { name: String, model: String, known: String },
+    UnknownProvider {
+        name: String,
+        model: String,
+        known: String,
+    },
     #[error("cannot tell which provider serves model `{model}`; write it as PROVIDER@MODEL (e.g. gemini@gemini-2.5-flash, openai@gpt-4.1); known providers: {known}")]
     Unroutable { model: String, known: String },
     #[error("model aliases loop on `{0}`")]
@@ -31,7 +35,10 @@ pub struct Aliases(Vec<(String, String)>);
 impl Aliases {
     /// Command-line rules first (in the order given), then the config file's,
     /// most specific pattern first (fewest wildcards, then longest).
-    pub fn new(cli: Vec<(String, String)>, file: impl IntoIterator<Item = (String, String)>) -> Self {
+    pub fn new(
+        cli: Vec<(String, String)>,
+        file: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
         let mut file: Vec<_> = file.into_iter().collect();
         file.sort_by_key(|(pattern, _)| {
             let wild = pattern.chars().filter(|c| *c == '*' || *c == '?').count();

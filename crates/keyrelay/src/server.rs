@@ -30,7 +30,13 @@ pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<
     let registry = Registry::build(config, env, store)?;
     let mut access_tokens = config.server.access_tokens.clone();
     if let Some(tokens) = env.non_empty("KEYRELAY_ACCESS_TOKENS") {
-        access_tokens.extend(tokens.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned));
+        access_tokens.extend(
+            tokens
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        );
     }
     let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
     let transport = Transport::new(&config.timeouts).context("building the HTTP client")?;
@@ -57,9 +63,15 @@ pub fn check_listen(addr: &SocketAddr, gateway: &Gateway) -> anyhow::Result<()> 
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
-pub async fn serve(listener: TcpListener, gateway: Arc<Gateway>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let app = router(gateway);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 /// A gateway on a background task, for tests and `keyrelay claude`: bound to
@@ -74,7 +86,9 @@ pub struct RunningGateway {
 impl RunningGateway {
     pub async fn start(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<RunningGateway> {
         let gateway = build_gateway(settings, env)?;
-        let listener = TcpListener::bind("127.0.0.1:0").await.context("binding 127.0.0.1")?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding 127.0.0.1")?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, gateway.clone(), async move {

@@ -110,7 +110,7 @@ fn regain_access_in(message: &str, now: SystemTime) -> Option<Duration> {
         return None;
     }
     let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60;
-    let at = UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?);
+    let at = UNIX_EPOCH.checked_add(Duration::from_secs(u64::try_from(secs).ok()?))?;
     Some(at.duration_since(now).unwrap_or_default())
 }
 

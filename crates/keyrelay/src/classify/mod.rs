@@ -27,10 +27,15 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorDialect {
+    /// `{"type":"error","error":{"type":…,"message":…}}`; 529 when overloaded.
     Anthropic,
+    /// `{"error":{"message":…,"type":…,"code":…}}` (also most OpenAI-compatible servers).
     Openai,
+    /// Google APIs: `{"error":{"code":…,"status":…,"details":[…]}}`.
     Gemini,
+    /// OpenAI-like, plus `error.metadata` and per-account limits.
     Openrouter,
+    /// `{"error":"…"}` (a bare string), NDJSON streams.
     Ollama,
 }
 
@@ -77,6 +82,7 @@ pub fn classify(
 /// An error found inside an HTTP-200 stream: `event` is the SSE `event:` name if
 /// any, `data` the event's data (or one NDJSON line). Returns `None` when the
 /// event is not an error (content, pings, `[DONE]`, unparsable non-error data).
+/// A returned `retry_after` is a duration from `now` taken from the event body.
 pub fn classify_stream_event(
     dialect: ErrorDialect,
     event: Option<&str>,
@@ -86,7 +92,7 @@ pub fn classify_stream_event(
     let json = parse_json(data);
     match dialect {
         ErrorDialect::Anthropic => anthropic::classify_event(event, json.as_ref(), now),
-        ErrorDialect::Openai => openai::classify_event(json.as_ref(), now),
+        ErrorDialect::Openai => openai::classify_event(json.as_ref()),
         ErrorDialect::Gemini => gemini::classify_event(json.as_ref(), now),
         ErrorDialect::Openrouter => openrouter::classify_event(json.as_ref(), now),
         ErrorDialect::Ollama => ollama::classify_event(json.as_ref()),

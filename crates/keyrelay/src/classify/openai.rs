@@ -4,8 +4,6 @@
 //! `rate_limit_exceeded`); older bodies leave it null and put the same word in
 //! `type`, so both are read. A 429 is either "wait" or "no credit", never both.
 
-use std::time::SystemTime;
-
 use keypool::{Outcome, OutcomeClass};
 use serde_json::Value;
 
@@ -34,7 +32,7 @@ pub(super) fn classify_body(status: u16, json: Option<&Value>) -> Outcome {
 
 /// A data event whose JSON has a top-level `error` object (Chat Completions
 /// and Responses streams both end that way on a late failure).
-pub(super) fn classify_event(json: Option<&Value>, _now: SystemTime) -> Option<Outcome> {
+pub(super) fn classify_event(json: Option<&Value>) -> Option<Outcome> {
     let error = json?.get("error").filter(|e| e.is_object())?;
     Some(classify_error_object(error, |status, body| {
         classify_body(status, Some(body))

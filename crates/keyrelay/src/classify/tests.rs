@@ -11,13 +11,9 @@ use keypool::{hints, Outcome, OutcomeClass};
 use super::{classify, classify_stream_event, classify_transport, ErrorDialect, TransportFailure};
 use crate::redact::redact;
 
-const ALL: [ErrorDialect; 5] = [
-    ErrorDialect::Anthropic,
-    ErrorDialect::Openai,
-    ErrorDialect::Gemini,
-    ErrorDialect::Openrouter,
-    ErrorDialect::Ollama,
-];
+use ErrorDialect::{Anthropic as A, Gemini as G, Ollama as L, Openai as O, Openrouter as R};
+
+const ALL: [ErrorDialect; 5] = [A, O, G, R, L];
 
 /// 2026-01-15T12:00:00Z, the instant the fixtures' reset stamps are relative to.
 fn now() -> SystemTime {
@@ -36,41 +32,35 @@ fn read(name: &str) -> Vec<u8> {
 fn sidecar_headers(name: &str) -> HeaderMap {
     let path = fixture_dir().join(name.replace(".json", ".headers"));
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let pairs = text
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim(), v.trim()));
-    pairs
-        .map(|(n, v)| {
-            (
-                n.parse::<HeaderName>().unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            )
-        })
-        .collect()
+    let pairs: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once(':')).collect();
+    headers(&pairs)
 }
 
 fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-    pairs
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.parse::<HeaderName>().unwrap(),
-                HeaderValue::from_str(v).unwrap(),
-            )
-        })
-        .collect()
+    let header = |(n, v): &(&str, &str)| {
+        (
+            n.trim().parse::<HeaderName>().unwrap(),
+            HeaderValue::from_str(v.trim()).unwrap(),
+        )
+    };
+    pairs.iter().map(header).collect()
 }
 
 fn dialect_of(file: &str) -> ErrorDialect {
-    match file.split('_').next() {
-        Some("anthropic") => ErrorDialect::Anthropic,
-        Some("openai") => ErrorDialect::Openai,
-        Some("gemini") => ErrorDialect::Gemini,
-        Some("openrouter") => ErrorDialect::Openrouter,
-        Some("ollama") => ErrorDialect::Ollama,
-        other => panic!("fixture {file}: unknown provider {other:?}"),
-    }
+    let name = file.split('_').next().unwrap_or_default();
+    let dialect = serde_json::from_value(serde_json::Value::from(name));
+    dialect.unwrap_or_else(|_| panic!("fixture {file}: unknown provider {name:?}"))
+}
+
+/// `classify` with a numeric status.
+fn call(dialect: ErrorDialect, status: u16, headers: &HeaderMap, body: &[u8]) -> Outcome {
+    classify(
+        dialect,
+        StatusCode::from_u16(status).unwrap(),
+        headers,
+        body,
+        now(),
+    )
 }
 
 /// Classifies a fixture the way its INDEX row says it arrives.
@@ -79,16 +69,12 @@ fn run_fixture(file: &str, status: &str) -> Option<Outcome> {
     match status {
         "ndjson" | "sse" => classify_stream_event(dialect, None, &body, now()),
         s if s.starts_with("sse:") => classify_stream_event(dialect, s.get(4..), &body, now()),
-        s => {
-            let status = StatusCode::from_u16(s.parse().unwrap()).unwrap();
-            Some(classify(
-                dialect,
-                status,
-                &sidecar_headers(file),
-                &body,
-                now(),
-            ))
-        }
+        s => Some(call(
+            dialect,
+            s.parse().unwrap(),
+            &sidecar_headers(file),
+            &body,
+        )),
     }
 }
 
@@ -138,147 +124,90 @@ fn every_indexed_fixture_classifies_to_its_expected_class() {
     );
 }
 
-#[test]
-fn header_hints_with_fixed_now() {
-    // Anthropic: retry-after 17 s, but the token window resets in 60 s.
-    assert_eq!(
-        http("anthropic_rate_limit.json", 429).retry_after,
-        Some(Duration::from_secs(60))
-    );
-    // OpenAI: x-ratelimit-reset-requests "6m0s" beats retry-after 20 and the body's "20s".
-    assert_eq!(
-        http("openai_rate_limit.json", 429).retry_after,
-        Some(Duration::from_secs(360))
-    );
-    // OpenRouter: X-RateLimit-Reset is epoch milliseconds, one minute ahead.
-    let or = http("openrouter_rate_limit.json", 429);
-    assert_eq!(or.retry_after, Some(Duration::from_secs(60)));
-    assert_eq!(or.signature.as_deref(), Some("openrouter-account"));
-    // Free-models-per-day: until midnight UTC, twelve hours away.
-    let daily = http("openrouter_per_day_quota.json", 429);
-    assert_eq!(daily.retry_after, Some(Duration::from_secs(12 * 3600)));
-    assert_eq!(daily.signature.as_deref(), Some("openrouter-account"));
-}
-
-#[test]
-fn body_hints_with_fixed_now() {
-    let per_minute = http("gemini_rate_limit.json", 429);
-    assert_eq!(per_minute.retry_after, Some(Duration::from_secs(58)));
-    assert_eq!(
-        per_minute.signature.as_deref(),
-        Some("GenerateRequestsPerMinutePerProjectPerModel-FreeTier")
-    );
-    assert!(per_minute.penalize);
-
+/// (fixture, status, expected retry_after in ms, expected signature), `now` fixed.
+const HINTS: [(&str, u16, Option<u64>, Option<&str>); 10] = [
+    // retry-after 17 s, but the token window resets in 60 s (RFC 3339 stamp).
+    ("anthropic_rate_limit.json", 429, Some(60_000), None),
+    // x-ratelimit-reset-requests "6m0s" beats retry-after 20 and the body's "try again in 20s".
+    ("openai_rate_limit.json", 429, Some(360_000), None),
+    // No headers: the body's "Please try again in 1m9.696s."
+    ("openai_tokens_per_day.json", 429, Some(69_696), None),
+    // X-RateLimit-Reset in epoch milliseconds, one minute ahead.
+    ("openrouter_rate_limit.json", 429, Some(60_000), Some("openrouter-account")),
+    // The free-model day ends at midnight UTC, twelve hours away.
+    ("openrouter_per_day_quota.json", 429, Some(43_200_000), Some("openrouter-account")),
+    ("gemini_rate_limit.json", 429, Some(58_000), Some("GenerateRequestsPerMinutePerProjectPerModel-FreeTier")),
     // 04:00 in Los Angeles: the daily quota resets in 20 h, not in the 5 s RetryInfo says.
+    ("gemini_per_day_quota.json", 429, Some(72_000_000), Some("GenerateRequestsPerDayPerProjectPerModel-FreeTier")),
+    ("gemini_day_and_minute_quota.json", 429, Some(47_000), Some("GenerateContentInputTokensPerModelPerMinute-FreeTier,GenerateRequestsPerDayPerProjectPerModel-FreeTier,GenerateRequestsPerMinutePerProjectPerModel-FreeTier")),
+    ("gemini_quota_no_details.json", 429, None, None),
+    // "You will regain access on 2026-02-01 at 00:00 UTC": 16.5 days away.
+    ("anthropic_usage_limit.json", 400, Some(1_425_600_000), None),
+];
+
+#[test]
+fn hints_and_signatures_with_fixed_now() {
+    for (file, status, millis, signature) in HINTS {
+        let outcome = http(file, status);
+        assert_eq!(
+            outcome.retry_after,
+            millis.map(Duration::from_millis),
+            "{file}"
+        );
+        assert_eq!(outcome.signature.as_deref(), signature, "{file}");
+    }
     let daily = http("gemini_per_day_quota.json", 429);
     assert_eq!(
         daily.retry_after,
         Some(hints::until_pacific_midnight(now()))
     );
-    assert_eq!(daily.retry_after, Some(Duration::from_secs(20 * 3600)));
-
-    let mixed = http("gemini_day_and_minute_quota.json", 429);
-    assert_eq!(mixed.class, OutcomeClass::RateLimited);
-    assert_eq!(mixed.retry_after, Some(Duration::from_secs(47)));
-    assert_eq!(
-        mixed.signature.as_deref(),
-        Some("GenerateContentInputTokensPerModelPerMinute-FreeTier,GenerateRequestsPerDayPerProjectPerModel-FreeTier,GenerateRequestsPerMinutePerProjectPerModel-FreeTier")
-    );
-
-    let zero = http("gemini_limit_zero.json", 429);
-    assert!(!zero.penalize, "limit: 0 must not be held against the key");
-    assert_eq!(zero.retry_after, Some(Duration::from_secs(56)));
-    assert!(!http("gemini_paid_limit_zero.json", 429).penalize);
-    assert_eq!(http("gemini_quota_no_details.json", 429).signature, None);
-
-    let tpd = http("openai_tokens_per_day.json", 429);
-    assert_eq!(tpd.retry_after, Some(Duration::from_millis(69_696)));
-    // Spend limit: "You will regain access on 2026-02-01 at 00:00 UTC" is 16.5 days away.
-    let spend = http("anthropic_usage_limit.json", 400);
-    assert_eq!(
-        spend.retry_after,
-        Some(Duration::from_secs(16 * 86_400 + 12 * 3600))
-    );
+    for file in ["gemini_limit_zero.json", "gemini_paid_limit_zero.json"] {
+        assert!(
+            !http(file, 429).penalize,
+            "{file}: limit 0 must not count against the key"
+        );
+    }
+    assert!(http("gemini_rate_limit.json", 429).penalize);
 }
 
 #[test]
 fn header_and_body_hints_combine_to_the_longest() {
     let body = read("gemini_rate_limit.json");
-    let longer = headers(&[("retry-after", "120")]);
-    let shorter = headers(&[("retry-after", "3")]);
-    let at = |h: &HeaderMap| {
-        classify(
-            ErrorDialect::Gemini,
-            StatusCode::TOO_MANY_REQUESTS,
-            h,
-            &body,
-            now(),
-        )
-        .retry_after
-    };
-    assert_eq!(at(&longer), Some(Duration::from_secs(120)));
-    assert_eq!(at(&shorter), Some(Duration::from_secs(58)));
+    let at = |secs| call(G, 429, &headers(&[("retry-after", secs)]), &body).retry_after;
+    assert_eq!(at("120"), Some(Duration::from_secs(120)));
+    assert_eq!(at("3"), Some(Duration::from_secs(58)));
 }
 
 #[test]
 fn success_parks_an_exhausted_key() {
-    let anthropic = headers(&[
+    let ok = |dialect, pairs: &[(&str, &str)]| {
+        let body = b"{\"id\":\"x\",\"choices\":[]}";
+        let outcome = call(dialect, 200, &headers(pairs), body);
+        assert_eq!(outcome.class, OutcomeClass::Success);
+        outcome.retry_after
+    };
+    let anthropic = [
         ("anthropic-ratelimit-requests-remaining", "0"),
         ("anthropic-ratelimit-requests-reset", "2026-01-15T12:00:40Z"),
-    ]);
-    let openai = headers(&[
+    ];
+    let openai = [
         ("x-ratelimit-remaining-requests", "0"),
         ("x-ratelimit-reset-requests", "1m30s"),
-    ]);
-    let ok = |d, h: &HeaderMap| {
-        classify(
-            d,
-            StatusCode::OK,
-            h,
-            b"{\"id\":\"x\",\"choices\":[]}",
-            now(),
-        )
-    };
-    let parked = ok(ErrorDialect::Anthropic, &anthropic);
-    assert_eq!(
-        (parked.class, parked.retry_after),
-        (OutcomeClass::Success, Some(Duration::from_secs(40)))
-    );
-    assert_eq!(
-        ok(ErrorDialect::Openai, &openai).retry_after,
-        Some(Duration::from_secs(90))
-    );
-    let plain = ok(
-        ErrorDialect::Openai,
-        &headers(&[("x-ratelimit-reset-requests", "1s")]),
-    );
-    assert_eq!(
-        (plain.class, plain.retry_after),
-        (OutcomeClass::Success, None)
-    );
+    ];
+    assert_eq!(ok(A, &anthropic), Some(Duration::from_secs(40)));
+    assert_eq!(ok(O, &openai), Some(Duration::from_secs(90)));
+    assert_eq!(ok(O, &[("x-ratelimit-reset-requests", "1s")]), None);
 }
 
 #[test]
 fn an_error_object_in_a_200_body_is_that_error() {
-    let body = read("openrouter_per_day_quota.json");
-    let outcome = classify(
-        ErrorDialect::Openrouter,
-        StatusCode::OK,
-        &HeaderMap::new(),
-        &body,
-        now(),
+    let ok = |body: &[u8]| call(R, 200, &HeaderMap::new(), body).class;
+    assert_eq!(
+        ok(&read("openrouter_per_day_quota.json")),
+        OutcomeClass::QuotaDaily
     );
-    assert_eq!(outcome.class, OutcomeClass::QuotaDaily);
     let text = br#"{"choices":[{"message":{"content":"the word \"error\" is fine"}}]}"#;
-    let fine = classify(
-        ErrorDialect::Openrouter,
-        StatusCode::OK,
-        &HeaderMap::new(),
-        text,
-        now(),
-    );
-    assert_eq!(fine.class, OutcomeClass::Success);
+    assert_eq!(ok(text), OutcomeClass::Success);
 }
 
 /// The class a status implies when the body cannot be read.
@@ -308,8 +237,7 @@ fn empty_and_non_json_bodies_fall_back_to_status() {
     for dialect in ALL {
         for status in STATUSES {
             for body in bodies {
-                let code = StatusCode::from_u16(status).unwrap();
-                let outcome = classify(dialect, code, &HeaderMap::new(), body, now());
+                let outcome = call(dialect, status, &HeaderMap::new(), body);
                 assert_eq!(
                     outcome.class,
                     status_class(status),
@@ -352,8 +280,7 @@ fn garbage_never_panics() {
     for dialect in ALL {
         for body in &samples {
             for status in [200, 400, 401, 403, 429, 503] {
-                let code = StatusCode::from_u16(status).unwrap();
-                let _ = classify(dialect, code, &HeaderMap::new(), body, now());
+                let _ = call(dialect, status, &HeaderMap::new(), body);
             }
             let _ = classify_stream_event(dialect, Some("error"), body, now());
             let _ = classify_stream_event(dialect, None, body, now());
@@ -361,130 +288,69 @@ fn garbage_never_panics() {
     }
 }
 
-fn event(dialect: ErrorDialect, name: Option<&str>, data: &str) -> Option<Outcome> {
-    classify_stream_event(dialect, name, data.as_bytes(), now())
-}
+/// A stream case: (dialect, SSE event name, data, expected class, expected signature); `None`
+/// as the class means "not an error, pass it on".
+type StreamCase = (
+    ErrorDialect,
+    Option<&'static str>,
+    &'static str,
+    Option<OutcomeClass>,
+    Option<&'static str>,
+);
+
+#[rustfmt::skip]
+const STREAM: [StreamCase; 27] = [
+    (A, Some("error"), r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#, Some(OutcomeClass::Transient), Some("529")),
+    (A, Some("error"), r#"{"type":"error","error":{"type":"api_error","message":"m"}}"#, Some(OutcomeClass::Transient), Some("500")),
+    (A, Some("error"), r#"{"type":"error","error":{"type":"rate_limit_error","message":"m"}}"#, Some(OutcomeClass::RateLimited), None),
+    (A, Some("error"), r#"{"type":"error","error":{"type":"authentication_error","message":"m"}}"#, Some(OutcomeClass::KeyInvalid), None),
+    (A, Some("error"), r#"{"type":"error","error":{"type":"permission_error","message":"m"}}"#, Some(OutcomeClass::KeyInvalid), None),
+    (A, Some("error"), r#"{"type":"error","error":{"type":"billing_error","message":"m"}}"#, Some(OutcomeClass::KeyNoCredit), None),
+    (A, Some("error"), r#"{"type":"error","error":{"type":"invalid_request_error","message":"m"}}"#, Some(OutcomeClass::ClientError), None),
+    (A, Some("error"), "not json", Some(OutcomeClass::Transient), Some("stream_error")),
+    (A, Some("message_start"), r#"{"type":"message_start","message":{"id":"msg_1","content":[]}}"#, None, None),
+    (A, Some("content_block_delta"), r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"error"}}"#, None, None),
+    (A, Some("ping"), r#"{"type": "ping"}"#, None, None),
+    (O, None, r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}"#, None, None),
+    (O, None, "[DONE]", None, None),
+    (O, None, r#"{"error":{"message":"q","type":"insufficient_quota","code":"insufficient_quota"}}"#, Some(OutcomeClass::KeyNoCredit), None),
+    (O, None, r#"{"error":{"message":"?"}}"#, Some(OutcomeClass::Transient), Some("stream_error")),
+    (R, None, r#"{"error":{"code":"502","message":"bad gateway"}}"#, Some(OutcomeClass::Transient), Some("502")),
+    (R, None, r#"{"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}"#, Some(OutcomeClass::Transient), Some("stream_error")),
+    (R, None, r#"{"choices":[{"finish_reason":"error","error":{"code":401,"message":"User not found."}}]}"#, Some(OutcomeClass::KeyInvalid), None),
+    (R, None, r#"{"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}"#, None, None),
+    (G, None, r#"{"candidates":[{"content":{"parts":[{"text":"hi"}],"role":"model"}}]}"#, None, None),
+    (G, None, r#"{"error":{"code":429,"message":"m","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}"#, Some(OutcomeClass::QuotaDaily), Some("GenerateRequestsPerDayPerProjectPerModel-FreeTier")),
+    (L, None, r#"{"model":"gpt-oss:120b","message":{"role":"assistant","content":"hi"},"done":false}"#, None, None),
+    (L, None, r#"{"error":"unauthorized"}"#, Some(OutcomeClass::KeyInvalid), None),
+    (L, None, r#"{"error":"rate limit exceeded"}"#, Some(OutcomeClass::RateLimited), None),
+    (L, None, r#"{"error":"quota exhausted"}"#, Some(OutcomeClass::RateLimited), None),
+    (L, None, r#"{"error":"you have reached your weekly usage limit"}"#, Some(OutcomeClass::KeyNoCredit), None),
+    (L, None, r#"{"error":{"message":"boom","type":"api_error"}}"#, Some(OutcomeClass::Transient), Some("stream_error")),
+];
 
 #[test]
-fn anthropic_stream_error_types_map_to_classes() {
-    let cases = [
-        ("overloaded_error", OutcomeClass::Transient, Some("529")),
-        ("api_error", OutcomeClass::Transient, Some("500")),
-        ("rate_limit_error", OutcomeClass::RateLimited, None),
-        ("authentication_error", OutcomeClass::KeyInvalid, None),
-        ("permission_error", OutcomeClass::KeyInvalid, None),
-        ("billing_error", OutcomeClass::KeyNoCredit, None),
-        ("invalid_request_error", OutcomeClass::ClientError, None),
-    ];
-    for (error_type, class, signature) in cases {
-        let data = format!(r#"{{"type":"error","error":{{"type":"{error_type}","message":"m"}}}}"#);
-        let outcome = event(ErrorDialect::Anthropic, Some("error"), &data).unwrap();
+fn stream_events_are_classified_or_passed_on() {
+    for (dialect, name, data, class, signature) in STREAM {
+        let outcome = classify_stream_event(dialect, name, data.as_bytes(), now());
+        let context = format!("{dialect:?} {name:?} {data}");
+        assert_eq!(outcome.as_ref().map(|o| o.class), class, "{context}");
         assert_eq!(
-            (outcome.class, outcome.signature.as_deref()),
-            (class, signature),
-            "{error_type}"
+            outcome.as_ref().and_then(|o| o.signature.as_deref()),
+            signature,
+            "{context}"
         );
-        assert_eq!(outcome.reason.as_deref(), Some(error_type));
+        if let Some(outcome) = &outcome {
+            assert_clean_reason(outcome, &context);
+        }
     }
-    let content = [
-        (
-            "message_start",
-            r#"{"type":"message_start","message":{"id":"msg_1","content":[]}}"#,
-        ),
-        (
-            "content_block_delta",
-            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"error"}}"#,
-        ),
-        ("ping", r#"{"type": "ping"}"#),
-    ];
-    for (name, data) in content {
-        assert_eq!(
-            event(ErrorDialect::Anthropic, Some(name), data),
-            None,
-            "{name}"
-        );
-    }
-    let unreadable = event(ErrorDialect::Anthropic, Some("error"), "not json").unwrap();
-    assert_eq!(unreadable.class, OutcomeClass::Transient);
-}
-
-#[test]
-fn openai_like_stream_errors() {
-    let chunk = r#"{"id":"c","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}"#;
-    for dialect in [ErrorDialect::Openai, ErrorDialect::Openrouter] {
-        assert_eq!(event(dialect, None, chunk), None);
-        assert_eq!(event(dialect, None, "[DONE]"), None);
-        let quota = event(
-            dialect,
-            None,
-            r#"{"error":{"message":"q","type":"insufficient_quota","code":"insufficient_quota"}}"#,
-        );
-        assert_eq!(quota.map(|o| o.class), Some(OutcomeClass::KeyNoCredit));
-        let numeric = event(
-            dialect,
-            None,
-            r#"{"error":{"code":"502","message":"bad gateway"}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            (numeric.class, numeric.signature.as_deref()),
-            (OutcomeClass::Transient, Some("502"))
-        );
-        let unknown = event(dialect, None, r#"{"error":{"message":"?"}}"#).unwrap();
-        assert_eq!(unknown.class, OutcomeClass::Transient);
-    }
-    let finished = r#"{"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}"#;
-    assert_eq!(
-        event(ErrorDialect::Openrouter, None, finished).map(|o| o.class),
-        Some(OutcomeClass::Transient)
-    );
-    let in_choice = r#"{"choices":[{"finish_reason":"error","error":{"code":401,"message":"User not found."}}]}"#;
-    assert_eq!(
-        event(ErrorDialect::Openrouter, None, in_choice).map(|o| o.class),
-        Some(OutcomeClass::KeyInvalid)
-    );
+    // An Anthropic error event names its type as the reason.
+    let data = br#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+    let overloaded = classify_stream_event(A, Some("error"), data, now()).unwrap();
+    assert_eq!(overloaded.reason.as_deref(), Some("overloaded_error"));
+    // The in-stream OpenRouter 429 keeps its metadata reset hint.
     let stream_429 = run_fixture("openrouter_stream_rate_limit.json", "sse").unwrap();
     assert_eq!(stream_429.retry_after, Some(Duration::from_secs(60)));
-    assert_eq!(stream_429.signature.as_deref(), Some("openrouter-account"));
-}
-
-#[test]
-fn gemini_and_ollama_stream_errors() {
-    let chunk = r#"{"candidates":[{"content":{"parts":[{"text":"hi"}],"role":"model"}}]}"#;
-    assert_eq!(event(ErrorDialect::Gemini, None, chunk), None);
-    let overloaded = run_fixture("gemini_stream_overloaded.json", "sse").unwrap();
-    assert_eq!(overloaded.signature.as_deref(), Some("503"));
-    let quota = String::from_utf8(read("gemini_per_day_quota.json")).unwrap();
-    assert_eq!(
-        event(ErrorDialect::Gemini, None, &quota).map(|o| o.class),
-        Some(OutcomeClass::QuotaDaily)
-    );
-
-    let line = r#"{"model":"gpt-oss:120b","created_at":"2026-01-15T12:00:00Z","message":{"role":"assistant","content":"hi"},"done":false}"#;
-    assert_eq!(event(ErrorDialect::Ollama, None, line), None);
-    let cases = [
-        (r#"{"error":"unauthorized"}"#, OutcomeClass::KeyInvalid),
-        (
-            r#"{"error":"rate limit exceeded"}"#,
-            OutcomeClass::RateLimited,
-        ),
-        (r#"{"error":"quota exhausted"}"#, OutcomeClass::RateLimited),
-        (
-            r#"{"error":"you have reached your weekly usage limit"}"#,
-            OutcomeClass::KeyNoCredit,
-        ),
-        (
-            r#"{"error":{"message":"boom","type":"api_error"}}"#,
-            OutcomeClass::Transient,
-        ),
-    ];
-    for (data, class) in cases {
-        assert_eq!(
-            event(ErrorDialect::Ollama, None, data).map(|o| o.class),
-            Some(class),
-            "{data}"
-        );
-    }
 }
 
 #[test]

@@ -116,7 +116,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(self.body())).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -125,12 +127,18 @@ impl IntoResponse for ApiError {
 /// The frame that tells a streaming client its stream failed after content
 /// had gone out, in the stream's own format. `None` for a plain document,
 /// which can only be cut off.
-pub fn stream_error_frame(shape: ErrorShape, framing: crate::transport::Framing, message: &str) -> Option<Bytes> {
+pub fn stream_error_frame(
+    shape: ErrorShape,
+    framing: crate::transport::Framing,
+    message: &str,
+) -> Option<Bytes> {
     use crate::transport::Framing;
     let error = ApiError::new(StatusCode::BAD_GATEWAY, ErrorKind::Api, message).in_shape(shape);
     let data = error.body().to_string();
     match (framing, shape) {
-        (Framing::Sse, ErrorShape::Anthropic) => Some(format!("event: error\ndata: {data}\n\n").into()),
+        (Framing::Sse, ErrorShape::Anthropic) => {
+            Some(format!("event: error\ndata: {data}\n\n").into())
+        }
         (Framing::Sse, _) => Some(format!("data: {data}\n\n").into()),
         (Framing::Ndjson, _) => Some(format!("{data}\n").into()),
         (Framing::Whole, _) => None,

@@ -41,7 +41,9 @@ async fn handle(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     match prepare(gateway, path, &uri, &headers, body) {
-        Ok((provider, outbound)) => relay(gateway, &provider, outbound, ErrorShape::Anthropic).await,
+        Ok((provider, outbound)) => {
+            relay(gateway, &provider, outbound, ErrorShape::Anthropic).await
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -80,7 +82,10 @@ fn prepare(
     let body = if route.model == model {
         body
     } else {
-        request.insert("model".into(), serde_json::Value::String(route.model.clone()));
+        request.insert(
+            "model".into(),
+            serde_json::Value::String(route.model.clone()),
+        );
         Bytes::from(serde_json::to_vec(&request).map_err(|e| ApiError::invalid(e.to_string()))?)
     };
     let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
@@ -98,11 +103,18 @@ fn prepare(
 /// The provider's base URL, or an error naming the variable to set.
 pub fn base_url(provider: &crate::registry::Provider) -> Result<&str, ApiError> {
     provider.base_url.as_deref().ok_or_else(|| {
-        let var = provider.spec.base_url_env.as_deref().unwrap_or("base_url in the config file");
+        let var = provider
+            .spec
+            .base_url_env
+            .as_deref()
+            .unwrap_or("base_url in the config file");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Api,
-            format!("keyrelay: provider `{}` has no base URL; set {var}", provider.name()),
+            format!(
+                "keyrelay: provider `{}` has no base URL; set {var}",
+                provider.name()
+            ),
         )
     })
 }

@@ -48,7 +48,10 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn_with_state(gateway.clone(), check_access))
+        .layer(middleware::from_fn_with_state(
+            gateway.clone(),
+            check_access,
+        ))
         .route("/health", get(health))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(gateway)
@@ -62,7 +65,10 @@ async fn health(State(gateway): State<Arc<Gateway>>) -> Json<serde_json::Value> 
         .filter(|p| !p.pool.is_empty() && p.spec.needs_keys())
         .map(|p| {
             let snapshot = p.pool.snapshot();
-            let available = snapshot.iter().filter(|k| k.state == keypool::KeyState::Available).count();
+            let available = snapshot
+                .iter()
+                .filter(|k| k.state == keypool::KeyState::Available)
+                .count();
             json!({"name": p.name(), "keys": snapshot.len(), "available": available})
         })
         .collect();
@@ -83,7 +89,11 @@ async fn not_found(request: Request) -> ApiError {
 
 /// Requires one of the access tokens, when any are configured, as
 /// `x-api-key` or `Authorization: Bearer`.
-async fn check_access(State(gateway): State<Arc<Gateway>>, request: Request, next: Next) -> Response {
+async fn check_access(
+    State(gateway): State<Arc<Gateway>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if gateway.access_tokens.is_empty() {
         return next.run(request).await;
     }
@@ -98,7 +108,12 @@ async fn check_access(State(gateway): State<Arc<Gateway>>, request: Request, nex
                 .and_then(|v| v.strip_prefix("Bearer "))
         })
         .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()));
-    let allowed = presented.is_some_and(|p| gateway.access_tokens.iter().any(|t| constant_time_eq(t.as_bytes(), p.trim().as_bytes())));
+    let allowed = presented.is_some_and(|p| {
+        gateway
+            .access_tokens
+            .iter()
+            .any(|t| constant_time_eq(t.as_bytes(), p.trim().as_bytes()))
+    });
     if allowed {
         next.run(request).await
     } else {
@@ -118,5 +133,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     // The panic payload is not echoed: it could hold request data.
     tracing::error!("request handler panicked");
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorKind::Api, "keyrelay: internal error").into_response()
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Api,
+        "keyrelay: internal error",
+    )
+    .into_response()
 }

@@ -28,14 +28,21 @@ pub async fn passthrough(
         return ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorKind::NotFound,
-            format!("keyrelay: unknown provider `{name}`; known providers: {}", gateway.registry.names()),
+            format!(
+                "keyrelay: unknown provider `{name}`; known providers: {}",
+                gateway.registry.names()
+            ),
         )
         .into_response();
     };
     let shape = ErrorShape::from(provider.spec.dialect);
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => return body_error(&rejection, gateway.max_body_bytes).in_shape(shape).into_response(),
+        Err(rejection) => {
+            return body_error(&rejection, gateway.max_body_bytes)
+                .in_shape(shape)
+                .into_response()
+        }
     };
     let base = match base_url(&provider) {
         Ok(base) => base,

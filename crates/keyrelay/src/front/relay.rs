@@ -17,7 +17,12 @@ use crate::transport::headers::forwardable_response_headers;
 use crate::transport::{relay_stream, Outbound, StreamEnd, Upstream, UpstreamBody};
 
 /// Sends `outbound` with one pooled key after another and answers the client.
-pub async fn relay(state: &AppState, provider: &Arc<Provider>, outbound: Outbound, shape: ErrorShape) -> Response {
+pub async fn relay(
+    state: &AppState,
+    provider: &Arc<Provider>,
+    outbound: Outbound,
+    shape: ErrorShape,
+) -> Response {
     let pool = &provider.pool;
     let options = ExecuteOptions {
         deadline: Some(tokio::time::Instant::now() + state.request_timeout),
@@ -29,14 +34,20 @@ pub async fn relay(state: &AppState, provider: &Arc<Provider>, outbound: Outboun
         .execute(&options, |attempt| {
             let outbound = &outbound;
             async move {
-                let (outcome, mut upstream) = state.transport.attempt(outbound, &attempt.key, pool.clock().wall()).await;
+                let (outcome, mut upstream) = state
+                    .transport
+                    .attempt(outbound, &attempt.key, pool.clock().wall())
+                    .await;
                 // Upstreams echo keys in error bodies; strip them while the key is at hand.
                 if let Upstream::Response(response) = &mut upstream {
                     if let UpstreamBody::Full(body) = &mut response.body {
                         *body = redact(body, attempt.key.expose());
                     }
                 }
-                AttemptReply { outcome, value: upstream }
+                AttemptReply {
+                    outcome,
+                    value: upstream,
+                }
             }
         })
         .await;
@@ -49,16 +60,31 @@ pub async fn relay(state: &AppState, provider: &Arc<Provider>, outbound: Outboun
     response
 }
 
-fn finish(state: &AppState, provider: &Arc<Provider>, finished: Finished<Upstream>, shape: ErrorShape) -> Response {
-    let Finished { value, key, attempts, class } = finished;
+fn finish(
+    state: &AppState,
+    provider: &Arc<Provider>,
+    finished: Finished<Upstream>,
+    shape: ErrorShape,
+) -> Response {
+    let Finished {
+        value,
+        key,
+        attempts,
+        class,
+    } = finished;
     let mut response = match value {
         Upstream::Failed { failure, message } => {
             let (status, kind) = match failure {
                 TransportFailure::FirstByteTimeout => (StatusCode::GATEWAY_TIMEOUT, ErrorKind::Api),
                 _ => (StatusCode::BAD_GATEWAY, ErrorKind::Api),
             };
-            let text = format!("keyrelay: upstream {} failed after {attempts} attempt(s): {message}", provider.name());
-            ApiError::new(status, kind, text).in_shape(shape).into_response()
+            let text = format!(
+                "keyrelay: upstream {} failed after {attempts} attempt(s): {message}",
+                provider.name()
+            );
+            ApiError::new(status, kind, text)
+                .in_shape(shape)
+                .into_response()
         }
         Upstream::Response(upstream) => {
             let mut headers = forwardable_response_headers(&upstream.headers);
@@ -79,8 +105,11 @@ fn finish(state: &AppState, provider: &Arc<Provider>, finished: Finished<Upstrea
                         move |end| {
                             if let StreamEnd::Broken(reason) = end {
                                 tracing::warn!(provider = %pool.name(), key = %late_key, %reason, "stream failed after content was sent");
-                                let outcome = Outcome::new(OutcomeClass::Transient).with_reason("stream_broken");
-                                tokio::spawn(async move { pool.report_late(&late_key, &outcome).await });
+                                let outcome = Outcome::new(OutcomeClass::Transient)
+                                    .with_reason("stream_broken");
+                                tokio::spawn(
+                                    async move { pool.report_late(&late_key, &outcome).await },
+                                );
                             }
                         },
                     );
@@ -141,7 +170,9 @@ fn refused(provider: &Arc<Provider>, refusal: Refusal, shape: ErrorShape) -> Res
         ),
     };
     let mut response = error.in_shape(shape).into_response();
-    response.headers_mut().insert("x-keyrelay-attempts", HeaderValue::from(0));
+    response
+        .headers_mut()
+        .insert("x-keyrelay-attempts", HeaderValue::from(0));
     response
 }
 
@@ -150,7 +181,13 @@ fn header_text(text: &str) -> HeaderValue {
     let ascii: String = text
         .replace('…', "...")
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     HeaderValue::from_str(&ascii).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }

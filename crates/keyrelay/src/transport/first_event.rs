@@ -30,7 +30,9 @@ impl Framing {
             .to_ascii_lowercase();
         if content_type.starts_with("text/event-stream") {
             Framing::Sse
-        } else if content_type.starts_with("application/x-ndjson") || content_type.starts_with("application/jsonl") {
+        } else if content_type.starts_with("application/x-ndjson")
+            || content_type.starts_with("application/jsonl")
+        {
             Framing::Ndjson
         } else {
             Framing::Whole
@@ -57,7 +59,11 @@ pub enum Held {
     TimedOut,
 }
 
-pub async fn hold(framing: Framing, mut rest: BoxStream<'static, Result<Bytes, reqwest::Error>>, within: Duration) -> Held {
+pub async fn hold(
+    framing: Framing,
+    mut rest: BoxStream<'static, Result<Bytes, reqwest::Error>>,
+    within: Duration,
+) -> Held {
     let deadline = tokio::time::Instant::now() + within;
     let mut head = BytesMut::new();
     let mut sse = SseDecoder::new(HOLD_LIMIT);
@@ -69,18 +75,30 @@ pub async fn hold(framing: Framing, mut rest: BoxStream<'static, Result<Bytes, r
                 // NDJSON's last line may lack its newline.
                 if framing == Framing::Ndjson {
                     if let Some(line) = ndjson.finish() {
-                        return Held::Event { head: head.freeze(), event: None, data: line, rest };
+                        return Held::Event {
+                            head: head.freeze(),
+                            event: None,
+                            data: line,
+                            rest,
+                        };
                     }
                 }
                 return Held::Ended;
             }
-            Ok(Some(Err(err))) => return Held::Broken(format!("upstream stream broke before its first event: {err}")),
+            Ok(Some(Err(err))) => {
+                return Held::Broken(format!(
+                    "upstream stream broke before its first event: {err}"
+                ))
+            }
             Ok(Some(Ok(chunk))) => chunk,
         };
         head.extend_from_slice(&chunk);
         let first = match framing {
             Framing::Sse => match sse.push(&chunk) {
-                Ok(events) => events.into_iter().next().map(|e| (e.event, Bytes::from(e.data))),
+                Ok(events) => events
+                    .into_iter()
+                    .next()
+                    .map(|e| (e.event, Bytes::from(e.data))),
                 Err(err) => return Held::Broken(err.to_string()),
             },
             Framing::Ndjson | Framing::Whole => match ndjson.push(&chunk) {
@@ -89,7 +107,12 @@ pub async fn hold(framing: Framing, mut rest: BoxStream<'static, Result<Bytes, r
             },
         };
         if let Some((event, data)) = first {
-            return Held::Event { head: head.freeze(), event, data, rest };
+            return Held::Event {
+                head: head.freeze(),
+                event,
+                data,
+                rest,
+            };
         }
     }
 }

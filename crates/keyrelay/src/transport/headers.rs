@@ -20,7 +20,13 @@ const HOP_BY_HOP: &[&str] = &[
 ];
 
 /// The client's own credentials: never forwarded upstream.
-const CREDENTIALS: &[&str] = &["authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie"];
+const CREDENTIALS: &[&str] = &[
+    "authorization",
+    "x-api-key",
+    "x-goog-api-key",
+    "api-key",
+    "cookie",
+];
 
 /// Client request headers that may go upstream: no hop-by-hop headers, no
 /// client credentials, no `accept-encoding` (keyrelay reads error bodies, so
@@ -29,7 +35,11 @@ pub fn forwardable_request_headers(client: &HeaderMap) -> HeaderMap {
     let mut out = HeaderMap::with_capacity(client.len());
     for (name, value) in client {
         let n = name.as_str();
-        if HOP_BY_HOP.contains(&n) || CREDENTIALS.contains(&n) || n == "accept-encoding" || n.starts_with("x-keyrelay-") {
+        if HOP_BY_HOP.contains(&n)
+            || CREDENTIALS.contains(&n)
+            || n == "accept-encoding"
+            || n.starts_with("x-keyrelay-")
+        {
             continue;
         }
         out.append(name.clone(), value.clone());
@@ -58,14 +68,23 @@ pub fn inject_key(headers: &mut HeaderMap, auth: &Auth, key: &str) {
     };
     let (name, value) = match auth {
         Auth::None => return,
-        Auth::Bearer => (http::header::AUTHORIZATION, sensitive(format!("Bearer {key}"))),
+        Auth::Bearer => (
+            http::header::AUTHORIZATION,
+            sensitive(format!("Bearer {key}")),
+        ),
         Auth::XApiKey => {
             if !headers.contains_key("anthropic-version") {
                 headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
             }
-            (HeaderName::from_static("x-api-key"), sensitive(key.to_owned()))
+            (
+                HeaderName::from_static("x-api-key"),
+                sensitive(key.to_owned()),
+            )
         }
-        Auth::XGoogApiKey => (HeaderName::from_static("x-goog-api-key"), sensitive(key.to_owned())),
+        Auth::XGoogApiKey => (
+            HeaderName::from_static("x-goog-api-key"),
+            sensitive(key.to_owned()),
+        ),
         Auth::Header(name) => match HeaderName::from_bytes(name.as_bytes()) {
             Ok(name) => (name, sensitive(key.to_owned())),
             Err(_) => return,

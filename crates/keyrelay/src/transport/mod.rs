@@ -49,7 +49,10 @@ pub struct Outbound {
 pub enum Upstream {
     Response(UpstreamResponse),
     /// No HTTP response: connection refused or reset, or no first byte in time.
-    Failed { failure: TransportFailure, message: String },
+    Failed {
+        failure: TransportFailure,
+        message: String,
+    },
 }
 
 pub struct UpstreamResponse {
@@ -91,7 +94,12 @@ impl Transport {
     }
 
     /// One attempt with one key, classified. `now` is wall time for hints.
-    pub async fn attempt(&self, outbound: &Outbound, key: &ApiKey, now: SystemTime) -> (Outcome, Upstream) {
+    pub async fn attempt(
+        &self,
+        outbound: &Outbound,
+        key: &ApiKey,
+        now: SystemTime,
+    ) -> (Outcome, Upstream) {
         let mut headers = outbound.headers.clone();
         headers::inject_key(&mut headers, &outbound.auth, key.expose());
         let request = self
@@ -101,7 +109,12 @@ impl Transport {
             .body(outbound.body.clone());
         let started = tokio::time::Instant::now();
         let response = match tokio::time::timeout(self.first_byte, request.send()).await {
-            Err(_) => return failed(TransportFailure::FirstByteTimeout, "no response from upstream in time".into()),
+            Err(_) => {
+                return failed(
+                    TransportFailure::FirstByteTimeout,
+                    "no response from upstream in time".into(),
+                )
+            }
             Ok(Err(err)) => {
                 let failure = if err.is_connect() {
                     TransportFailure::Connect
@@ -119,26 +132,71 @@ impl Transport {
             let body = self.read_error_body(response).await;
             let outcome = classify::classify(outbound.errors, status, &headers, &body, now);
             let body = UpstreamBody::Full(body);
-            return (outcome, Upstream::Response(UpstreamResponse { status, headers, body, framing }));
+            return (
+                outcome,
+                Upstream::Response(UpstreamResponse {
+                    status,
+                    headers,
+                    body,
+                    framing,
+                }),
+            );
         }
         let outcome = classify::classify(outbound.errors, status, &headers, b"", now);
         let rest = response.bytes_stream().boxed();
         if framing == Framing::Whole {
-            let body = UpstreamBody::Stream { head: Bytes::new(), rest };
-            return (outcome, Upstream::Response(UpstreamResponse { status, headers, body, framing }));
+            let body = UpstreamBody::Stream {
+                head: Bytes::new(),
+                rest,
+            };
+            return (
+                outcome,
+                Upstream::Response(UpstreamResponse {
+                    status,
+                    headers,
+                    body,
+                    framing,
+                }),
+            );
         }
         let remaining = self.first_byte.saturating_sub(started.elapsed());
         match first_event::hold(framing, rest, remaining).await {
-            first_event::Held::Event { head, event, data, rest } => {
-                if let Some(error) = classify::classify_stream_event(outbound.errors, event.as_deref(), &data, now) {
+            first_event::Held::Event {
+                head,
+                event,
+                data,
+                rest,
+            } => {
+                if let Some(error) =
+                    classify::classify_stream_event(outbound.errors, event.as_deref(), &data, now)
+                {
                     drain(rest);
                     let body = UpstreamBody::Full(head);
-                    return (error, Upstream::Response(UpstreamResponse { status, headers, body, framing }));
+                    return (
+                        error,
+                        Upstream::Response(UpstreamResponse {
+                            status,
+                            headers,
+                            body,
+                            framing,
+                        }),
+                    );
                 }
                 let body = UpstreamBody::Stream { head, rest };
-                (outcome, Upstream::Response(UpstreamResponse { status, headers, body, framing }))
+                (
+                    outcome,
+                    Upstream::Response(UpstreamResponse {
+                        status,
+                        headers,
+                        body,
+                        framing,
+                    }),
+                )
             }
-            first_event::Held::Ended => failed(TransportFailure::Reset, "upstream stream ended before its first event".into()),
+            first_event::Held::Ended => failed(
+                TransportFailure::Reset,
+                "upstream stream ended before its first event".into(),
+            ),
             first_event::Held::Broken(message) => failed(TransportFailure::Reset, message),
             first_event::Held::TimedOut => failed(
                 TransportFailure::FirstByteTimeout,
@@ -182,7 +240,10 @@ fn drain(mut rest: BoxStream<'static, Result<Bytes, reqwest::Error>>) {
 }
 
 fn failed(failure: TransportFailure, message: String) -> (Outcome, Upstream) {
-    (classify::classify_transport(failure), Upstream::Failed { failure, message })
+    (
+        classify::classify_transport(failure),
+        Upstream::Failed { failure, message },
+    )
 }
 
 /// A transport error as text, without the URL (which may carry a query key).

@@ -46,7 +46,8 @@ where
     }
     impl<F: Fn(&str) -> Option<Bytes>, E: FnOnce(StreamEnd)> State<F, E> {
         fn fail(mut self, reason: String) -> (Result<Bytes, std::io::Error>, Self) {
-            let item = (self.error_frame)(&reason).ok_or_else(|| std::io::Error::other(reason.clone()));
+            let item =
+                (self.error_frame)(&reason).ok_or_else(|| std::io::Error::other(reason.clone()));
             self.end(StreamEnd::Broken(reason));
             (item, self)
         }

@@ -1,6 +1,8 @@
 //! The gateway over real HTTP on 127.0.0.1: a keyrelay on a random port in
 //! front of testkit fake upstreams scripted per key.
 
+#![allow(clippy::unwrap_used)]
+
 mod failover;
 mod hints;
 mod input;

@@ -1,0 +1,104 @@
+use std::sync::Arc;
+
+use keypool::MemoryStore;
+
+use super::*;
+use crate::env::MapEnv;
+
+fn build(toml: &str, env: &[(&str, &str)]) -> Result<Registry, ConfigError> {
+    let config = Config::from_toml(toml)?;
+    Registry::build(
+        &config,
+        &MapEnv::new(env.iter().copied()),
+        Arc::new(MemoryStore::new()),
+    )
+}
+
+fn shown(registry: &Registry, provider: &str) -> Vec<String> {
+    registry
+        .get(provider)
+        .expect("provider")
+        .pool
+        .keys()
+        .map(|k| k.fingerprint().to_string())
+        .collect()
+}
+
+#[test]
+fn keys_come_from_singular_and_plural_variables() {
+    let r = build(
+        "",
+        &[
+            ("OPENAI_API_KEY", "test-openai-key-aaaaaaaaa1"),
+            ("OPENAI_API_KEYS", "test-openai-key-aaaaaaaaa2, test-openai-key-aaaaaaaaa1\ntest-openai-key-aaaaaaaaa3"),
+            ("ANTHROPIC_API_KEY", "claude-codes-own-credential"),
+        ],
+    )
+    .expect("registry");
+    assert_eq!(r.get("openai").expect("openai").pool.len(), 3);
+    assert!(
+        r.get("anthropic").expect("anthropic").pool.is_empty(),
+        "ANTHROPIC_API_KEY is Claude Code's own"
+    );
+}
+
+#[test]
+fn file_keys_carry_labels_and_weights_and_win_over_the_environment() {
+    let r = build(
+        r#"
+[providers.gemini]
+keys = [{ key = "test-gemini-key-bbbbbbbb1", label = "personal", weight = 3 }, "test-gemini-key-bbbbbbbb2"]
+"#,
+        &[("GEMINI_API_KEYS", "test-gemini-key-bbbbbbbb1,test-gemini-key-bbbbbbbb3")],
+    )
+    .expect("registry");
+    let keys = shown(&r, "gemini");
+    assert_eq!(keys.len(), 3);
+    assert_eq!(keys[0], "personal");
+}
+
+#[test]
+fn base_urls_come_from_the_file_then_the_environment_then_the_default() {
+    let r = build("", &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")]).expect("registry");
+    assert_eq!(
+        r.get("openai").expect("openai").base_url.as_deref(),
+        Some("http://127.0.0.1:9/v1")
+    );
+    assert_eq!(
+        r.get("gemini").expect("gemini").base_url.as_deref(),
+        Some("https://generativelanguage.googleapis.com")
+    );
+    assert_eq!(r.get("litellm").expect("litellm").base_url, None);
+    let r = build(
+        "[providers.openai]\nbase_url = \"http://127.0.0.1:7/v1\"\n",
+        &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")],
+    )
+    .expect("registry");
+    assert_eq!(
+        r.get("openai").expect("openai").base_url.as_deref(),
+        Some("http://127.0.0.1:7/v1")
+    );
+}
+
+#[test]
+fn custom_providers_need_a_dialect_and_a_base_url() {
+    let missing = build("[providers.acme]\nbase_url = \"http://127.0.0.1:1\"\n", &[]);
+    assert!(matches!(missing, Err(ConfigError::Invalid(m)) if m.contains("dialect")));
+    let missing = build("[providers.acme]\ndialect = \"openai-chat\"\n", &[]);
+    assert!(matches!(missing, Err(ConfigError::Invalid(m)) if m.contains("base_url")));
+}
+
+#[test]
+fn unknown_config_fields_are_rejected_with_their_name() {
+    let err =
+        Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 1\n").expect_err("typo");
+    assert!(err.to_string().contains("lisen"), "{err}");
+    let err = Config::from_toml("[pool]\nstrategy = \"random\"\n").expect_err("bad strategy");
+    assert!(err.to_string().contains("random"), "{err}");
+}
+
+#[test]
+fn keyless_local_providers_get_one_anonymous_slot() {
+    let r = build("", &[]).expect("registry");
+    assert_eq!(shown(&r, "ollama"), ["no-key"]);
+}
