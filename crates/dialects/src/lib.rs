@@ -1,9 +1,14 @@
-//! Wire-level building blocks for LLM provider APIs: incremental decoders for
-//! server-sent events and newline-delimited JSON, with size caps so a broken
-//! upstream cannot make keyrelay buffer without bound.
+//! Wire types and translators between LLM provider APIs: Anthropic Messages
+//! (what keyrelay's clients speak) and each provider's own API, plus
+//! incremental decoders for server-sent events and newline-delimited JSON,
+//! with size caps so a broken upstream cannot make keyrelay buffer without bound.
 //!
 //! Pure code, no I/O: bytes in, events out.
 #![forbid(unsafe_code)]
 
+pub mod anthropic;
 pub mod ndjson;
 pub mod sse;
+pub mod translate;
+
+pub use translate::{ProviderRequest, StreamTranslate, TranslateError, Translator};
