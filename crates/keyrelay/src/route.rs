@@ -55,6 +55,11 @@ impl Aliases {
         }
     }
 
+    /// Every rule, in the order they are tried.
+    pub fn rules(&self) -> &[(String, String)] {
+        &self.0
+    }
+
     fn apply(&self, model: &str) -> Option<&str> {
         self.0
             .iter()

@@ -32,6 +32,8 @@ impl From<Dialect> for ErrorShape {
 pub enum ErrorKind {
     InvalidRequest,
     Authentication,
+    Billing,
+    Permission,
     NotFound,
     RequestTooLarge,
     RateLimit,
@@ -44,6 +46,8 @@ impl ErrorKind {
         match self {
             ErrorKind::InvalidRequest => "invalid_request_error",
             ErrorKind::Authentication => "authentication_error",
+            ErrorKind::Billing => "billing_error",
+            ErrorKind::Permission => "permission_error",
             ErrorKind::NotFound => "not_found_error",
             ErrorKind::RequestTooLarge => "request_too_large",
             ErrorKind::RateLimit => "rate_limit_error",
@@ -56,6 +60,7 @@ impl ErrorKind {
         match self {
             ErrorKind::InvalidRequest | ErrorKind::RequestTooLarge => "INVALID_ARGUMENT",
             ErrorKind::Authentication => "UNAUTHENTICATED",
+            ErrorKind::Billing | ErrorKind::Permission => "PERMISSION_DENIED",
             ErrorKind::NotFound => "NOT_FOUND",
             ErrorKind::RateLimit => "RESOURCE_EXHAUSTED",
             ErrorKind::Api => "INTERNAL",
@@ -108,6 +113,23 @@ impl ApiError {
                 "error": {"code": self.status.as_u16(), "message": self.message, "status": self.kind.google_status()},
             }),
             ErrorShape::Ollama => json!({"error": self.message}),
+        }
+    }
+}
+
+impl ErrorKind {
+    /// The Anthropic error type for an upstream HTTP status.
+    pub fn for_status(status: StatusCode) -> ErrorKind {
+        match status.as_u16() {
+            401 => ErrorKind::Authentication,
+            402 => ErrorKind::Billing,
+            403 => ErrorKind::Permission,
+            404 => ErrorKind::NotFound,
+            413 => ErrorKind::RequestTooLarge,
+            429 => ErrorKind::RateLimit,
+            503 | 529 => ErrorKind::Overloaded,
+            400..=499 => ErrorKind::InvalidRequest,
+            _ => ErrorKind::Api,
         }
     }
 }

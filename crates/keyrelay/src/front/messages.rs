@@ -10,10 +10,14 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::error::{ApiError, ErrorKind, ErrorShape};
 use super::relay::{relay, upstream_headers};
+use super::translated::{translated, translator_for};
 use super::Gateway;
 use crate::providers::Dialect;
+use crate::registry::Provider;
 use crate::route::{resolve, RouteError};
 use crate::transport::Outbound;
+use dialects::anthropic::MessagesRequest;
+use dialects::Translator;
 
 pub async fn messages(
     State(gateway): State<Arc<Gateway>>,
@@ -33,6 +37,20 @@ pub async fn count_tokens(
     handle(&gateway, "/v1/messages/count_tokens", uri, headers, body).await
 }
 
+/// What a Messages request turned into after routing.
+enum Plan {
+    /// An Anthropic-dialect provider: forward the bytes.
+    Forward(Arc<Provider>, Outbound),
+    /// Another dialect: translate.
+    Translate {
+        provider: Arc<Provider>,
+        translator: &'static dyn Translator,
+        base: String,
+        request: Box<MessagesRequest>,
+        model: String,
+    },
+}
+
 async fn handle(
     gateway: &Gateway,
     path: &str,
@@ -40,10 +58,28 @@ async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let counting = path.ends_with("count_tokens");
     match prepare(gateway, path, &uri, &headers, body) {
-        Ok((provider, outbound)) => {
+        Ok(Plan::Forward(provider, outbound)) => {
             relay(gateway, &provider, outbound, ErrorShape::Anthropic).await
         }
+        Ok(Plan::Translate {
+            provider,
+            translator,
+            base,
+            request,
+            model,
+        }) if counting => {
+            super::count_tokens::count(gateway, &provider, translator, &base, &request, &model)
+                .await
+        }
+        Ok(Plan::Translate {
+            provider,
+            translator,
+            base,
+            request,
+            model,
+        }) => translated(gateway, &provider, translator, &base, *request, &model).await,
         Err(error) => error.into_response(),
     }
 }
@@ -54,7 +90,7 @@ fn prepare(
     uri: &Uri,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(Arc<crate::registry::Provider>, Outbound), ApiError> {
+) -> Result<Plan, ApiError> {
     let body = body.map_err(|rejection| body_error(&rejection, gateway.max_body_bytes))?;
     let mut request: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("request body is not a valid JSON object: {e}")))?;
@@ -65,6 +101,19 @@ fn prepare(
     };
     let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
     let provider = route.provider;
+    let base = base_url(&provider)?.to_owned();
+    if let Some(translator) = translator_for(provider.spec.dialect) {
+        let request: MessagesRequest = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::invalid(format!("request body is not a valid Messages request: {e}"))
+        })?;
+        return Ok(Plan::Translate {
+            provider,
+            translator,
+            base,
+            request: Box::new(request),
+            model: route.model,
+        });
+    }
     if provider.spec.dialect != Dialect::Anthropic {
         return Err(ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
@@ -77,7 +126,6 @@ fn prepare(
             ),
         ));
     }
-    let base = base_url(&provider)?;
     // Forward the client's bytes untouched unless the model name changes.
     let body = if route.model == model {
         body
@@ -97,7 +145,7 @@ fn prepare(
         auth: provider.spec.auth.clone(),
         errors: provider.spec.errors,
     };
-    Ok((provider, outbound))
+    Ok(Plan::Forward(provider, outbound))
 }
 
 /// The provider's base URL, or an error naming the variable to set.

@@ -4,10 +4,13 @@
 //! check (skipped for `/health`); body size limit. Handlers then route the
 //! model, build the upstream request and hand it to [`relay::relay`].
 
+mod count_tokens;
 pub mod error;
 mod messages;
+mod models;
 mod passthrough;
 pub mod relay;
+pub mod translated;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +48,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
+        .route("/v1/models", get(models::list))
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))

@@ -1,12 +1,15 @@
-//! Running one client request over a provider's key pool and turning the
-//! result into the client's response.
+//! Running one client request over a provider's key pool, and answering the
+//! client with what came back unchanged (Anthropic-dialect providers and the
+//! native passthrough). Translated answers are built in [`super::translated`].
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode};
-use keypool::{AttemptReply, ExecuteOptions, Finished, Outcome, OutcomeClass, Refusal};
+use keypool::{
+    AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refusal,
+};
 
 use super::error::{stream_error_frame, ApiError, ErrorKind, ErrorShape};
 use super::AppState;
@@ -16,13 +19,12 @@ use crate::registry::Provider;
 use crate::transport::headers::forwardable_response_headers;
 use crate::transport::{relay_stream, Outbound, StreamEnd, Upstream, UpstreamBody};
 
-/// Sends `outbound` with one pooled key after another and answers the client.
-pub async fn relay(
+/// Sends `outbound` with one pooled key after another.
+pub async fn execute(
     state: &AppState,
-    provider: &Arc<Provider>,
-    outbound: Outbound,
-    shape: ErrorShape,
-) -> Response {
+    provider: &Provider,
+    outbound: &Outbound,
+) -> Result<Finished<Upstream>, Refusal> {
     let pool = &provider.pool;
     let options = ExecuteOptions {
         deadline: Some(tokio::time::Instant::now() + state.request_timeout),
@@ -30,108 +32,137 @@ pub async fn relay(
         same_key_retries: state.same_key_retries,
         ..ExecuteOptions::default()
     };
-    let result = pool
-        .execute(&options, |attempt| {
-            let outbound = &outbound;
-            async move {
-                let (outcome, mut upstream) = state
-                    .transport
-                    .attempt(outbound, &attempt.key, pool.clock().wall())
-                    .await;
-                // Upstreams echo keys in error bodies; strip them while the key is at hand.
-                if let Upstream::Response(response) = &mut upstream {
-                    if let UpstreamBody::Full(body) = &mut response.body {
-                        *body = redact(body, attempt.key.expose());
-                    }
-                }
-                AttemptReply {
-                    outcome,
-                    value: upstream,
-                }
+    pool.execute(&options, |attempt| async move {
+        let (outcome, mut upstream) = state
+            .transport
+            .attempt(outbound, &attempt.key, pool.clock().wall())
+            .await;
+        // Upstreams echo keys in error bodies; strip them while the key is at hand.
+        if let Upstream::Response(response) = &mut upstream {
+            if let UpstreamBody::Full(body) = &mut response.body {
+                *body = redact(body, attempt.key.expose());
             }
-        })
-        .await;
-    let mut response = match result {
-        Ok(finished) => finish(state, provider, finished, shape),
-        Err(refusal) => refused(provider, refusal, shape),
-    };
-    let headers = response.headers_mut();
-    headers.insert("x-keyrelay-provider", header_text(provider.name()));
-    response
+        }
+        AttemptReply {
+            outcome,
+            value: upstream,
+        }
+    })
+    .await
 }
 
-fn finish(
+/// Sends `outbound` and answers with the upstream's response as it is.
+pub async fn relay(
     state: &AppState,
     provider: &Arc<Provider>,
-    finished: Finished<Upstream>,
+    outbound: Outbound,
     shape: ErrorShape,
 ) -> Response {
-    let Finished {
-        value,
-        key,
-        attempts,
-        class,
-    } = finished;
-    let mut response = match value {
-        Upstream::Failed { failure, message } => {
-            let (status, kind) = match failure {
-                TransportFailure::FirstByteTimeout => (StatusCode::GATEWAY_TIMEOUT, ErrorKind::Api),
-                _ => (StatusCode::BAD_GATEWAY, ErrorKind::Api),
-            };
-            let text = format!(
-                "keyrelay: upstream {} failed after {attempts} attempt(s): {message}",
-                provider.name()
-            );
-            ApiError::new(status, kind, text)
-                .in_shape(shape)
-                .into_response()
-        }
-        Upstream::Response(upstream) => {
-            let mut headers = forwardable_response_headers(&upstream.headers);
-            let body = match upstream.body {
-                UpstreamBody::Full(bytes) => {
-                    headers.remove(http::header::CONTENT_LENGTH);
-                    Body::from(bytes)
+    match execute(state, provider, &outbound).await {
+        Ok(finished) => {
+            let (key, attempts, class) = (finished.key.clone(), finished.attempts, finished.class);
+            let response = match finished.value {
+                Upstream::Failed { failure, message } => {
+                    transport_failure(provider, failure, &message, attempts, shape)
                 }
-                UpstreamBody::Stream { head, rest } => {
-                    let framing = upstream.framing;
-                    let pool = provider.pool.clone();
-                    let late_key = key.clone();
-                    let stream = relay_stream(
-                        head,
-                        rest,
-                        state.transport.idle_timeout(),
-                        move |reason| stream_error_frame(shape, framing, reason),
-                        move |end| {
-                            if let StreamEnd::Broken(reason) = end {
-                                tracing::warn!(provider = %pool.name(), key = %late_key, %reason, "stream failed after content was sent");
-                                let outcome = Outcome::new(OutcomeClass::Transient)
-                                    .with_reason("stream_broken");
-                                tokio::spawn(
-                                    async move { pool.report_late(&late_key, &outcome).await },
-                                );
-                            }
-                        },
-                    );
-                    Body::from_stream(stream)
+                Upstream::Response(upstream) => {
+                    let mut headers = forwardable_response_headers(&upstream.headers);
+                    let body = match upstream.body {
+                        UpstreamBody::Full(bytes) => {
+                            headers.remove(http::header::CONTENT_LENGTH);
+                            Body::from(bytes)
+                        }
+                        UpstreamBody::Stream { head, rest } => {
+                            let framing = upstream.framing;
+                            Body::from_stream(relay_stream(
+                                head,
+                                rest,
+                                state.transport.idle_timeout(),
+                                move |reason| stream_error_frame(shape, framing, reason),
+                                late_failure_reporter(provider, &key),
+                            ))
+                        }
+                    };
+                    let mut response = Response::new(body);
+                    *response.status_mut() = upstream.status;
+                    *response.headers_mut() = headers;
+                    response
                 }
             };
-            let mut response = Response::new(body);
-            *response.status_mut() = upstream.status;
-            *response.headers_mut() = headers;
-            response
+            decorate(response, provider, Some((&key, attempts)), class)
         }
-    };
-    if class != OutcomeClass::Success {
-        tracing::info!(provider = %provider.name(), key = %key, attempts, %class, "request finished without success");
+        Err(refusal) => decorate(
+            refused(provider, refusal, shape),
+            provider,
+            None,
+            OutcomeClass::Success,
+        ),
     }
+}
+
+/// Adds `x-keyrelay-*` headers (on every proxied response, errors included).
+pub fn decorate(
+    mut response: Response,
+    provider: &Provider,
+    key: Option<(&Fingerprint, u32)>,
+    class: OutcomeClass,
+) -> Response {
     let headers = response.headers_mut();
-    headers.insert("x-keyrelay-key", header_text(key.as_str()));
-    headers.insert("x-keyrelay-attempts", HeaderValue::from(attempts));
+    headers.insert("x-keyrelay-provider", header_text(provider.name()));
+    match key {
+        Some((key, attempts)) => {
+            headers.insert("x-keyrelay-key", header_text(key.as_str()));
+            headers.insert("x-keyrelay-attempts", HeaderValue::from(attempts));
+            if !matches!(class, OutcomeClass::Success) {
+                tracing::info!(provider = %provider.name(), key = %key, attempts, %class, "request finished without success");
+            }
+        }
+        None => {
+            headers.insert("x-keyrelay-attempts", HeaderValue::from(0));
+        }
+    }
     response
 }
 
-fn refused(provider: &Arc<Provider>, refusal: Refusal, shape: ErrorShape) -> Response {
+/// Counts a stream that broke after content went out against its key.
+pub fn late_failure_reporter(
+    provider: &Provider,
+    key: &Fingerprint,
+) -> impl FnOnce(StreamEnd) + Send + 'static {
+    let pool = provider.pool.clone();
+    let key = key.clone();
+    move |end| {
+        if let StreamEnd::Broken(reason) = end {
+            tracing::warn!(provider = %pool.name(), key = %key, %reason, "stream failed after content was sent");
+            let outcome = Outcome::new(OutcomeClass::Transient).with_reason("stream_broken");
+            tokio::spawn(async move { pool.report_late(&key, &outcome).await });
+        }
+    }
+}
+
+/// Every key failed without an HTTP response.
+pub fn transport_failure(
+    provider: &Provider,
+    failure: TransportFailure,
+    message: &str,
+    attempts: u32,
+    shape: ErrorShape,
+) -> Response {
+    let status = match failure {
+        TransportFailure::FirstByteTimeout => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    let text = format!(
+        "keyrelay: upstream {} failed after {attempts} attempt(s): {message}",
+        provider.name()
+    );
+    ApiError::new(status, ErrorKind::Api, text)
+        .in_shape(shape)
+        .into_response()
+}
+
+/// The pool answered without asking the provider.
+pub fn refused(provider: &Provider, refusal: Refusal, shape: ErrorShape) -> Response {
     let name = provider.name();
     let error = match refusal {
         Refusal::Cooling { retry_after } => {
@@ -169,11 +200,7 @@ fn refused(provider: &Arc<Provider>, refusal: Refusal, shape: ErrorShape) -> Res
             format!("keyrelay: the request deadline passed after {attempts} attempt(s) on {name}"),
         ),
     };
-    let mut response = error.in_shape(shape).into_response();
-    response
-        .headers_mut()
-        .insert("x-keyrelay-attempts", HeaderValue::from(0));
-    response
+    error.in_shape(shape).into_response()
 }
 
 /// Header values are ASCII: `…` becomes `...`, other non-ASCII becomes `?`.

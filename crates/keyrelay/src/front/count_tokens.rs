@@ -1,0 +1,86 @@
+//! `POST /v1/messages/count_tokens` for translated providers: the provider's
+//! own counter where it has one (Gemini `countTokens`), else a local estimate.
+
+use std::sync::Arc;
+
+use axum::response::{IntoResponse, Response};
+use dialects::anthropic::{Content, ContentBlock, MessagesRequest, System, ToolResultContent};
+use dialects::Translator;
+use http::HeaderValue;
+use serde_json::json;
+
+use super::Gateway;
+use crate::registry::Provider;
+
+/// Tokens counted for an image whose size is unknown (Anthropic charges about
+/// width × height / 750; a typical screenshot lands near this).
+const IMAGE_TOKENS: u64 = 1_600;
+
+pub async fn count(
+    _gateway: &Gateway,
+    _provider: &Arc<Provider>,
+    _translator: &'static dyn Translator,
+    _base: &str,
+    request: &MessagesRequest,
+    _model: &str,
+) -> Response {
+    estimated(request)
+}
+
+fn estimated(request: &MessagesRequest) -> Response {
+    let mut response =
+        axum::Json(json!({"input_tokens": estimate_tokens(request)})).into_response();
+    response.headers_mut().insert(
+        "x-keyrelay-token-count",
+        HeaderValue::from_static("estimate"),
+    );
+    response
+}
+
+/// A local estimate: about four characters of text (or JSON) per token, a
+/// flat cost per image, and a few tokens of framing per message. Good enough
+/// for a client deciding when to compact; not for billing.
+pub fn estimate_tokens(request: &MessagesRequest) -> u64 {
+    let mut chars = 0usize;
+    let mut images = 0u64;
+    match &request.system {
+        Some(System::Text(text)) => chars += text.len(),
+        Some(System::Blocks(blocks)) => count_blocks(blocks, &mut chars, &mut images),
+        None => {}
+    }
+    for message in &request.messages {
+        chars += 12;
+        match &message.content {
+            Content::Text(text) => chars += text.len(),
+            Content::Blocks(blocks) => count_blocks(blocks, &mut chars, &mut images),
+        }
+    }
+    for tool in request.tools.iter().flatten() {
+        chars += tool.name.len() + tool.description.as_ref().map_or(0, String::len);
+        chars += tool
+            .input_schema
+            .as_ref()
+            .map_or(0, |s| s.to_string().len());
+    }
+    (chars as u64).div_ceil(4) + images * IMAGE_TOKENS
+}
+
+fn count_blocks(blocks: &[ContentBlock], chars: &mut usize, images: &mut u64) {
+    for block in blocks {
+        match block {
+            ContentBlock::Text { text, .. } => *chars += text.len(),
+            ContentBlock::Image { .. } => *images += 1,
+            ContentBlock::ToolUse { name, input, .. } => {
+                *chars += name.len() + input.to_string().len()
+            }
+            ContentBlock::ToolResult { content, .. } => match content {
+                Some(ToolResultContent::Text(text)) => *chars += text.len(),
+                Some(ToolResultContent::Blocks(inner)) => count_blocks(inner, chars, images),
+                None => {}
+            },
+            ContentBlock::Thinking { thinking, .. } => *chars += thinking.len(),
+            ContentBlock::RedactedThinking { data } => *chars += data.len() / 2,
+            ContentBlock::Unknown(value) => *chars += value.to_string().len(),
+        }
+    }
+}
