@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::Config;
 use crate::env::ProcessEnv;
+use crate::launcher::LaunchPlan;
 use crate::route::Aliases;
 use crate::server::{build_gateway, check_listen, serve, ServeSettings};
 
@@ -30,6 +31,43 @@ pub enum Command {
         after_help = "Examples:\n  ANTHROPIC_API_KEYS=k1,k2 keyrelay serve\n  keyrelay serve --listen 127.0.0.1:9000 --config keyrelay.toml\n  keyrelay serve --model-alias 'claude-*=gemini@gemini-2.5-flash'\n\nKeys come from PROVIDER_API_KEY(S) variables (comma, semicolon, newline or space separated)\nand from the config file. Base URLs: OPENAI_BASE_URL, GEMINI_BASE_URL, ANTHROPIC_UPSTREAM_BASE_URL, ..."
     )]
     Serve(ServeArgs),
+    /// Run Claude Code through keyrelay with any provider's model.
+    #[command(after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged.")]
+    Claude(ClaudeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ClaudeArgs {
+    /// The model Claude Code uses, as PROVIDER@MODEL (or a prefix like g/, oai/, or/).
+    #[arg(long, short = 'm', env = "KEYRELAY_MODEL")]
+    pub model: String,
+    /// Model for Claude Code's opus slot (default: --model).
+    #[arg(long)]
+    pub opus: Option<String>,
+    /// Model for the sonnet slot (default: --model).
+    #[arg(long)]
+    pub sonnet: Option<String>,
+    /// Model for the haiku slot, used for quick background calls (default: --model).
+    #[arg(long)]
+    pub haiku: Option<String>,
+    /// Model for subagents (default: --model).
+    #[arg(long)]
+    pub subagent: Option<String>,
+    /// The Claude Code executable (default: KEYRELAY_CLAUDE_BIN, then `claude` on PATH).
+    #[arg(long)]
+    pub claude_bin: Option<PathBuf>,
+    /// TOML config file.
+    #[arg(long, env = "KEYRELAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Route models matching a glob elsewhere: PATTERN=TARGET (repeatable).
+    #[arg(long = "model-alias", value_name = "PATTERN=TARGET", value_parser = Aliases::parse_rule)]
+    pub model_alias: Vec<(String, String)>,
+    /// Write the gateway's logs (debug level) to a file; its path is printed.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Arguments for Claude Code, after `--`.
+    #[arg(last = true, value_name = "CLAUDE ARGS")]
+    pub claude_args: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -62,11 +100,12 @@ pub fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => run_serve(args).await,
+            Command::Serve(args) => run_serve(args).await.map(|()| 0),
+            Command::Claude(args) => run_claude(args).await,
         }
     });
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(err) => {
             eprintln!("keyrelay: {err:#}");
             std::process::ExitCode::FAILURE
@@ -100,6 +139,43 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "keyrelay listening");
     serve(listener, gateway, shutdown_signal()).await?;
     Ok(())
+}
+
+async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
+    if args.verbose {
+        let path = claude_log_path();
+        let file = std::fs::File::create(&path).with_context(|| format!("creating the log file {}", path.display()))?;
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,keyrelay=debug,keypool=debug"))
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init();
+        eprintln!("keyrelay: gateway log: {}", path.display());
+    }
+    let plan = LaunchPlan {
+        config: Config::load(args.config.as_deref())?,
+        model: args.model,
+        opus: args.opus,
+        sonnet: args.sonnet,
+        haiku: args.haiku,
+        subagent: args.subagent,
+        claude_bin: args.claude_bin,
+        claude_args: args.claude_args,
+        aliases: args.model_alias,
+    };
+    crate::launcher::run(plan, &ProcessEnv).await
+}
+
+/// `$XDG_STATE_HOME/keyrelay/logs/claude-PID.log` (or under `~/.local/state`,
+/// or the temp dir when neither can be made).
+fn claude_log_path() -> PathBuf {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .map(|b| b.join("keyrelay/logs"))
+        .filter(|dir| std::fs::create_dir_all(dir).is_ok())
+        .unwrap_or_else(std::env::temp_dir);
+    base.join(format!("claude-{}.log", std::process::id()))
 }
 
 fn init_logging(filter: &str) {

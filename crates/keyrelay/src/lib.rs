@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod env;
 pub mod front;
+pub mod launcher;
 pub mod providers;
 pub mod redact;
 pub mod registry;
