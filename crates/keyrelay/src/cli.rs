@@ -34,6 +34,65 @@ pub enum Command {
     /// Run Claude Code through keyrelay with any provider's model.
     #[command(after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged.")]
     Claude(ClaudeArgs),
+    /// Show the state of every key, or check keys against their providers.
+    #[command(after_help = "Examples:\n  keyrelay keys\n  keyrelay keys --json\n  keyrelay keys check\n  keyrelay keys check gemini")]
+    Keys(KeysArgs),
+    /// List built-in and configured providers, their key variables and key counts.
+    #[command(after_help = "Examples:\n  keyrelay providers\n  keyrelay providers --json")]
+    Providers(CommonArgs),
+    /// Validate configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write a commented sample config file.
+    #[command(after_help = "Examples:\n  keyrelay init\n  keyrelay init --path ~/.config/keyrelay.toml")]
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CommonArgs {
+    /// TOML config file.
+    #[arg(long, env = "KEYRELAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: Option<KeysCommand>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Validate every key (or one provider's) with a cheap unbilled call; results update key state.
+    #[command(after_help = "Examples:\n  keyrelay keys check\n  keyrelay keys check openai --json\n\nExit status: 0 when every key is valid, 2 otherwise.")]
+    Check {
+        /// Only this provider.
+        provider: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file and show where each value came from.
+    #[command(after_help = "Examples:\n  keyrelay config check --config keyrelay.toml\n  keyrelay config check --json")]
+    Check(CommonArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(long, default_value = "keyrelay.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +143,11 @@ pub struct ServeArgs {
     /// Log filter (error, warn, info, debug, or a tracing filter).
     #[arg(long, env = "KEYRELAY_LOG", default_value = "info")]
     pub log: String,
+    /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
+    /// (default: state.store from the config file, else SQLite at
+    /// $XDG_STATE_HOME/keyrelay/state.db or ~/.local/state/keyrelay/state.db).
+    #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
+    pub state: Option<crate::store::StateSpec>,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -102,6 +166,21 @@ pub fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => run_serve(args).await.map(|()| 0),
             Command::Claude(args) => run_claude(args).await,
+            Command::Keys(args) => run_keys(args).await,
+            Command::Providers(args) => {
+                let registry = open_registry(args.config.as_deref())?;
+                print!("{}", crate::commands::providers::list(&registry, &ProcessEnv, args.json));
+                Ok(0)
+            }
+            Command::Config(ConfigCommand::Check(args)) => {
+                print!("{}", crate::commands::config_cmd::check(args.config.as_deref(), &ProcessEnv, args.json)?);
+                Ok(0)
+            }
+            Command::Init(args) => {
+                let message = crate::commands::config_cmd::init(&args.path, args.force).map_err(anyhow::Error::msg)?;
+                print!("{message}");
+                Ok(0)
+            }
         }
     });
     match result {
@@ -115,7 +194,10 @@ pub fn main() -> std::process::ExitCode {
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log);
-    let config = Config::load(args.config.as_deref())?;
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(state) = args.state {
+        config.state.store = Some(state);
+    }
     let listen: SocketAddr = match args.listen {
         Some(addr) => addr,
         None => config.server.listen.parse().with_context(|| {
@@ -139,6 +221,37 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "keyrelay listening");
     serve(listener, gateway, shutdown_signal()).await?;
     Ok(())
+}
+
+/// The providers and their pools, with key state from the state store.
+fn open_registry(config: Option<&std::path::Path>) -> anyhow::Result<crate::registry::Registry> {
+    let config = Config::load(config)?;
+    let store = std::sync::Arc::new(keypool::MemoryStore::new());
+    Ok(crate::registry::Registry::build(&config, &ProcessEnv, store)?)
+}
+
+async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
+    init_logging("warn");
+    match args.command {
+        None => {
+            let registry = open_registry(args.common.config.as_deref())?;
+            print!("{}", crate::commands::keys::status(&registry, args.common.json).await);
+            Ok(0)
+        }
+        Some(KeysCommand::Check { provider, common }) => {
+            let config = Config::load(common.config.as_deref())?;
+            let registry = open_registry(common.config.as_deref())?;
+            if let Some(name) = provider.as_deref() {
+                if registry.get(name).is_none() {
+                    anyhow::bail!("unknown provider `{name}`; known providers: {}", registry.names());
+                }
+            }
+            let transport = crate::transport::Transport::new(&config.timeouts)?;
+            let (text, all_valid) = crate::commands::keys::check(&registry, &transport, provider.as_deref(), common.json).await;
+            print!("{text}");
+            Ok(if all_valid { 0 } else { 2 })
+        }
+    }
 }
 
 async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {

@@ -6,8 +6,10 @@
 //! [`classify`]) → provider.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod classify;
 pub mod cli;
+mod commands;
 pub mod config;
 pub mod env;
 pub mod front;
@@ -17,4 +19,5 @@ pub mod redact;
 pub mod registry;
 pub mod route;
 pub mod server;
+pub mod store;
 pub mod transport;

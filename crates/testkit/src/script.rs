@@ -29,17 +29,32 @@ impl Script {
 
 /// The scripts and the request log, kept together so that the order of the log is
 /// the order in which scripts were consumed.
-#[derive(Debug)]
+/// Builds a reply from the request itself (for conversations whose next turn
+/// depends on what the client sent).
+pub(crate) type Responder = std::sync::Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>;
+
 pub(crate) struct Ledger {
     by_key: HashMap<String, Script>,
+    dynamic: HashMap<String, Responder>,
     fallback: Script,
     requests: Vec<Recorded>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("scripted_keys", &self.by_key.keys().collect::<Vec<_>>())
+            .field("dynamic_keys", &self.dynamic.keys().collect::<Vec<_>>())
+            .field("requests", &self.requests.len())
+            .finish()
+    }
 }
 
 impl Ledger {
     pub(crate) fn new() -> Ledger {
         Ledger {
             by_key: HashMap::new(),
+            dynamic: HashMap::new(),
             fallback: default_fallback(),
             requests: Vec::new(),
         }
@@ -54,6 +69,12 @@ impl Ledger {
         };
     }
 
+    /// Answers every request with `key` by calling `responder` (replaces a script).
+    pub(crate) fn set_responder(&mut self, key: &str, responder: Responder) {
+        self.by_key.remove(key);
+        self.dynamic.insert(key.to_owned(), responder);
+    }
+
     /// Replaces the fallback script; an empty list restores the default
     /// (200 `{"ok":true}`).
     pub(crate) fn set_fallback(&mut self, replies: impl IntoIterator<Item = Reply>) {
@@ -62,6 +83,11 @@ impl Ledger {
 
     /// Logs `request` and returns the reply its key's script (or the fallback) gives.
     pub(crate) fn admit(&mut self, request: Recorded) -> Reply {
+        if let Some(responder) = request.key.as_deref().and_then(|key| self.dynamic.get(key)) {
+            let reply = responder(&request);
+            self.requests.push(request);
+            return reply;
+        }
         let script = request
             .key
             .as_deref()

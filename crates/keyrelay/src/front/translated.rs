@@ -30,7 +30,8 @@ const PING_EVERY: Duration = Duration::from_secs(10);
 pub fn translator_for(dialect: Dialect) -> Option<&'static dyn Translator> {
     match dialect {
         Dialect::Anthropic => None,
-        Dialect::OpenaiChat | Dialect::Gemini | Dialect::Ollama => None,
+        Dialect::Ollama => Some(&dialects::ollama::Ollama),
+        Dialect::OpenaiChat | Dialect::Gemini => None,
     }
 }
 

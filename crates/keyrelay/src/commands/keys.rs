@@ -1,0 +1,114 @@
+//! `keyrelay keys` (the state of every pool) and `keyrelay keys check`.
+
+use std::io::IsTerminal;
+
+use keypool::{KeyState, OutcomeClass};
+use serde_json::json;
+
+use super::output::{color_enabled, duration_ms, table, Tone};
+use crate::check::{check_all, KeyCheck, Verdict};
+use crate::registry::Registry;
+use crate::transport::Transport;
+
+/// The key table, from each pool after folding in the state store.
+pub async fn status(registry: &Registry, as_json: bool) -> String {
+    let mut rows = Vec::new();
+    let mut records = Vec::new();
+    for provider in registry.all().iter().filter(|p| p.spec.needs_keys() && !p.pool.is_empty()) {
+        provider.pool.refresh().await;
+        for key in provider.pool.snapshot() {
+            let failures: Vec<String> = OutcomeClass::ALL
+                .iter()
+                .filter(|c| **c != OutcomeClass::Success && key.outcomes.get(**c) > 0)
+                .map(|c| format!("{}={}", c, key.outcomes.get(*c)))
+                .collect();
+            let (state, tone) = match key.state {
+                KeyState::Available => ("available", Tone::Good),
+                KeyState::Cooling => ("cooling", Tone::Warn),
+                KeyState::Disabled => ("disabled", Tone::Bad),
+            };
+            rows.push(vec![
+                (provider.name().to_owned(), Tone::Plain),
+                (key.key.to_string(), Tone::Plain),
+                (state.to_owned(), tone),
+                (duration_ms(key.cooldown_remaining_ms), Tone::Plain),
+                (key.requests.to_string(), Tone::Plain),
+                (if failures.is_empty() { "—".into() } else { failures.join(" ") }, Tone::Dim),
+                (key.last_class.map_or("—".into(), |c| c.to_string()), Tone::Plain),
+            ]);
+            records.push(json!({
+                "provider": provider.name(),
+                "key": key.key,
+                "state": key.state,
+                "cooldown_remaining_ms": key.cooldown_remaining_ms,
+                "cooling_class": key.cooling_class,
+                "disabled_reason": key.disabled_reason,
+                "requests": key.requests,
+                "failures": key.failures,
+                "failures_by_class": OutcomeClass::ALL.iter().filter(|c| **c != OutcomeClass::Success).map(|c| (c.as_str().to_owned(), json!(key.outcomes.get(*c)))).collect::<serde_json::Map<_, _>>(),
+                "last_class": key.last_class,
+            }));
+        }
+    }
+    if as_json {
+        return format!("{:#}\n", json!({"keys": records}));
+    }
+    if rows.is_empty() {
+        return "No keys configured. Set PROVIDER_API_KEYS (e.g. GEMINI_API_KEYS=key1,key2); `keyrelay providers` lists the variables.\n".into();
+    }
+    table(&["PROVIDER", "KEY", "STATE", "COOLDOWN", "REQUESTS", "FAILURES", "LAST"], &rows, color_enabled())
+}
+
+/// Runs `keys check`, with a progress bar on a terminal.
+pub async fn check(registry: &Registry, transport: &Transport, only: Option<&str>, as_json: bool) -> (String, bool) {
+    let total: u64 = registry
+        .all()
+        .iter()
+        .filter(|p| p.spec.needs_keys() && only.is_none_or(|n| registry.get(n).is_some_and(|q| q.name() == p.name())))
+        .map(|p| p.pool.len() as u64)
+        .sum();
+    let bar = (std::io::stderr().is_terminal() && !as_json).then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} keys checked") {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let results = check_all(registry, transport, only, |_| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    })
+    .await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let all_valid = results.iter().all(|r| r.verdict == Verdict::Valid);
+    (render_checks(&results, as_json), all_valid)
+}
+
+fn render_checks(results: &[KeyCheck], as_json: bool) -> String {
+    if as_json {
+        return format!("{:#}\n", json!({"checks": results}));
+    }
+    if results.is_empty() {
+        return "No keys to check.\n".into();
+    }
+    let rows: Vec<_> = results
+        .iter()
+        .map(|r| {
+            let tone = match r.verdict {
+                Verdict::Valid => Tone::Good,
+                Verdict::RateLimited | Verdict::Unreachable => Tone::Warn,
+                Verdict::Invalid | Verdict::NoCredit => Tone::Bad,
+            };
+            vec![
+                (r.provider.clone(), Tone::Plain),
+                (r.key.to_string(), Tone::Plain),
+                (r.verdict.as_str().to_owned(), tone),
+                (r.detail.clone().unwrap_or_default(), Tone::Dim),
+            ]
+        })
+        .collect();
+    table(&["PROVIDER", "KEY", "RESULT", "DETAIL"], &rows, color_enabled())
+}

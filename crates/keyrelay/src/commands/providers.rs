@@ -1,0 +1,51 @@
+//! `keyrelay providers`: built-in and configured providers, their variables,
+//! and whether keys are present (as counts, never values).
+
+use serde_json::json;
+
+use super::output::{color_enabled, table, Tone};
+use crate::env::Env;
+use crate::registry::Registry;
+
+pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
+    let mut rows = Vec::new();
+    let mut records = Vec::new();
+    for provider in registry.all() {
+        let spec = &provider.spec;
+        let keys = if spec.needs_keys() { provider.pool.len() } else { 0 };
+        let (status, tone) = if provider.base_url.is_none() {
+            (format!("needs {}", spec.base_url_env.as_deref().unwrap_or("base_url")), Tone::Warn)
+        } else if !spec.needs_keys() {
+            ("no key needed".to_owned(), Tone::Dim)
+        } else if keys == 0 {
+            (format!("no keys: set {}", spec.key_envs.join(" or ")), Tone::Warn)
+        } else {
+            (format!("{keys} key{}", if keys == 1 { "" } else { "s" }), Tone::Good)
+        };
+        let set_vars: Vec<&str> = spec.key_envs.iter().filter(|v| env.non_empty(v).is_some()).map(String::as_str).collect();
+        let mut names: Vec<String> = vec![format!("{}@", spec.name)];
+        names.extend(spec.aliases.iter().map(|a| format!("{a}@")));
+        names.extend(spec.prefixes.iter().cloned());
+        rows.push(vec![
+            (spec.name.clone(), Tone::Plain),
+            (spec.dialect.as_str().to_owned(), Tone::Plain),
+            (names.join(" "), Tone::Plain),
+            (if spec.key_envs.is_empty() { "—".into() } else { spec.key_envs.join(", ") }, Tone::Plain),
+            (status, tone),
+        ]);
+        records.push(json!({
+            "name": spec.name,
+            "dialect": spec.dialect.as_str(),
+            "model_prefixes": names,
+            "key_env": spec.key_envs,
+            "key_env_set": set_vars,
+            "keys": keys,
+            "base_url": provider.base_url,
+            "base_url_env": spec.base_url_env,
+        }));
+    }
+    if as_json {
+        return format!("{:#}\n", json!({"providers": records}));
+    }
+    table(&["PROVIDER", "DIALECT", "MODELS", "KEY VARIABLES", "KEYS"], &rows, color_enabled())
+}

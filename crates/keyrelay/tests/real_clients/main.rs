@@ -1,0 +1,52 @@
+//! Real clients end to end: the real Claude Code CLI (headless) and the
+//! official Anthropic Python SDK, through keyrelay, against fake upstreams.
+//!
+//! `scripts/e2e-setup` (run by `scripts/test`) installs both under
+//! `target/e2e/`; without them these tests fail and say how to install them.
+
+#![allow(clippy::unwrap_used)]
+
+mod claude_code;
+mod conversation;
+
+use std::path::PathBuf;
+
+use keyrelay::config::Config;
+use keyrelay::env::MapEnv;
+use keyrelay::server::{RunningGateway, ServeSettings};
+
+/// `target/e2e` at the workspace root.
+pub fn e2e_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e")
+}
+
+fn require(path: PathBuf, what: &str) -> PathBuf {
+    assert!(
+        path.exists(),
+        "{what} is not installed at {}: run `scripts/e2e-setup` (scripts/test runs it for you)",
+        path.display()
+    );
+    path
+}
+
+/// The native Claude Code binary from the pinned npm package.
+pub fn claude_bin() -> PathBuf {
+    require(
+        e2e_dir().join("node_modules/@anthropic-ai/claude-code-linux-x64/claude"),
+        "the Claude Code CLI (@anthropic-ai/claude-code)",
+    )
+}
+
+/// A Python with the `anthropic` SDK installed.
+pub fn sdk_python() -> PathBuf {
+    require(e2e_dir().join("venv/bin/python"), "the Anthropic Python SDK (venv)")
+}
+
+pub async fn gateway(env: &[(&str, String)], aliases: &[(&str, &str)]) -> RunningGateway {
+    let settings = ServeSettings {
+        config: Config::default(),
+        aliases: aliases.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+    };
+    let env = MapEnv::new(env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    RunningGateway::start(&settings, &env).await.unwrap()
+}
