@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use testkit::FakeUpstream;
 
-use super::conversation::{anthropic_turn, SECRET};
+use super::conversation::{anthropic_turn, gemini_turn, openai_turn, SECRET};
 use super::*;
 
 const LIMITED: &str = "test-key-e2e-limited-000001";
@@ -76,4 +76,31 @@ async fn claude_code_reads_a_file_through_keyrelay_on_anthropic() {
 
 fn anthropic_has_tool_result(request: &testkit::Recorded) -> bool {
     request.json().ok().and_then(|b| super::conversation::anthropic_tool_result(&b)).is_some_and(|t| t.contains(SECRET))
+}
+
+async fn claude_code_through(keys_var: &str, base_var: &str, alias: &str, limited: testkit::Reply, turn: fn(&testkit::Recorded, &str) -> testkit::Reply, name: &str) {
+    let upstream = FakeUpstream::start().await;
+    let dir = workdir(name);
+    let file = dir.join("notes.txt").display().to_string();
+    upstream.on_key(LIMITED, [limited]);
+    upstream.on_key_with(GOOD, move |request| turn(request, &file));
+    let gateway = gateway(&[(keys_var, format!("{LIMITED},{GOOD}")), (base_var, upstream.base_url())], &[("claude-*", alias)]).await;
+    let (result, _) = run_claude(&gateway.url(), "claude-sonnet-4-5", &dir).await;
+    assert_eq!(result["is_error"], false, "{result}");
+    assert!(result["result"].as_str().unwrap_or_default().contains(SECRET), "{result}");
+    assert_eq!(upstream.hits(LIMITED), 1);
+    assert!(upstream.hits(GOOD) >= 2, "a tool call, then the answer");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_code_reads_a_file_through_keyrelay_on_openai() {
+    let limited = testkit::Reply::fixture(429, "fixtures/errors/openai_rate_limit.json");
+    claude_code_through("OPENAI_API_KEYS", "OPENAI_BASE_URL", "openai@gpt-4.1", limited, openai_turn, "openai").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_code_reads_a_file_through_keyrelay_on_gemini() {
+    let limited = testkit::Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
+    claude_code_through("GEMINI_API_KEYS", "GEMINI_BASE_URL", "gemini@gemini-2.5-flash", limited, gemini_turn, "gemini").await;
 }

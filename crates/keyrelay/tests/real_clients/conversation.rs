@@ -59,3 +59,162 @@ fn anthropic_tool_call(file: &str, stream: bool) -> Reply {
     ];
     Reply::sse(events)
 }
+
+/// The tool the model calls, with arguments for it: `Read` (Claude Code) or
+/// `get_weather` (the SDK check).
+fn tool_call(tool_names: &[String], file: &str) -> Option<(String, Value)> {
+    if tool_names.iter().any(|n| n == "Read") {
+        Some(("Read".into(), json!({"file_path": file})))
+    } else if tool_names.iter().any(|n| n == "get_weather") {
+        Some(("get_weather".into(), json!({"city": "Paris"})))
+    } else {
+        None
+    }
+}
+
+fn final_text(result: &str) -> String {
+    let quoted = result.lines().find(|l| l.contains(SECRET) || l.contains("sunny")).unwrap_or(result);
+    format!("The tool says: {}", quoted.trim())
+}
+
+/// OpenAI Chat Completions, whole or streamed.
+pub fn openai_turn(request: &Recorded, file: &str) -> Reply {
+    let body = request.json().unwrap_or_default();
+    let stream = body["stream"].as_bool().unwrap_or(false);
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let names: Vec<String> = body["tools"].as_array().into_iter().flatten().filter_map(|t| t["function"]["name"].as_str().map(str::to_owned)).collect();
+    let tool_result = messages.last().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().map_or_else(|| m["content"].to_string(), str::to_owned));
+    let chunk = |delta: Value, finish: Value| {
+        SseEvent::data(json!({"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4.1",
+                              "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).to_string())
+    };
+    let usage = SseEvent::data(json!({"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4.1", "choices": [],
+                                      "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}}).to_string());
+    match (tool_result, tool_call(&names, file)) {
+        (None, Some((name, args))) => {
+            if !stream {
+                return Reply::json(200, json!({"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": null, "tool_calls": [
+                        {"id": "call_e2e1", "type": "function", "function": {"name": name, "arguments": args.to_string()}}]}, "finish_reason": "tool_calls"}],
+                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}}));
+            }
+            let args = args.to_string();
+            let (a, b) = args.split_at(args.len() / 2);
+            Reply::sse(vec![
+                chunk(json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_e2e1", "type": "function", "function": {"name": name, "arguments": ""}}]}), Value::Null),
+                chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": a}}]}), Value::Null),
+                chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}), Value::Null),
+                chunk(json!({}), json!("tool_calls")),
+                usage,
+                SseEvent::data("[DONE]"),
+            ])
+        }
+        (result, _) => {
+            let text = result.map_or_else(|| "Hello from the fake upstream.".to_owned(), |r| final_text(&r));
+            if stream {
+                let (a, b) = text.split_at(text.len() / 2);
+                Reply::sse(vec![
+                    chunk(json!({"role": "assistant", "content": ""}), Value::Null),
+                    chunk(json!({"content": a}), Value::Null),
+                    chunk(json!({"content": b}), Value::Null),
+                    chunk(json!({}), json!("stop")),
+                    usage,
+                    SseEvent::data("[DONE]"),
+                ])
+            } else {
+                Reply::json(200, json!({"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}}))
+            }
+        }
+    }
+}
+
+/// Gemini generateContent / streamGenerateContent?alt=sse.
+pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
+    let body = request.json().unwrap_or_default();
+    let stream = request.path.ends_with(":streamGenerateContent");
+    let contents = body["contents"].as_array().cloned().unwrap_or_default();
+    let names: Vec<String> = body["tools"].as_array().into_iter().flatten()
+        .flat_map(|t| t["functionDeclarations"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f["name"].as_str().map(str::to_owned)).collect();
+    let tool_result = contents.last().and_then(|c| c["parts"].as_array()).and_then(|parts| {
+        parts.iter().find_map(|p| p.get("functionResponse").map(|r| r["response"].to_string()))
+    });
+    let usage = json!({"promptTokenCount": 20, "candidatesTokenCount": 5, "totalTokenCount": 25});
+    let candidate = |parts: Value, finish: Option<&str>| {
+        let mut c = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
+        if let Some(f) = finish {
+            c["finishReason"] = json!(f);
+        }
+        c
+    };
+    let chunks: Vec<Value> = match (tool_result, tool_call(&names, file)) {
+        (None, Some((name, args))) => vec![json!({"candidates": [candidate(json!([{"functionCall": {"name": name, "args": args}}]), Some("STOP"))], "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"})],
+        (result, _) => {
+            let text = result.map_or_else(|| "Hello from the fake upstream.".to_owned(), |r| final_text(&r.replace("\\n", "\n")));
+            let (a, b) = text.split_at(text.len() / 2);
+            vec![
+                json!({"candidates": [candidate(json!([{"text": a}]), None)], "modelVersion": "gemini-2.5-flash"}),
+                json!({"candidates": [candidate(json!([{"text": b}]), Some("STOP"))], "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"}),
+            ]
+        }
+    };
+    if stream {
+        Reply::sse(chunks.iter().map(|c| SseEvent::data(c.to_string())).collect::<Vec<_>>())
+    } else {
+        let mut whole = chunks.last().cloned().unwrap_or_default();
+        let text: String = chunks.iter().filter_map(|c| c["candidates"][0]["content"]["parts"][0]["text"].as_str()).collect();
+        if !text.is_empty() {
+            whole["candidates"][0]["content"]["parts"] = json!([{"text": text}]);
+        }
+        Reply::json(200, whole)
+    }
+}
+
+/// Ollama /api/chat, NDJSON stream or whole.
+pub fn ollama_turn(request: &Recorded, file: &str) -> Reply {
+    let body = request.json().unwrap_or_default();
+    let stream = body["stream"].as_bool().unwrap_or(true);
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let names: Vec<String> = body["tools"].as_array().into_iter().flatten().filter_map(|t| t["function"]["name"].as_str().map(str::to_owned)).collect();
+    let tool_result = messages.last().filter(|m| m["role"] == "tool").and_then(|m| m["content"].as_str().map(str::to_owned));
+    let line = |message: Value, done: bool| {
+        let mut l = json!({"model": "gpt-oss:120b", "created_at": "2025-01-01T00:00:00Z", "message": message, "done": done});
+        if done {
+            l["done_reason"] = json!("stop");
+            l["prompt_eval_count"] = json!(20);
+            l["eval_count"] = json!(5);
+        }
+        l
+    };
+    let lines = match (tool_result, tool_call(&names, file)) {
+        (None, Some((name, args))) => vec![
+            line(json!({"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]}), false),
+            line(json!({"role": "assistant", "content": ""}), true),
+        ],
+        (result, _) => {
+            let text = result.map_or_else(|| "Hello from the fake upstream.".to_owned(), |r| final_text(&r));
+            let (a, b) = text.split_at(text.len() / 2);
+            vec![
+                line(json!({"role": "assistant", "content": a}), false),
+                line(json!({"role": "assistant", "content": b}), false),
+                line(json!({"role": "assistant", "content": ""}), true),
+            ]
+        }
+    };
+    if stream {
+        Reply::ndjson(lines)
+    } else {
+        let text: String = lines.iter().filter_map(|l| l["message"]["content"].as_str()).collect();
+        let mut whole = lines[0].clone();
+        if whole["message"].get("tool_calls").is_none() {
+            whole["message"]["content"] = json!(text);
+        }
+        whole["done"] = json!(true);
+        whole["done_reason"] = json!("stop");
+        whole["prompt_eval_count"] = json!(20);
+        whole["eval_count"] = json!(5);
+        Reply::json(200, whole)
+    }
+}

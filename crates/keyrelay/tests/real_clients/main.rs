@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod anthropic_sdk;
 mod claude_code;
 mod conversation;
 
