@@ -31,7 +31,8 @@ pub fn translator_for(dialect: Dialect) -> Option<&'static dyn Translator> {
     match dialect {
         Dialect::Anthropic => None,
         Dialect::Ollama => Some(&dialects::ollama::Ollama),
-        Dialect::OpenaiChat | Dialect::Gemini => None,
+        Dialect::OpenaiChat => Some(&dialects::openai::OpenAiChat),
+        Dialect::Gemini => None,
     }
 }
 

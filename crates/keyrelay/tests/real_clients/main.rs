@@ -9,6 +9,7 @@
 mod anthropic_sdk;
 mod claude_code;
 mod conversation;
+mod launcher;
 
 use std::path::PathBuf;
 

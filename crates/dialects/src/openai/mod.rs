@@ -1,0 +1,54 @@
+//! Anthropic Messages ⇄ OpenAI Chat Completions (`POST /chat/completions`),
+//! the dialect of OpenAI, OpenRouter, LiteLLM, local servers (Ollama, LM
+//! Studio, vLLM) and custom openai-chat providers.
+//!
+//! - `request`: the request body (model-dependent token and effort fields).
+//! - `messages`: system prompt, messages, tool calls and tool results.
+//! - `response`: a whole `chat.completion` as an Anthropic message.
+//! - `stream` and `tool_calls`: a streamed response as Anthropic events.
+//! - `wire`: the lenient OpenAI response shapes; `errors`: error mapping.
+
+mod errors;
+mod messages;
+mod request;
+mod response;
+mod stream;
+mod tool_calls;
+mod wire;
+
+use crate::anthropic::{MessagesRequest, MessagesResponse};
+use crate::translate::{ProviderRequest, StreamTranslate, TranslateError, Translator};
+
+/// Translates Anthropic Messages to and from OpenAI Chat Completions.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenAiChat;
+
+impl Translator for OpenAiChat {
+    fn request(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<ProviderRequest, TranslateError> {
+        Ok(ProviderRequest {
+            path: String::from("/chat/completions"),
+            query: None,
+            body: request::body(request, model),
+        })
+    }
+
+    fn response(
+        &self,
+        body: &[u8],
+        model: &str,
+        id: &str,
+    ) -> Result<MessagesResponse, TranslateError> {
+        response::translate(body, model, id)
+    }
+
+    fn stream(&self, model: &str, id: &str) -> Box<dyn StreamTranslate> {
+        Box::new(stream::ChatStream::new(model, id))
+    }
+}
+
+#[cfg(test)]
+mod tests;
