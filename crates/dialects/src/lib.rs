@@ -7,7 +7,10 @@
 #![forbid(unsafe_code)]
 
 pub mod anthropic;
+pub mod gemini;
 pub mod ndjson;
+pub mod ollama;
+pub mod openai;
 pub mod sse;
 pub mod translate;
 

@@ -6,25 +6,76 @@ use std::sync::Arc;
 use axum::response::{IntoResponse, Response};
 use dialects::anthropic::{Content, ContentBlock, MessagesRequest, System, ToolResultContent};
 use dialects::Translator;
-use http::HeaderValue;
+use futures_util::StreamExt;
+use http::{HeaderMap, HeaderValue, Method};
+use keypool::OutcomeClass;
 use serde_json::json;
 
+use super::relay::{decorate, execute};
 use super::Gateway;
+use crate::providers::Dialect;
 use crate::registry::Provider;
+use crate::transport::{Outbound, Upstream, UpstreamBody};
 
 /// Tokens counted for an image whose size is unknown (Anthropic charges about
 /// width × height / 750; a typical screenshot lands near this).
 const IMAGE_TOKENS: u64 = 1_600;
 
 pub async fn count(
-    _gateway: &Gateway,
-    _provider: &Arc<Provider>,
+    gateway: &Gateway,
+    provider: &Arc<Provider>,
     _translator: &'static dyn Translator,
-    _base: &str,
+    base: &str,
     request: &MessagesRequest,
-    _model: &str,
+    model: &str,
 ) -> Response {
+    if provider.spec.dialect == Dialect::Gemini {
+        match gemini_count(gateway, provider, base, request, model).await {
+            Ok(tokens) => {
+                let response = axum::Json(json!({"input_tokens": tokens})).into_response();
+                return decorate(response, provider, None, OutcomeClass::Success);
+            }
+            Err(reason) => tracing::debug!(provider = %provider.name(), %reason, "countTokens failed; estimating locally"),
+        }
+    }
     estimated(request)
+}
+
+/// Gemini's own counter, through the key pool like any request.
+async fn gemini_count(gateway: &Gateway, provider: &Provider, base: &str, request: &MessagesRequest, model: &str) -> Result<u64, String> {
+    let counted = dialects::gemini::count_tokens_request(request, model).map_err(|e| e.to_string())?;
+    let body = serde_json::to_vec(&counted.body).map_err(|e| e.to_string())?;
+    let mut headers = HeaderMap::new();
+    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let outbound = Outbound {
+        method: Method::POST,
+        url: format!("{base}{}", counted.path),
+        headers,
+        body: body.into(),
+        auth: provider.spec.auth.clone(),
+        errors: provider.spec.errors,
+    };
+    let finished = execute(gateway, provider, &outbound).await.map_err(|refusal| format!("{refusal:?}"))?;
+    let Upstream::Response(response) = finished.value else {
+        return Err("no response".into());
+    };
+    if !response.status.is_success() {
+        return Err(format!("HTTP {}", response.status.as_u16()));
+    }
+    let bytes = match response.body {
+        UpstreamBody::Full(bytes) => bytes,
+        UpstreamBody::Stream { head, mut rest } => {
+            let mut all = bytes::BytesMut::from(&head[..]);
+            while let Some(chunk) = rest.next().await {
+                all.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
+                if all.len() > 1024 * 1024 {
+                    return Err("countTokens answer too large".into());
+                }
+            }
+            all.freeze()
+        }
+    };
+    dialects::gemini::count_tokens_response(&bytes).map_err(|e| e.to_string())
 }
 
 fn estimated(request: &MessagesRequest) -> Response {

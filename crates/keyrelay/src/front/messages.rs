@@ -12,7 +12,6 @@ use super::error::{ApiError, ErrorKind, ErrorShape};
 use super::relay::{relay, upstream_headers};
 use super::translated::{translated, translator_for};
 use super::Gateway;
-use crate::providers::Dialect;
 use crate::registry::Provider;
 use crate::route::{resolve, RouteError};
 use crate::transport::Outbound;
@@ -113,18 +112,6 @@ fn prepare(
             request: Box::new(request),
             model: route.model,
         });
-    }
-    if provider.spec.dialect != Dialect::Anthropic {
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            ErrorKind::InvalidRequest,
-            format!(
-                "keyrelay cannot yet translate Anthropic Messages to the {} API of provider `{}`; call its native API through /p/{}/",
-                provider.spec.dialect.as_str(),
-                provider.name(),
-                provider.name()
-            ),
-        ));
     }
     // Forward the client's bytes untouched unless the model name changes.
     let body = if route.model == model {

@@ -26,13 +26,13 @@ const WHOLE_BODY_LIMIT: usize = 64 * 1024 * 1024;
 /// A ping goes to the client after this much upstream silence.
 const PING_EVERY: Duration = Duration::from_secs(10);
 
-/// The translator for a dialect; `None` for Anthropic (no translation).
+/// The translator for a dialect; `None` for Anthropic, which is forwarded as is.
 pub fn translator_for(dialect: Dialect) -> Option<&'static dyn Translator> {
     match dialect {
         Dialect::Anthropic => None,
-        Dialect::Ollama => Some(&dialects::ollama::Ollama),
         Dialect::OpenaiChat => Some(&dialects::openai::OpenAiChat),
-        Dialect::Gemini => None,
+        Dialect::Gemini => Some(&dialects::gemini::Gemini),
+        Dialect::Ollama => Some(&dialects::ollama::Ollama),
     }
 }
 

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::env::Env;
-use crate::providers::Dialect;
 use crate::registry::Registry;
 use crate::route::{resolve, Aliases, RouteError};
 
@@ -63,9 +62,6 @@ pub fn check_model(registry: &Registry, model: &str) -> Result<(), PreflightErro
         other => bad(other.to_string()),
     })?;
     let provider = &route.provider;
-    if provider.spec.dialect != Dialect::Anthropic && crate::front::translated::translator_for(provider.spec.dialect).is_none() {
-        return Err(bad(format!("keyrelay cannot translate to the {} API yet", provider.spec.dialect.as_str())));
-    }
     if provider.base_url.is_none() {
         return Err(PreflightError::NoBaseUrl {
             provider: provider.name().to_owned(),

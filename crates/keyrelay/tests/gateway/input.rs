@@ -79,18 +79,6 @@ async fn an_oversized_body_is_a_413_in_anthropic_shape() {
 }
 
 #[tokio::test]
-async fn a_dialect_not_translated_yet_is_a_clear_501() {
-    let gateway = start(&[("OPENAI_API_KEYS", GOOD)], "").await;
-    let response = post_messages(&gateway, &message_request("openai@gpt-4.1", false)).await;
-    assert_eq!(response.status(), 501);
-    let (_, message) = anthropic_error(response).await;
-    assert!(
-        message.contains("openai-chat") && message.contains("/p/openai/"),
-        "{message}"
-    );
-}
-
-#[tokio::test]
 async fn unknown_routes_are_404s_and_health_answers() {
     let upstream = FakeUpstream::start().await;
     let gateway = gateway_with_anthropic(&upstream).await;

@@ -8,6 +8,7 @@ mod hints;
 mod input;
 mod passthrough;
 mod streams;
+mod translated;
 
 use keyrelay::config::Config;
 use keyrelay::env::MapEnv;

@@ -1,0 +1,86 @@
+//! Anthropic Messages ⇄ Gemini `generateContent` /
+//! `streamGenerateContent?alt=sse` (the Gemini API, `v1beta`).
+//!
+//! - requests: `contents.rs` (turns, tool calls and results, images, system
+//!   instruction), `request.rs` (paths, generation and thinking config, tools),
+//!   `schema.rs` (tool schemas cleaned to Gemini's OpenAPI subset);
+//! - responses: `response.rs` (whole) and `stream.rs` + `frames.rs` (SSE);
+//! - `ids.rs`: how thought signatures and Gemini call ids survive inside
+//!   Anthropic `tool_use` ids and thinking signatures;
+//! - `wire.rs`: Gemini's response types, stop reasons, usage and error types.
+
+mod contents;
+mod frames;
+mod ids;
+mod request;
+mod response;
+mod schema;
+mod stream;
+mod wire;
+
+use serde::Deserialize;
+
+use crate::anthropic::{MessagesRequest, MessagesResponse};
+use crate::translate::{ProviderRequest, StreamTranslate, TranslateError, Translator};
+
+/// The Gemini dialect: `POST /v1beta/models/{model}:generateContent`, or
+/// `:streamGenerateContent` with `alt=sse` when the request streams.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gemini;
+
+impl Translator for Gemini {
+    fn request(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<ProviderRequest, TranslateError> {
+        request::generate(request, model)
+    }
+
+    fn response(
+        &self,
+        body: &[u8],
+        model: &str,
+        id: &str,
+    ) -> Result<MessagesResponse, TranslateError> {
+        response::translate(body, model, id)
+    }
+
+    fn stream(&self, model: &str, id: &str) -> Box<dyn StreamTranslate> {
+        Box::new(stream::GeminiStream::new(model, id))
+    }
+}
+
+/// `POST /v1beta/models/{model}:countTokens` for a Messages request: the
+/// whole request (`contents`, `systemInstruction`, `tools`) goes in
+/// `generateContentRequest`, with `model: "models/{model}"` as Gemini requires
+/// there.
+pub fn count_tokens_request(
+    request: &MessagesRequest,
+    model: &str,
+) -> Result<ProviderRequest, TranslateError> {
+    request::count_tokens(request, model)
+}
+
+/// The `totalTokens` of a `countTokens` response. Gemini leaves zero counts
+/// out of its JSON, so an absent count is 0; an `error` body is an error.
+pub fn count_tokens_response(body: &[u8]) -> Result<u64, TranslateError> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct CountTokensResponse {
+        total_tokens: Option<u64>,
+        error: Option<wire::ApiError>,
+    }
+    let response: CountTokensResponse = serde_json::from_slice(body).map_err(|e| {
+        TranslateError(format!(
+            "Gemini countTokens response is not valid JSON: {e}"
+        ))
+    })?;
+    match response.error {
+        Some(error) => Err(TranslateError(format!("Gemini error: {}", error.text()))),
+        None => Ok(response.total_tokens.unwrap_or(0)),
+    }
+}
+
+#[cfg(test)]
+mod tests;
