@@ -14,7 +14,12 @@ use dialects::sse::SseDecoder;
 use dialects::{StreamTranslate, Translator};
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).expect("fixture")
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .expect("fixture")
 }
 
 /// A request shaped like Claude Code's: a long system prompt, a dozen tools
@@ -50,11 +55,31 @@ fn claude_code_like_request() -> MessagesRequest {
     .expect("request")
 }
 
-fn translators() -> Vec<(&'static str, &'static dyn Translator, &'static str, &'static str)> {
+fn translators() -> Vec<(
+    &'static str,
+    &'static dyn Translator,
+    &'static str,
+    &'static str,
+)> {
     vec![
-        ("openai", &dialects::openai::OpenAiChat, "openai_parallel_tool_calls.sse", "gpt-4.1"),
-        ("gemini", &dialects::gemini::Gemini, "gemini_parallel_calls.sse", "gemini-2.5-flash"),
-        ("ollama", &dialects::ollama::Ollama, "ollama_thinking.ndjson", "gpt-oss:120b"),
+        (
+            "openai",
+            &dialects::openai::OpenAiChat,
+            "openai_parallel_tool_calls.sse",
+            "gpt-4.1",
+        ),
+        (
+            "gemini",
+            &dialects::gemini::Gemini,
+            "gemini_parallel_calls.sse",
+            "gemini-2.5-flash",
+        ),
+        (
+            "ollama",
+            &dialects::ollama::Ollama,
+            "ollama_thinking.ndjson",
+            "gpt-oss:120b",
+        ),
     ]
 }
 
@@ -63,7 +88,9 @@ fn requests(c: &mut Criterion) {
     let size = serde_json::to_vec(&request).expect("json").len() as u64;
     let mut group = c.benchmark_group("request");
     group.throughput(Throughput::Bytes(size));
-    group.bench_function("baseline_serialize_anthropic", |b| b.iter(|| black_box(serde_json::to_vec(&request).map(|v| v.len()))));
+    group.bench_function("baseline_serialize_anthropic", |b| {
+        b.iter(|| black_box(serde_json::to_vec(&request).map(|v| v.len())))
+    });
     for (name, translator, _, model) in translators() {
         group.bench_function(name, |b| {
             b.iter(|| {
@@ -105,7 +132,8 @@ fn streams(c: &mut Criterion) {
         });
         group.bench_function(format!("{name}_translate_and_encode"), |b| {
             b.iter(|| {
-                let mut translator: Box<dyn StreamTranslate> = translator.stream(model, "msg_bench");
+                let mut translator: Box<dyn StreamTranslate> =
+                    translator.stream(model, "msg_bench");
                 let mut out = Vec::new();
                 let mut wire = 0;
                 for chunk in &chunks {

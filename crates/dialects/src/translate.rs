@@ -44,9 +44,18 @@ pub trait StreamTranslate: Send {
 /// Anthropic Messages ⇄ one provider API.
 pub trait Translator: Send + Sync {
     /// The provider request for `request`, with `model` the provider's model name.
-    fn request(&self, request: &MessagesRequest, model: &str) -> Result<ProviderRequest, TranslateError>;
+    fn request(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<ProviderRequest, TranslateError>;
     /// A whole provider response as an Anthropic message. `id` is the `msg_…` id to use.
-    fn response(&self, body: &[u8], model: &str, id: &str) -> Result<MessagesResponse, TranslateError>;
+    fn response(
+        &self,
+        body: &[u8],
+        model: &str,
+        id: &str,
+    ) -> Result<MessagesResponse, TranslateError>;
     /// A translator for a streamed response.
     fn stream(&self, model: &str, id: &str) -> Box<dyn StreamTranslate>;
 }

@@ -5,10 +5,14 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use keypool::{ApiKey, AttemptReply, ExecuteOptions, KeyEntry, KeyPool, Outcome, PoolConfig, Strategy};
+use keypool::{
+    ApiKey, AttemptReply, ExecuteOptions, KeyEntry, KeyPool, Outcome, PoolConfig, Strategy,
+};
 
 fn pool(strategy: Strategy, keys: usize) -> KeyPool {
-    let entries = (0..keys).map(|i| KeyEntry::from(ApiKey::new(&format!("bench-key-{i:04}-padding"), None))).collect();
+    let entries = (0..keys)
+        .map(|i| KeyEntry::from(ApiKey::new(&format!("bench-key-{i:04}-padding"), None)))
+        .collect();
     KeyPool::new(
         "bench",
         entries,
@@ -20,21 +24,40 @@ fn pool(strategy: Strategy, keys: usize) -> KeyPool {
 }
 
 fn execute(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let options = ExecuteOptions::default();
     let mut group = c.benchmark_group("execute_one_success");
     group.bench_function("baseline_no_pool", |b| {
         b.to_async(&runtime).iter(|| async {
-            let reply = async { AttemptReply { outcome: Outcome::success(), value: 1u32 } }.await;
+            let reply = async {
+                AttemptReply {
+                    outcome: Outcome::success(),
+                    value: 1u32,
+                }
+            }
+            .await;
             black_box(reply.value)
         })
     });
-    for (name, strategy) in [("sticky", Strategy::Sticky), ("round_robin", Strategy::RoundRobin), ("least_used", Strategy::LeastUsed), ("weighted", Strategy::Weighted)] {
+    for (name, strategy) in [
+        ("sticky", Strategy::Sticky),
+        ("round_robin", Strategy::RoundRobin),
+        ("least_used", Strategy::LeastUsed),
+        ("weighted", Strategy::Weighted),
+    ] {
         let pool = pool(strategy, 8);
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 let done = pool
-                    .execute(&options, |_| async { AttemptReply { outcome: Outcome::success(), value: 1u32 } })
+                    .execute(&options, |_| async {
+                        AttemptReply {
+                            outcome: Outcome::success(),
+                            value: 1u32,
+                        }
+                    })
                     .await;
                 black_box(done.map(|d| d.attempts).unwrap_or(0))
             })

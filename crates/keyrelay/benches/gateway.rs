@@ -13,13 +13,28 @@ use testkit::{FakeUpstream, Reply};
 const KEY: &str = "bench-key-00000000000000001";
 
 fn round_trip(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (upstream, gateway) = runtime.block_on(async {
         let upstream = FakeUpstream::start().await;
-        upstream.on_key(KEY, [Reply::anthropic_message("hello from the bench upstream")]);
-        let env = MapEnv::new([("ANTHROPIC_API_KEYS", KEY.to_owned()), ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url())]);
-        let settings = ServeSettings { config: Config::default(), aliases: Vec::new() };
-        let gateway = RunningGateway::start(&settings, &env).await.expect("gateway");
+        upstream.on_key(
+            KEY,
+            [Reply::anthropic_message("hello from the bench upstream")],
+        );
+        let env = MapEnv::new([
+            ("ANTHROPIC_API_KEYS", KEY.to_owned()),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+        ]);
+        let settings = ServeSettings {
+            config: Config::default(),
+            aliases: Vec::new(),
+        };
+        let gateway = RunningGateway::start(&settings, &env)
+            .await
+            .expect("gateway");
         (upstream, gateway)
     });
     let client = reqwest::Client::new();
@@ -31,7 +46,10 @@ fn round_trip(c: &mut Criterion) {
     let mut group = c.benchmark_group("messages_round_trip");
     group.throughput(Throughput::Elements(1));
     for (name, url) in [
-        ("direct_to_upstream", format!("{}/v1/messages", upstream.base_url())),
+        (
+            "direct_to_upstream",
+            format!("{}/v1/messages", upstream.base_url()),
+        ),
         ("through_keyrelay", format!("{}/v1/messages", gateway.url())),
     ] {
         group.bench_function(name, |b| {

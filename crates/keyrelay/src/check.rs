@@ -43,7 +43,9 @@ impl Verdict {
             OutcomeClass::KeyInvalid => Verdict::Invalid,
             OutcomeClass::RateLimited | OutcomeClass::QuotaDaily => Verdict::RateLimited,
             OutcomeClass::KeyNoCredit => Verdict::NoCredit,
-            OutcomeClass::ClientError | OutcomeClass::Transient | OutcomeClass::ProviderDown => Verdict::Unreachable,
+            OutcomeClass::ClientError | OutcomeClass::Transient | OutcomeClass::ProviderDown => {
+                Verdict::Unreachable
+            }
         }
     }
 }
@@ -89,15 +91,23 @@ pub async fn check_key(transport: &Transport, provider: &Provider, key: &ApiKey)
     };
     let Some(base) = provider.base_url.as_deref() else {
         let var = provider.spec.base_url_env.clone().unwrap_or_default();
-        return verdict_of(Verdict::Unreachable, Some(format!("no base URL (set {var})")));
+        return verdict_of(
+            Verdict::Unreachable,
+            Some(format!("no base URL (set {var})")),
+        );
     };
     let request = check_request(&provider.spec, base);
-    let (outcome, upstream) = transport.attempt(&request, key, provider.pool.clock().wall()).await;
+    let (outcome, upstream) = transport
+        .attempt(&request, key, provider.pool.clock().wall())
+        .await;
     let detail = match &upstream {
         Upstream::Failed { message, .. } => Some(message.clone()),
-        Upstream::Response(response) if !response.status.is_success() => {
-            Some(outcome.reason.clone().unwrap_or_else(|| format!("HTTP {}", response.status.as_u16())))
-        }
+        Upstream::Response(response) if !response.status.is_success() => Some(
+            outcome
+                .reason
+                .clone()
+                .unwrap_or_else(|| format!("HTTP {}", response.status.as_u16())),
+        ),
         Upstream::Response(_) => None,
     };
     apply(provider, key, &outcome).await;
@@ -109,7 +119,10 @@ async fn apply(provider: &Provider, key: &ApiKey, outcome: &Outcome) {
         OutcomeClass::Success => {
             provider.pool.reinstate(key.fingerprint().id()).await;
         }
-        OutcomeClass::KeyInvalid | OutcomeClass::KeyNoCredit | OutcomeClass::QuotaDaily | OutcomeClass::RateLimited => {
+        OutcomeClass::KeyInvalid
+        | OutcomeClass::KeyNoCredit
+        | OutcomeClass::QuotaDaily
+        | OutcomeClass::RateLimited => {
             provider.pool.report_late(key.fingerprint(), outcome).await;
         }
         _ => {}
@@ -129,7 +142,13 @@ pub async fn check_all(
         .iter()
         .filter(|p| p.spec.needs_keys())
         .filter(|p| only.is_none_or(|name| registry.get(name).is_some_and(|q| Arc::ptr_eq(p, q))))
-        .flat_map(|p| p.pool.keys().cloned().map(|k| (p.clone(), k)).collect::<Vec<_>>())
+        .flat_map(|p| {
+            p.pool
+                .keys()
+                .cloned()
+                .map(|k| (p.clone(), k))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let mut results: Vec<KeyCheck> = stream::iter(jobs)
         .map(|(provider, key)| async move { check_key(transport, &provider, &key).await })

@@ -40,7 +40,8 @@ struct Sandbox {
 
 impl Sandbox {
     fn new(name: &str) -> Sandbox {
-        let dir = std::env::temp_dir().join(format!("keyrelay-launch-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("keyrelay-launch-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("bin")).unwrap();
         let script = dir.join("bin/claude");
@@ -69,7 +70,14 @@ fn keyrelay(sandbox: &Sandbox, path: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keyrelay"));
     command
         .env_clear()
-        .env("PATH", format!("{}:{}", path.display(), std::env::var("PATH").unwrap_or_default()))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                path.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
         .env("HOME", &sandbox.dir)
         .env("RECORD_DIR", &sandbox.dir)
         .stdin(Stdio::piped())
@@ -81,11 +89,24 @@ fn keyrelay(sandbox: &Sandbox, path: &Path) -> Command {
 #[tokio::test]
 async fn launches_claude_against_the_gateway_and_returns_its_exit_code() {
     let upstream = FakeUpstream::start().await;
-    upstream.on_key(LIMITED, [Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json")]);
+    upstream.on_key(
+        LIMITED,
+        [Reply::fixture(
+            429,
+            "fixtures/errors/anthropic_rate_limit.json",
+        )],
+    );
     upstream.on_key(GOOD, [Reply::anthropic_message("hello from upstream")]);
     let sandbox = Sandbox::new("ok");
     let mut child = keyrelay(&sandbox, &sandbox.bin())
-        .args(["claude", "--model", "anthropic@claude-sonnet-4-5", "--haiku", "a/claude-haiku-4-5", "--"])
+        .args([
+            "claude",
+            "--model",
+            "anthropic@claude-sonnet-4-5",
+            "--haiku",
+            "a/claude-haiku-4-5",
+            "--",
+        ])
         .args(["-p", "do the thing", "--output-format", "json"])
         .env("ANTHROPIC_API_KEYS", format!("{LIMITED},{GOOD}"))
         .env("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url())
@@ -93,34 +114,85 @@ async fn launches_claude_against_the_gateway_and_returns_its_exit_code() {
         .env("STAND_IN_EXIT", "7")
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"typed by the user\n").await.unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"typed by the user\n")
+        .await
+        .unwrap();
     let output = child.wait_with_output().await.unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(7), "claude's exit code: {stderr}");
-    assert_eq!(stdout.trim(), "stand-in claude done", "only claude's output reaches the terminal");
+    assert_eq!(
+        output.status.code(),
+        Some(7),
+        "claude's exit code: {stderr}"
+    );
+    assert_eq!(
+        stdout.trim(),
+        "stand-in claude done",
+        "only claude's output reaches the terminal"
+    );
     assert!(stderr.is_empty(), "quiet by default: {stderr}");
 
-    assert_eq!(sandbox.read("args"), "-p\ndo the thing\n--output-format\njson\n");
+    assert_eq!(
+        sandbox.read("args"),
+        "-p\ndo the thing\n--output-format\njson\n"
+    );
     assert_eq!(sandbox.read("stdin"), "typed by the user");
     let env = sandbox.read("env");
-    let var = |name: &str| env.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).map(str::to_owned);
-    assert!(var("ANTHROPIC_BASE_URL").unwrap().starts_with("http://127.0.0.1:"));
-    assert!(var("ANTHROPIC_AUTH_TOKEN").unwrap().starts_with("keyrelay-run-"));
-    assert_eq!(var("ANTHROPIC_API_KEY"), None, "the user's own key is not passed on");
-    assert_eq!(var("ANTHROPIC_MODEL").as_deref(), Some("anthropic@claude-sonnet-4-5"));
-    assert_eq!(var("ANTHROPIC_DEFAULT_OPUS_MODEL").as_deref(), Some("anthropic@claude-sonnet-4-5"));
-    assert_eq!(var("ANTHROPIC_DEFAULT_SONNET_MODEL").as_deref(), Some("anthropic@claude-sonnet-4-5"));
-    assert_eq!(var("ANTHROPIC_DEFAULT_HAIKU_MODEL").as_deref(), Some("a/claude-haiku-4-5"));
-    assert_eq!(var("CLAUDE_CODE_SUBAGENT_MODEL").as_deref(), Some("anthropic@claude-sonnet-4-5"));
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    assert!(var("ANTHROPIC_BASE_URL")
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    assert!(var("ANTHROPIC_AUTH_TOKEN")
+        .unwrap()
+        .starts_with("keyrelay-run-"));
+    assert_eq!(
+        var("ANTHROPIC_API_KEY"),
+        None,
+        "the user's own key is not passed on"
+    );
+    assert_eq!(
+        var("ANTHROPIC_MODEL").as_deref(),
+        Some("anthropic@claude-sonnet-4-5")
+    );
+    assert_eq!(
+        var("ANTHROPIC_DEFAULT_OPUS_MODEL").as_deref(),
+        Some("anthropic@claude-sonnet-4-5")
+    );
+    assert_eq!(
+        var("ANTHROPIC_DEFAULT_SONNET_MODEL").as_deref(),
+        Some("anthropic@claude-sonnet-4-5")
+    );
+    assert_eq!(
+        var("ANTHROPIC_DEFAULT_HAIKU_MODEL").as_deref(),
+        Some("a/claude-haiku-4-5")
+    );
+    assert_eq!(
+        var("CLAUDE_CODE_SUBAGENT_MODEL").as_deref(),
+        Some("anthropic@claude-sonnet-4-5")
+    );
 
-    let response: serde_json::Value = serde_json::from_str(sandbox.read("response").trim()).unwrap();
+    let response: serde_json::Value =
+        serde_json::from_str(sandbox.read("response").trim()).unwrap();
     assert_eq!(response["status"], 200);
     assert_eq!(response["attempts"], "2");
-    assert_eq!(response["body"]["content"][0]["text"], "hello from upstream");
+    assert_eq!(
+        response["body"]["content"][0]["text"],
+        "hello from upstream"
+    );
     let sent = upstream.requests();
     assert_eq!(sent.last().unwrap().header("x-api-key"), Some(GOOD));
-    assert_eq!(sent.last().unwrap().json().unwrap()["model"], "claude-sonnet-4-5");
+    assert_eq!(
+        sent.last().unwrap().json().unwrap()["model"],
+        "claude-sonnet-4-5"
+    );
     assert!(sent.iter().all(|r| r.header("authorization").is_none()));
 }
 
@@ -139,8 +211,20 @@ async fn verbose_mode_writes_gateway_logs_to_a_file_and_prints_its_path() {
         .unwrap();
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let path = stderr.lines().find_map(|l| l.strip_prefix("keyrelay: gateway log: ")).expect("log path printed");
-    assert!(path.starts_with(&sandbox.dir.join("state/keyrelay/logs").display().to_string()), "{path}");
+    let path = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("keyrelay: gateway log: "))
+        .expect("log path printed");
+    assert!(
+        path.starts_with(
+            &sandbox
+                .dir
+                .join("state/keyrelay/logs")
+                .display()
+                .to_string()
+        ),
+        "{path}"
+    );
     let log = std::fs::read_to_string(path).unwrap();
     assert!(log.contains("gateway for Claude Code started"), "{log}");
     assert!(!log.contains(GOOD), "no key in the log");
@@ -148,7 +232,11 @@ async fn verbose_mode_writes_gateway_logs_to_a_file_and_prints_its_path() {
 
 async fn preflight_error(args: &[&str], env: &[(&str, &str)], with_claude: bool) -> String {
     let sandbox = Sandbox::new(&format!("pre{}", args.len() + env.len()));
-    let path = if with_claude { sandbox.bin() } else { sandbox.dir.join("empty") };
+    let path = if with_claude {
+        sandbox.bin()
+    } else {
+        sandbox.dir.join("empty")
+    };
     let mut command = keyrelay(&sandbox, &path);
     command.env("PATH", path).args(args);
     for (k, v) in env {
@@ -156,7 +244,10 @@ async fn preflight_error(args: &[&str], env: &[(&str, &str)], with_claude: bool)
     }
     let output = command.output().await.unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(!sandbox.dir.join("args").exists(), "claude was not launched");
+    assert!(
+        !sandbox.dir.join("args").exists(),
+        "claude was not launched"
+    );
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -168,14 +259,26 @@ async fn without_a_key_it_fails_before_launch_naming_the_variable() {
 
 #[tokio::test]
 async fn without_claude_it_says_how_to_install_it() {
-    let message = preflight_error(&["claude", "--model", "a/claude-sonnet-4-5"], &[("ANTHROPIC_API_KEYS", GOOD)], false).await;
-    assert!(message.contains("npm install -g @anthropic-ai/claude-code"), "{message}");
+    let message = preflight_error(
+        &["claude", "--model", "a/claude-sonnet-4-5"],
+        &[("ANTHROPIC_API_KEYS", GOOD)],
+        false,
+    )
+    .await;
+    assert!(
+        message.contains("npm install -g @anthropic-ai/claude-code"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
 async fn a_bad_model_lists_providers_with_examples() {
     let message = preflight_error(&["claude", "--model", "nosuch@model"], &[], true).await;
-    assert!(message.contains("unknown provider `nosuch`") && message.contains("gemini@gemini-2.5-flash"), "{message}");
+    assert!(
+        message.contains("unknown provider `nosuch`")
+            && message.contains("gemini@gemini-2.5-flash"),
+        "{message}"
+    );
     assert!(message.contains("openrouter"), "{message}");
     let message = preflight_error(&["claude", "--model", "llama3"], &[], true).await;
     assert!(message.contains("PROVIDER@MODEL"), "{message}");

@@ -9,7 +9,8 @@
 use serde_json::Value;
 
 use super::types::{
-    ContentBlock, Delta, ErrorBody, MessageDeltaBody, MessagesResponse, StopReason, StreamEvent, Usage,
+    ContentBlock, Delta, ErrorBody, MessageDeltaBody, MessagesResponse, StopReason, StreamEvent,
+    Usage,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,7 +73,13 @@ impl EventEmitter {
             return;
         }
         self.started = true;
-        let mut message = MessagesResponse::new(self.id.clone(), self.model.clone(), Vec::new(), StopReason::EndTurn, self.usage.clone());
+        let mut message = MessagesResponse::new(
+            self.id.clone(),
+            self.model.clone(),
+            Vec::new(),
+            StopReason::EndTurn,
+            self.usage.clone(),
+        );
         message.stop_reason = None;
         out.push(StreamEvent::MessageStart { message });
     }
@@ -84,7 +91,9 @@ impl EventEmitter {
         let index = self.ensure_block(BlockKind::Text, out, || ContentBlock::text(""));
         out.push(StreamEvent::ContentBlockDelta {
             index,
-            delta: Delta::TextDelta { text: text.to_owned() },
+            delta: Delta::TextDelta {
+                text: text.to_owned(),
+            },
         });
     }
 
@@ -95,7 +104,9 @@ impl EventEmitter {
         let index = self.ensure_block(BlockKind::Thinking, out, empty_thinking);
         out.push(StreamEvent::ContentBlockDelta {
             index,
-            delta: Delta::ThinkingDelta { thinking: text.to_owned() },
+            delta: Delta::ThinkingDelta {
+                thinking: text.to_owned(),
+            },
         });
     }
 
@@ -107,7 +118,9 @@ impl EventEmitter {
         let index = self.ensure_block(BlockKind::Thinking, out, empty_thinking);
         out.push(StreamEvent::ContentBlockDelta {
             index,
-            delta: Delta::SignatureDelta { signature: signature.to_owned() },
+            delta: Delta::SignatureDelta {
+                signature: signature.to_owned(),
+            },
         });
     }
 
@@ -189,7 +202,12 @@ impl EventEmitter {
         });
     }
 
-    fn ensure_block(&mut self, kind: BlockKind, out: &mut Vec<StreamEvent>, block: impl FnOnce() -> ContentBlock) -> usize {
+    fn ensure_block(
+        &mut self,
+        kind: BlockKind,
+        out: &mut Vec<StreamEvent>,
+        block: impl FnOnce() -> ContentBlock,
+    ) -> usize {
         self.start(out);
         if let Some((index, open)) = self.open {
             if open == kind {
@@ -268,7 +286,13 @@ mod tests {
         e.finish(StopReason::EndTurn, &mut out);
         assert_eq!(
             names(&out),
-            ["message_start", "content_block_start", "content_block_delta", "content_block_stop", "error"]
+            [
+                "message_start",
+                "content_block_start",
+                "content_block_delta",
+                "content_block_stop",
+                "error"
+            ]
         );
     }
 
@@ -277,8 +301,14 @@ mod tests {
         let mut e = EventEmitter::new("msg_1", "m");
         let mut out = Vec::new();
         e.finish(StopReason::EndTurn, &mut out);
-        assert_eq!(names(&out), ["message_start", "message_delta", "message_stop"]);
+        assert_eq!(
+            names(&out),
+            ["message_start", "message_delta", "message_stop"]
+        );
         let sse = String::from_utf8(out[2].to_sse().to_vec()).unwrap_or_default();
-        assert_eq!(sse, "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+        assert_eq!(
+            sse,
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        );
     }
 }

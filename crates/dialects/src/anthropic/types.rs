@@ -151,8 +151,13 @@ impl ContentBlock {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ImageSource {
-    Base64 { media_type: String, data: String },
-    Url { url: String },
+    Base64 {
+        media_type: String,
+        data: String,
+    },
+    Url {
+        url: String,
+    },
     #[serde(untagged)]
     Unknown(Value),
 }
@@ -242,7 +247,13 @@ pub struct MessagesResponse {
 }
 
 impl MessagesResponse {
-    pub fn new(id: String, model: String, content: Vec<ContentBlock>, stop_reason: StopReason, usage: Usage) -> Self {
+    pub fn new(
+        id: String,
+        model: String,
+        content: Vec<ContentBlock>,
+        stop_reason: StopReason,
+        usage: Usage,
+    ) -> Self {
         MessagesResponse {
             id,
             kind: "message".into(),

@@ -16,21 +16,35 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
     let config: Config = figment
         .extract()
         .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
-    let registry = Registry::build(&config, env, std::sync::Arc::new(keypool::MemoryStore::new()))?;
+    let registry = Registry::build(
+        &config,
+        env,
+        std::sync::Arc::new(keypool::MemoryStore::new()),
+    )?;
     let mut tree = serde_json::to_value(&config).unwrap_or(Value::Null);
     hide_keys(&mut tree);
     let mut leaves = Vec::new();
     flatten("", &tree, &mut leaves);
     let values: Vec<Value> = leaves
         .iter()
-        .map(|(path, value)| json!({"name": path, "value": value, "source": source(&figment, path)}))
+        .map(
+            |(path, value)| json!({"name": path, "value": value, "source": source(&figment, path)}),
+        )
         .collect();
     let providers: Vec<Value> = registry
         .all()
         .iter()
         .map(|p| {
-            let from_env = p.spec.base_url_env.as_deref().filter(|v| env.non_empty(v).is_some());
-            let base_source = if config.providers.get(p.name()).is_some_and(|c| c.base_url.is_some()) {
+            let from_env = p
+                .spec
+                .base_url_env
+                .as_deref()
+                .filter(|v| env.non_empty(v).is_some());
+            let base_source = if config
+                .providers
+                .get(p.name())
+                .is_some_and(|c| c.base_url.is_some())
+            {
                 "config file".to_owned()
             } else if let Some(var) = from_env {
                 format!("environment ({var})")
@@ -42,16 +56,26 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
         })
         .collect();
     if as_json {
-        return Ok(format!("{:#}\n", json!({"valid": true, "values": values, "providers": providers})));
+        return Ok(format!(
+            "{:#}\n",
+            json!({"valid": true, "values": values, "providers": providers})
+        ));
     }
     let mut out = format!(
         "{} is valid.\n\n",
-        path.map_or_else(|| "The default configuration".to_owned(), |p| p.display().to_string())
+        path.map_or_else(
+            || "The default configuration".to_owned(),
+            |p| p.display().to_string()
+        )
     );
     let width = leaves.iter().map(|(p, _)| p.len()).max().unwrap_or(0);
     for value in &values {
         let name = value["name"].as_str().unwrap_or_default();
-        out.push_str(&format!("{name:width$}  {}  ({})\n", value["value"], value["source"].as_str().unwrap_or_default()));
+        out.push_str(&format!(
+            "{name:width$}  {}  ({})\n",
+            value["value"],
+            value["source"].as_str().unwrap_or_default()
+        ));
     }
     out.push('\n');
     for p in &providers {
@@ -93,7 +117,11 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (k, v) in map {
-                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let path = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&path, v, out);
             }
         }
@@ -108,7 +136,10 @@ pub const SAMPLE: &str = include_str!("sample_config.toml");
 /// Writes the sample to `path`; refuses to overwrite unless `force`.
 pub fn init(path: &Path, force: bool) -> Result<String, String> {
     if path.exists() && !force {
-        return Err(format!("{} already exists; pass --force to overwrite it", path.display()));
+        return Err(format!(
+            "{} already exists; pass --force to overwrite it",
+            path.display()
+        ));
     }
     std::fs::write(path, SAMPLE).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(format!(

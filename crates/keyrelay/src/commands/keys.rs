@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use keypool::{KeyState, OutcomeClass};
+use keypool::{KeyState, OutcomeClass, StateStore};
 use serde_json::json;
 
 use super::output::{color_enabled, duration_ms, table, Tone};
@@ -10,13 +10,25 @@ use crate::check::{check_all, KeyCheck, Verdict};
 use crate::registry::Registry;
 use crate::transport::Transport;
 
-/// The key table, from each pool after folding in the state store.
-pub async fn status(registry: &Registry, as_json: bool) -> String {
+/// The key table: health from each pool after folding in the state store,
+/// counters from the store's records (what every process recorded).
+pub async fn status(registry: &Registry, store: &dyn StateStore, as_json: bool) -> String {
     let mut rows = Vec::new();
     let mut records = Vec::new();
-    for provider in registry.all().iter().filter(|p| p.spec.needs_keys() && !p.pool.is_empty()) {
+    for provider in registry
+        .all()
+        .iter()
+        .filter(|p| p.spec.needs_keys() && !p.pool.is_empty())
+    {
         provider.pool.refresh().await;
-        for key in provider.pool.snapshot() {
+        let stored = store.load(provider.name()).await.unwrap_or_default();
+        for mut key in provider.pool.snapshot() {
+            if let Some(record) = stored.iter().find(|r| r.id == key.id) {
+                key.requests = key.requests.max(record.requests);
+                key.outcomes = record.outcomes.clone();
+                key.failures = record.outcomes.failures();
+                key.last_class = record.last_class.or(key.last_class);
+            }
             let failures: Vec<String> = OutcomeClass::ALL
                 .iter()
                 .filter(|c| **c != OutcomeClass::Success && key.outcomes.get(**c) > 0)
@@ -33,8 +45,18 @@ pub async fn status(registry: &Registry, as_json: bool) -> String {
                 (state.to_owned(), tone),
                 (duration_ms(key.cooldown_remaining_ms), Tone::Plain),
                 (key.requests.to_string(), Tone::Plain),
-                (if failures.is_empty() { "—".into() } else { failures.join(" ") }, Tone::Dim),
-                (key.last_class.map_or("—".into(), |c| c.to_string()), Tone::Plain),
+                (
+                    if failures.is_empty() {
+                        "—".into()
+                    } else {
+                        failures.join(" ")
+                    },
+                    Tone::Dim,
+                ),
+                (
+                    key.last_class.map_or("—".into(), |c| c.to_string()),
+                    Tone::Plain,
+                ),
             ]);
             records.push(json!({
                 "provider": provider.name(),
@@ -56,20 +78,36 @@ pub async fn status(registry: &Registry, as_json: bool) -> String {
     if rows.is_empty() {
         return "No keys configured. Set PROVIDER_API_KEYS (e.g. GEMINI_API_KEYS=key1,key2); `keyrelay providers` lists the variables.\n".into();
     }
-    table(&["PROVIDER", "KEY", "STATE", "COOLDOWN", "REQUESTS", "FAILURES", "LAST"], &rows, color_enabled())
+    table(
+        &[
+            "PROVIDER", "KEY", "STATE", "COOLDOWN", "REQUESTS", "FAILURES", "LAST",
+        ],
+        &rows,
+        color_enabled(),
+    )
 }
 
 /// Runs `keys check`, with a progress bar on a terminal.
-pub async fn check(registry: &Registry, transport: &Transport, only: Option<&str>, as_json: bool) -> (String, bool) {
+pub async fn check(
+    registry: &Registry,
+    transport: &Transport,
+    only: Option<&str>,
+    as_json: bool,
+) -> (String, bool) {
     let total: u64 = registry
         .all()
         .iter()
-        .filter(|p| p.spec.needs_keys() && only.is_none_or(|n| registry.get(n).is_some_and(|q| q.name() == p.name())))
+        .filter(|p| {
+            p.spec.needs_keys()
+                && only.is_none_or(|n| registry.get(n).is_some_and(|q| q.name() == p.name()))
+        })
         .map(|p| p.pool.len() as u64)
         .sum();
     let bar = (std::io::stderr().is_terminal() && !as_json).then(|| {
         let bar = indicatif::ProgressBar::new(total);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} keys checked") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} keys checked")
+        {
             bar.set_style(style);
         }
         bar
@@ -110,5 +148,9 @@ fn render_checks(results: &[KeyCheck], as_json: bool) -> String {
             ]
         })
         .collect();
-    table(&["PROVIDER", "KEY", "RESULT", "DETAIL"], &rows, color_enabled())
+    table(
+        &["PROVIDER", "KEY", "RESULT", "DETAIL"],
+        &rows,
+        color_enabled(),
+    )
 }

@@ -30,7 +30,11 @@ pub fn table(header: &[&str], rows: &[Vec<(String, Tone)>], color: bool) -> Stri
         }
     }
     let mut out = String::new();
-    let head: Vec<String> = header.iter().enumerate().map(|(i, h)| pad(h, widths[i])).collect();
+    let head: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| pad(h, widths[i]))
+        .collect();
     let head = head.join("  ");
     if color {
         out.push_str(&head.trim_end().bold().to_string());
@@ -85,8 +89,14 @@ mod tests {
     #[test]
     fn tables_align_columns_without_colour() {
         let rows = vec![
-            vec![("openai".to_owned(), Tone::Plain), ("valid".to_owned(), Tone::Good)],
-            vec![("gemini".to_owned(), Tone::Plain), ("rate-limited".to_owned(), Tone::Warn)],
+            vec![
+                ("openai".to_owned(), Tone::Plain),
+                ("valid".to_owned(), Tone::Good),
+            ],
+            vec![
+                ("gemini".to_owned(), Tone::Plain),
+                ("rate-limited".to_owned(), Tone::Warn),
+            ],
         ];
         assert_eq!(
             table(&["PROVIDER", "RESULT"], &rows, false),

@@ -12,17 +12,38 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
     let mut records = Vec::new();
     for provider in registry.all() {
         let spec = &provider.spec;
-        let keys = if spec.needs_keys() { provider.pool.len() } else { 0 };
+        let keys = if spec.needs_keys() {
+            provider.pool.len()
+        } else {
+            0
+        };
         let (status, tone) = if provider.base_url.is_none() {
-            (format!("needs {}", spec.base_url_env.as_deref().unwrap_or("base_url")), Tone::Warn)
+            (
+                format!(
+                    "needs {}",
+                    spec.base_url_env.as_deref().unwrap_or("base_url")
+                ),
+                Tone::Warn,
+            )
         } else if !spec.needs_keys() {
             ("no key needed".to_owned(), Tone::Dim)
         } else if keys == 0 {
-            (format!("no keys: set {}", spec.key_envs.join(" or ")), Tone::Warn)
+            (
+                format!("no keys: set {}", spec.key_envs.join(" or ")),
+                Tone::Warn,
+            )
         } else {
-            (format!("{keys} key{}", if keys == 1 { "" } else { "s" }), Tone::Good)
+            (
+                format!("{keys} key{}", if keys == 1 { "" } else { "s" }),
+                Tone::Good,
+            )
         };
-        let set_vars: Vec<&str> = spec.key_envs.iter().filter(|v| env.non_empty(v).is_some()).map(String::as_str).collect();
+        let set_vars: Vec<&str> = spec
+            .key_envs
+            .iter()
+            .filter(|v| env.non_empty(v).is_some())
+            .map(String::as_str)
+            .collect();
         let mut names: Vec<String> = vec![format!("{}@", spec.name)];
         names.extend(spec.aliases.iter().map(|a| format!("{a}@")));
         names.extend(spec.prefixes.iter().cloned());
@@ -30,7 +51,14 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
             (spec.name.clone(), Tone::Plain),
             (spec.dialect.as_str().to_owned(), Tone::Plain),
             (names.join(" "), Tone::Plain),
-            (if spec.key_envs.is_empty() { "—".into() } else { spec.key_envs.join(", ") }, Tone::Plain),
+            (
+                if spec.key_envs.is_empty() {
+                    "—".into()
+                } else {
+                    spec.key_envs.join(", ")
+                },
+                Tone::Plain,
+            ),
             (status, tone),
         ]);
         records.push(json!({
@@ -47,5 +75,9 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
     if as_json {
         return format!("{:#}\n", json!({"providers": records}));
     }
-    table(&["PROVIDER", "DIALECT", "MODELS", "KEY VARIABLES", "KEYS"], &rows, color_enabled())
+    table(
+        &["PROVIDER", "DIALECT", "MODELS", "KEY VARIABLES", "KEYS"],
+        &rows,
+        color_enabled(),
+    )
 }

@@ -35,18 +35,30 @@ pub async fn count(
                 let response = axum::Json(json!({"input_tokens": tokens})).into_response();
                 return decorate(response, provider, None, OutcomeClass::Success);
             }
-            Err(reason) => tracing::debug!(provider = %provider.name(), %reason, "countTokens failed; estimating locally"),
+            Err(reason) => {
+                tracing::debug!(provider = %provider.name(), %reason, "countTokens failed; estimating locally")
+            }
         }
     }
     estimated(request)
 }
 
 /// Gemini's own counter, through the key pool like any request.
-async fn gemini_count(gateway: &Gateway, provider: &Provider, base: &str, request: &MessagesRequest, model: &str) -> Result<u64, String> {
-    let counted = dialects::gemini::count_tokens_request(request, model).map_err(|e| e.to_string())?;
+async fn gemini_count(
+    gateway: &Gateway,
+    provider: &Provider,
+    base: &str,
+    request: &MessagesRequest,
+    model: &str,
+) -> Result<u64, String> {
+    let counted =
+        dialects::gemini::count_tokens_request(request, model).map_err(|e| e.to_string())?;
     let body = serde_json::to_vec(&counted.body).map_err(|e| e.to_string())?;
     let mut headers = HeaderMap::new();
-    headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let outbound = Outbound {
         method: Method::POST,
         url: format!("{base}{}", counted.path),
@@ -55,7 +67,9 @@ async fn gemini_count(gateway: &Gateway, provider: &Provider, base: &str, reques
         auth: provider.spec.auth.clone(),
         errors: provider.spec.errors,
     };
-    let finished = execute(gateway, provider, &outbound).await.map_err(|refusal| format!("{refusal:?}"))?;
+    let finished = execute(gateway, provider, &outbound)
+        .await
+        .map_err(|refusal| format!("{refusal:?}"))?;
     let Upstream::Response(response) = finished.value else {
         return Err("no response".into());
     };

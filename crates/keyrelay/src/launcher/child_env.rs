@@ -42,6 +42,8 @@ pub fn claude_env(base_url: &str, token: &str, slots: &ModelSlots) -> Vec<(&'sta
 /// A random token for this run only: 32 characters from a 62-letter alphabet.
 pub fn run_token() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let tail: String = (0..32).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect();
+    let tail: String = (0..32)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect();
     format!("keyrelay-run-{tail}")
 }

@@ -45,7 +45,13 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         haiku: plan.haiku.clone().unwrap_or_else(|| plan.model.clone()),
         subagent: plan.subagent.clone().unwrap_or_else(|| plan.model.clone()),
     };
-    for model in [&slots.main, &slots.opus, &slots.sonnet, &slots.haiku, &slots.subagent] {
+    for model in [
+        &slots.main,
+        &slots.opus,
+        &slots.sonnet,
+        &slots.haiku,
+        &slots.subagent,
+    ] {
         check_model(&probe, model)?;
     }
     drop(probe);
@@ -58,7 +64,9 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
     // whatever Claude model it asks for goes to the chosen one.
     aliases.push(("claude-*".to_owned(), plan.model.clone()));
     let settings = ServeSettings { config, aliases };
-    let gateway = RunningGateway::start(&settings, env).await.context("starting the gateway")?;
+    let gateway = RunningGateway::start(&settings, env)
+        .await
+        .context("starting the gateway")?;
     tracing::info!(address = %gateway.addr, model = %plan.model, "gateway for Claude Code started");
 
     let mut command = tokio::process::Command::new(&claude);
@@ -83,7 +91,9 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 mod signals {
@@ -94,11 +104,16 @@ mod signals {
     /// Waits for Claude Code to exit. Ctrl-C reaches Claude Code from the
     /// terminal directly (same process group), so keyrelay only keeps it from
     /// ending keyrelay itself; SIGTERM and SIGHUP are passed on.
-    pub async fn wait_forwarding(child: &mut tokio::process::Child) -> std::io::Result<std::process::ExitStatus> {
+    pub async fn wait_forwarding(
+        child: &mut tokio::process::Child,
+    ) -> std::io::Result<std::process::ExitStatus> {
         let mut interrupt = signal(SignalKind::interrupt())?;
         let mut terminate = signal(SignalKind::terminate())?;
         let mut hangup = signal(SignalKind::hangup())?;
-        let pid = child.id().and_then(|id| i32::try_from(id).ok()).map(Pid::from_raw);
+        let pid = child
+            .id()
+            .and_then(|id| i32::try_from(id).ok())
+            .map(Pid::from_raw);
         loop {
             tokio::select! {
                 status = child.wait() => return status,

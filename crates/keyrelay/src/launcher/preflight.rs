@@ -13,20 +13,32 @@ pub enum PreflightError {
     )]
     ClaudeMissing,
     #[error("{path} (from {source_name}) is not an executable file")]
-    ClaudeNotExecutable { path: String, source_name: &'static str },
+    ClaudeNotExecutable {
+        path: String,
+        source_name: &'static str,
+    },
     #[error("bad --model `{model}`: {reason}\n  Write it as PROVIDER@MODEL, for example:\n    keyrelay claude --model gemini@gemini-2.5-flash\n    keyrelay claude --model openai@gpt-4.1\n    keyrelay claude --model openrouter@qwen/qwen3-coder\n  Providers: {providers}")]
-    BadModel { model: String, reason: String, providers: String },
+    BadModel {
+        model: String,
+        reason: String,
+        providers: String,
+    },
     #[error("no API key for {provider}: set {vars} (several keys: comma separated), e.g.\n    export {first}=\"key-one,key-two\"")]
-    NoKeys { provider: String, vars: String, first: String },
+    NoKeys {
+        provider: String,
+        vars: String,
+        first: String,
+    },
     #[error("provider {provider} has no base URL: set {var}")]
     NoBaseUrl { provider: String, var: String },
 }
 
 /// Where `claude` is: the flag, then `KEYRELAY_CLAUDE_BIN`, then `PATH`.
 pub fn find_claude(flag: Option<&Path>, env: &dyn Env) -> Result<PathBuf, PreflightError> {
-    let chosen = flag
-        .map(|p| (p.to_path_buf(), "--claude-bin"))
-        .or_else(|| env.non_empty("KEYRELAY_CLAUDE_BIN").map(|p| (PathBuf::from(p), "KEYRELAY_CLAUDE_BIN")));
+    let chosen = flag.map(|p| (p.to_path_buf(), "--claude-bin")).or_else(|| {
+        env.non_empty("KEYRELAY_CLAUDE_BIN")
+            .map(|p| (PathBuf::from(p), "KEYRELAY_CLAUDE_BIN"))
+    });
     if let Some((path, source_name)) = chosen {
         return if is_executable(&path) {
             Ok(path)
@@ -65,7 +77,11 @@ pub fn check_model(registry: &Registry, model: &str) -> Result<(), PreflightErro
     if provider.base_url.is_none() {
         return Err(PreflightError::NoBaseUrl {
             provider: provider.name().to_owned(),
-            var: provider.spec.base_url_env.clone().unwrap_or_else(|| "base_url in the config file".into()),
+            var: provider
+                .spec
+                .base_url_env
+                .clone()
+                .unwrap_or_else(|| "base_url in the config file".into()),
         });
     }
     if provider.spec.needs_keys() && provider.pool.is_empty() {

@@ -14,46 +14,98 @@ const LIMITED: &str = "test-key-sdk-limited-000001";
 const GOOD: &str = "test-key-sdk-good-000000002";
 
 async fn run_sdk(base_url: &str, model: &str) -> Value {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real_clients/sdk_check.py");
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real_clients/sdk_check.py");
     let output = tokio::time::timeout(
         Duration::from_secs(120),
-        tokio::process::Command::new(sdk_python()).arg(script).args([base_url, model]).kill_on_drop(true).output(),
+        tokio::process::Command::new(sdk_python())
+            .arg(script)
+            .args([base_url, model])
+            .kill_on_drop(true)
+            .output(),
     )
     .await
     .expect("the SDK check finishes within 120 s")
     .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "SDK check failed for {model}:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "SDK check failed for {model}:\n{stdout}\n{stderr}"
+    );
     serde_json::from_str(stdout.trim()).unwrap()
 }
 
-async fn sdk_against(keys_var: &str, base_var: &str, model: &str, limited: Reply, turn: fn(&Recorded, &str) -> Reply) {
+async fn sdk_against(
+    keys_var: &str,
+    base_var: &str,
+    model: &str,
+    limited: Reply,
+    turn: fn(&Recorded, &str) -> Reply,
+) {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(LIMITED, [limited]);
     upstream.on_key_with(GOOD, move |request| turn(request, "/dev/null"));
-    let gateway = gateway(&[(keys_var, format!("{LIMITED},{GOOD}")), (base_var, upstream.base_url())], &[]).await;
+    let gateway = gateway(
+        &[
+            (keys_var, format!("{LIMITED},{GOOD}")),
+            (base_var, upstream.base_url()),
+        ],
+        &[],
+    )
+    .await;
     let report = run_sdk(&gateway.url(), model).await;
-    assert!(report["tool_whole"].as_str().unwrap().contains("sunny"), "{report}");
-    assert!(report["tool_stream"].as_str().unwrap().contains("sunny"), "{report}");
-    assert_eq!(upstream.hits(LIMITED), 1, "the rate-limited key was tried once and then left to cool");
+    assert!(
+        report["tool_whole"].as_str().unwrap().contains("sunny"),
+        "{report}"
+    );
+    assert!(
+        report["tool_stream"].as_str().unwrap().contains("sunny"),
+        "{report}"
+    );
+    assert_eq!(
+        upstream.hits(LIMITED),
+        1,
+        "the rate-limited key was tried once and then left to cool"
+    );
     assert!(upstream.hits(GOOD) >= 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_works_through_openai_chat() {
     let limited = Reply::fixture(429, "fixtures/errors/openai_rate_limit.json");
-    sdk_against("OPENAI_API_KEYS", "OPENAI_BASE_URL", "openai@gpt-4.1", limited, openai_turn).await;
+    sdk_against(
+        "OPENAI_API_KEYS",
+        "OPENAI_BASE_URL",
+        "openai@gpt-4.1",
+        limited,
+        openai_turn,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_works_through_gemini() {
     let limited = Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    sdk_against("GEMINI_API_KEYS", "GEMINI_BASE_URL", "gemini@gemini-2.5-flash", limited, gemini_turn).await;
+    sdk_against(
+        "GEMINI_API_KEYS",
+        "GEMINI_BASE_URL",
+        "gemini@gemini-2.5-flash",
+        limited,
+        gemini_turn,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_works_through_ollama_cloud() {
     let limited = Reply::fixture(429, "fixtures/errors/ollama_rate_limit.json");
-    sdk_against("OLLAMA_API_KEYS", "OLLAMA_CLOUD_BASE_URL", "oc/gpt-oss:120b", limited, ollama_turn).await;
+    sdk_against(
+        "OLLAMA_API_KEYS",
+        "OLLAMA_CLOUD_BASE_URL",
+        "oc/gpt-oss:120b",
+        limited,
+        ollama_turn,
+    )
+    .await;
 }

@@ -20,8 +20,18 @@ async fn run_claude(base_url: &str, model: &str, workdir: &Path) -> (Value, Stri
     std::fs::create_dir_all(&home).unwrap();
     let mut command = tokio::process::Command::new(claude_bin());
     command
-        .args(["-p", "Read the file notes.txt and tell me the secret word in it."])
-        .args(["--output-format", "json", "--allowedTools", "Read", "--model", model])
+        .args([
+            "-p",
+            "Read the file notes.txt and tell me the secret word in it.",
+        ])
+        .args([
+            "--output-format",
+            "json",
+            "--allowedTools",
+            "Read",
+            "--model",
+            model,
+        ])
         .current_dir(workdir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -41,7 +51,8 @@ async fn run_claude(base_url: &str, model: &str, workdir: &Path) -> (Value, Stri
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "claude failed: {stdout}\n{stderr}");
-    let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    let result: Value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
     (result, stderr)
 }
 
@@ -49,7 +60,11 @@ fn workdir(name: &str) -> std::path::PathBuf {
     let dir = e2e_dir().join(format!("work-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("notes.txt"), format!("shopping list\nthe secret word is {SECRET}\n")).unwrap();
+    std::fs::write(
+        dir.join("notes.txt"),
+        format!("shopping list\nthe secret word is {SECRET}\n"),
+    )
+    .unwrap();
     dir
 }
 
@@ -58,36 +73,82 @@ async fn claude_code_reads_a_file_through_keyrelay_on_anthropic() {
     let upstream = FakeUpstream::start().await;
     let dir = workdir("anthropic");
     let file = dir.join("notes.txt").display().to_string();
-    upstream.on_key(LIMITED, [testkit::Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json").header("retry-after", "60")]);
+    upstream.on_key(
+        LIMITED,
+        [
+            testkit::Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json")
+                .header("retry-after", "60"),
+        ],
+    );
     upstream.on_key_with(GOOD, move |request| anthropic_turn(request, &file));
     let gateway = gateway(
-        &[("ANTHROPIC_API_KEYS", format!("{LIMITED},{GOOD}")), ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url())],
+        &[
+            ("ANTHROPIC_API_KEYS", format!("{LIMITED},{GOOD}")),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+        ],
         &[],
     )
     .await;
     let (result, _) = run_claude(&gateway.url(), "claude-sonnet-4-5", &dir).await;
     assert_eq!(result["is_error"], false, "{result}");
-    assert!(result["result"].as_str().unwrap_or_default().contains(SECRET), "{result}");
+    assert!(
+        result["result"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(SECRET),
+        "{result}"
+    );
     let requests = upstream.requests();
-    assert!(requests.iter().any(|r| anthropic_has_tool_result(r)), "the tool result went back upstream");
-    assert_eq!(upstream.hits(LIMITED), 1, "the limited key was tried once, then left to cool");
+    assert!(
+        requests.iter().any(anthropic_has_tool_result),
+        "the tool result went back upstream"
+    );
+    assert_eq!(
+        upstream.hits(LIMITED),
+        1,
+        "the limited key was tried once, then left to cool"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn anthropic_has_tool_result(request: &testkit::Recorded) -> bool {
-    request.json().ok().and_then(|b| super::conversation::anthropic_tool_result(&b)).is_some_and(|t| t.contains(SECRET))
+    request
+        .json()
+        .ok()
+        .and_then(|b| super::conversation::anthropic_tool_result(&b))
+        .is_some_and(|t| t.contains(SECRET))
 }
 
-async fn claude_code_through(keys_var: &str, base_var: &str, alias: &str, limited: testkit::Reply, turn: fn(&testkit::Recorded, &str) -> testkit::Reply, name: &str) {
+async fn claude_code_through(
+    keys_var: &str,
+    base_var: &str,
+    alias: &str,
+    limited: testkit::Reply,
+    turn: fn(&testkit::Recorded, &str) -> testkit::Reply,
+    name: &str,
+) {
     let upstream = FakeUpstream::start().await;
     let dir = workdir(name);
     let file = dir.join("notes.txt").display().to_string();
     upstream.on_key(LIMITED, [limited]);
     upstream.on_key_with(GOOD, move |request| turn(request, &file));
-    let gateway = gateway(&[(keys_var, format!("{LIMITED},{GOOD}")), (base_var, upstream.base_url())], &[("claude-*", alias)]).await;
+    let gateway = gateway(
+        &[
+            (keys_var, format!("{LIMITED},{GOOD}")),
+            (base_var, upstream.base_url()),
+        ],
+        &[("claude-*", alias)],
+    )
+    .await;
     let (result, _) = run_claude(&gateway.url(), "claude-sonnet-4-5", &dir).await;
     assert_eq!(result["is_error"], false, "{result}");
-    assert!(result["result"].as_str().unwrap_or_default().contains(SECRET), "{result}");
+    assert!(
+        result["result"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(SECRET),
+        "{result}"
+    );
     assert_eq!(upstream.hits(LIMITED), 1);
     assert!(upstream.hits(GOOD) >= 2, "a tool call, then the answer");
     let _ = std::fs::remove_dir_all(&dir);
@@ -96,11 +157,27 @@ async fn claude_code_through(keys_var: &str, base_var: &str, alias: &str, limite
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claude_code_reads_a_file_through_keyrelay_on_openai() {
     let limited = testkit::Reply::fixture(429, "fixtures/errors/openai_rate_limit.json");
-    claude_code_through("OPENAI_API_KEYS", "OPENAI_BASE_URL", "openai@gpt-4.1", limited, openai_turn, "openai").await;
+    claude_code_through(
+        "OPENAI_API_KEYS",
+        "OPENAI_BASE_URL",
+        "openai@gpt-4.1",
+        limited,
+        openai_turn,
+        "openai",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claude_code_reads_a_file_through_keyrelay_on_gemini() {
     let limited = testkit::Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    claude_code_through("GEMINI_API_KEYS", "GEMINI_BASE_URL", "gemini@gemini-2.5-flash", limited, gemini_turn, "gemini").await;
+    claude_code_through(
+        "GEMINI_API_KEYS",
+        "GEMINI_BASE_URL",
+        "gemini@gemini-2.5-flash",
+        limited,
+        gemini_turn,
+        "gemini",
+    )
+    .await;
 }

@@ -20,7 +20,9 @@ pub fn anthropic_tool_result(request: &Value) -> Option<String> {
 }
 
 fn offers_read(request: &Value) -> bool {
-    request["tools"].as_array().is_some_and(|tools| tools.iter().any(|t| t["name"] == "Read"))
+    request["tools"]
+        .as_array()
+        .is_some_and(|tools| tools.iter().any(|t| t["name"] == "Read"))
 }
 
 /// Anthropic Messages stream: tool call or final text.
@@ -28,7 +30,13 @@ pub fn anthropic_turn(request: &Recorded, file: &str) -> Reply {
     let body = request.json().unwrap_or_default();
     let stream = body["stream"].as_bool().unwrap_or(false);
     let text = match anthropic_tool_result(&body) {
-        Some(result) => format!("The file says: {}", result.lines().find(|l| l.contains(SECRET)).unwrap_or(&result)),
+        Some(result) => format!(
+            "The file says: {}",
+            result
+                .lines()
+                .find(|l| l.contains(SECRET))
+                .unwrap_or(&result)
+        ),
         None if offers_read(&body) => return anthropic_tool_call(file, stream),
         None => "ok".to_owned(),
     };
@@ -50,11 +58,26 @@ fn anthropic_tool_call(file: &str, stream: bool) -> Reply {
         );
     }
     let events = vec![
-        SseEvent::json("message_start", &json!({"type": "message_start", "message": {"id": "msg_tool1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 1}}})),
-        SseEvent::json("content_block_start", &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_01", "name": "Read", "input": {}}})),
-        SseEvent::json("content_block_delta", &json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": input.to_string()}})),
-        SseEvent::json("content_block_stop", &json!({"type": "content_block_stop", "index": 0})),
-        SseEvent::json("message_delta", &json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 12}})),
+        SseEvent::json(
+            "message_start",
+            &json!({"type": "message_start", "message": {"id": "msg_tool1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5", "content": [], "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 1}}}),
+        ),
+        SseEvent::json(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_01", "name": "Read", "input": {}}}),
+        ),
+        SseEvent::json(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", "partial_json": input.to_string()}}),
+        ),
+        SseEvent::json(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": 0}),
+        ),
+        SseEvent::json(
+            "message_delta",
+            &json!({"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": null}, "usage": {"output_tokens": 12}}),
+        ),
         SseEvent::json("message_stop", &json!({"type": "message_stop"})),
     ];
     Reply::sse(events)
@@ -73,7 +96,10 @@ fn tool_call(tool_names: &[String], file: &str) -> Option<(String, Value)> {
 }
 
 fn final_text(result: &str) -> String {
-    let quoted = result.lines().find(|l| l.contains(SECRET) || l.contains("sunny")).unwrap_or(result);
+    let quoted = result
+        .lines()
+        .find(|l| l.contains(SECRET) || l.contains("sunny"))
+        .unwrap_or(result);
     format!("The tool says: {}", quoted.trim())
 }
 
@@ -82,8 +108,17 @@ pub fn openai_turn(request: &Recorded, file: &str) -> Reply {
     let body = request.json().unwrap_or_default();
     let stream = body["stream"].as_bool().unwrap_or(false);
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
-    let names: Vec<String> = body["tools"].as_array().into_iter().flatten().filter_map(|t| t["function"]["name"].as_str().map(str::to_owned)).collect();
-    let tool_result = messages.last().filter(|m| m["role"] == "tool").map(|m| m["content"].as_str().map_or_else(|| m["content"].to_string(), str::to_owned));
+    let names: Vec<String> = body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
+        .collect();
+    let tool_result = messages.last().filter(|m| m["role"] == "tool").map(|m| {
+        m["content"]
+            .as_str()
+            .map_or_else(|| m["content"].to_string(), str::to_owned)
+    });
     let chunk = |delta: Value, finish: Value| {
         SseEvent::data(json!({"id": "chatcmpl-e2e", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4.1",
                               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}).to_string())
@@ -93,24 +128,39 @@ pub fn openai_turn(request: &Recorded, file: &str) -> Reply {
     match (tool_result, tool_call(&names, file)) {
         (None, Some((name, args))) => {
             if !stream {
-                return Reply::json(200, json!({"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+                return Reply::json(
+                    200,
+                    json!({"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": null, "tool_calls": [
                         {"id": "call_e2e1", "type": "function", "function": {"name": name, "arguments": args.to_string()}}]}, "finish_reason": "tool_calls"}],
-                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}}));
+                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}}),
+                );
             }
             let args = args.to_string();
             let (a, b) = args.split_at(args.len() / 2);
             Reply::sse(vec![
-                chunk(json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_e2e1", "type": "function", "function": {"name": name, "arguments": ""}}]}), Value::Null),
-                chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": a}}]}), Value::Null),
-                chunk(json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}), Value::Null),
+                chunk(
+                    json!({"role": "assistant", "content": null, "tool_calls": [{"index": 0, "id": "call_e2e1", "type": "function", "function": {"name": name, "arguments": ""}}]}),
+                    Value::Null,
+                ),
+                chunk(
+                    json!({"tool_calls": [{"index": 0, "function": {"arguments": a}}]}),
+                    Value::Null,
+                ),
+                chunk(
+                    json!({"tool_calls": [{"index": 0, "function": {"arguments": b}}]}),
+                    Value::Null,
+                ),
                 chunk(json!({}), json!("tool_calls")),
                 usage,
                 SseEvent::data("[DONE]"),
             ])
         }
         (result, _) => {
-            let text = result.map_or_else(|| "Hello from the fake upstream.".to_owned(), |r| final_text(&r));
+            let text = result.map_or_else(
+                || "Hello from the fake upstream.".to_owned(),
+                |r| final_text(&r),
+            );
             if stream {
                 let (a, b) = text.split_at(text.len() / 2);
                 Reply::sse(vec![
@@ -122,9 +172,12 @@ pub fn openai_turn(request: &Recorded, file: &str) -> Reply {
                     SseEvent::data("[DONE]"),
                 ])
             } else {
-                Reply::json(200, json!({"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
+                Reply::json(
+                    200,
+                    json!({"id": "chatcmpl-e2e", "object": "chat.completion", "created": 1, "model": "gpt-4.1",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}}))
+                    "usage": {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25}}),
+                )
             }
         }
     }
@@ -135,12 +188,26 @@ pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
     let body = request.json().unwrap_or_default();
     let stream = request.path.ends_with(":streamGenerateContent");
     let contents = body["contents"].as_array().cloned().unwrap_or_default();
-    let names: Vec<String> = body["tools"].as_array().into_iter().flatten()
-        .flat_map(|t| t["functionDeclarations"].as_array().cloned().unwrap_or_default())
-        .filter_map(|f| f["name"].as_str().map(str::to_owned)).collect();
-    let tool_result = contents.last().and_then(|c| c["parts"].as_array()).and_then(|parts| {
-        parts.iter().find_map(|p| p.get("functionResponse").map(|r| r["response"].to_string()))
-    });
+    let names: Vec<String> = body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|t| {
+            t["functionDeclarations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|f| f["name"].as_str().map(str::to_owned))
+        .collect();
+    let tool_result = contents
+        .last()
+        .and_then(|c| c["parts"].as_array())
+        .and_then(|parts| {
+            parts
+                .iter()
+                .find_map(|p| p.get("functionResponse").map(|r| r["response"].to_string()))
+        });
     let usage = json!({"promptTokenCount": 20, "candidatesTokenCount": 5, "totalTokenCount": 25});
     let candidate = |parts: Value, finish: Option<&str>| {
         let mut c = json!({"content": {"parts": parts, "role": "model"}, "index": 0});
@@ -150,9 +217,14 @@ pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
         c
     };
     let chunks: Vec<Value> = match (tool_result, tool_call(&names, file)) {
-        (None, Some((name, args))) => vec![json!({"candidates": [candidate(json!([{"functionCall": {"name": name, "args": args}}]), Some("STOP"))], "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"})],
+        (None, Some((name, args))) => vec![
+            json!({"candidates": [candidate(json!([{"functionCall": {"name": name, "args": args}}]), Some("STOP"))], "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"}),
+        ],
         (result, _) => {
-            let text = result.map_or_else(|| "Hello from the fake upstream.".to_owned(), |r| final_text(&r.replace("\\n", "\n")));
+            let text = result.map_or_else(
+                || "Hello from the fake upstream.".to_owned(),
+                |r| final_text(&r.replace("\\n", "\n")),
+            );
             let (a, b) = text.split_at(text.len() / 2);
             vec![
                 json!({"candidates": [candidate(json!([{"text": a}]), None)], "modelVersion": "gemini-2.5-flash"}),
@@ -161,10 +233,18 @@ pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
         }
     };
     if stream {
-        Reply::sse(chunks.iter().map(|c| SseEvent::data(c.to_string())).collect::<Vec<_>>())
+        Reply::sse(
+            chunks
+                .iter()
+                .map(|c| SseEvent::data(c.to_string()))
+                .collect::<Vec<_>>(),
+        )
     } else {
         let mut whole = chunks.last().cloned().unwrap_or_default();
-        let text: String = chunks.iter().filter_map(|c| c["candidates"][0]["content"]["parts"][0]["text"].as_str()).collect();
+        let text: String = chunks
+            .iter()
+            .filter_map(|c| c["candidates"][0]["content"]["parts"][0]["text"].as_str())
+            .collect();
         if !text.is_empty() {
             whole["candidates"][0]["content"]["parts"] = json!([{"text": text}]);
         }
@@ -177,8 +257,16 @@ pub fn ollama_turn(request: &Recorded, file: &str) -> Reply {
     let body = request.json().unwrap_or_default();
     let stream = body["stream"].as_bool().unwrap_or(true);
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
-    let names: Vec<String> = body["tools"].as_array().into_iter().flatten().filter_map(|t| t["function"]["name"].as_str().map(str::to_owned)).collect();
-    let tool_result = messages.last().filter(|m| m["role"] == "tool").and_then(|m| m["content"].as_str().map(str::to_owned));
+    let names: Vec<String> = body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["function"]["name"].as_str().map(str::to_owned))
+        .collect();
+    let tool_result = messages
+        .last()
+        .filter(|m| m["role"] == "tool")
+        .and_then(|m| m["content"].as_str().map(str::to_owned));
     let line = |message: Value, done: bool| {
         let mut l = json!({"model": "gpt-oss:120b", "created_at": "2025-01-01T00:00:00Z", "message": message, "done": done});
         if done {
@@ -190,11 +278,17 @@ pub fn ollama_turn(request: &Recorded, file: &str) -> Reply {
     };
     let lines = match (tool_result, tool_call(&names, file)) {
         (None, Some((name, args))) => vec![
-            line(json!({"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]}), false),
+            line(
+                json!({"role": "assistant", "content": "", "tool_calls": [{"function": {"name": name, "arguments": args}}]}),
+                false,
+            ),
             line(json!({"role": "assistant", "content": ""}), true),
         ],
         (result, _) => {
-            let text = result.map_or_else(|| "Hello from the fake upstream.".to_owned(), |r| final_text(&r));
+            let text = result.map_or_else(
+                || "Hello from the fake upstream.".to_owned(),
+                |r| final_text(&r),
+            );
             let (a, b) = text.split_at(text.len() / 2);
             vec![
                 line(json!({"role": "assistant", "content": a}), false),
@@ -206,7 +300,10 @@ pub fn ollama_turn(request: &Recorded, file: &str) -> Reply {
     if stream {
         Reply::ndjson(lines)
     } else {
-        let text: String = lines.iter().filter_map(|l| l["message"]["content"].as_str()).collect();
+        let text: String = lines
+            .iter()
+            .filter_map(|l| l["message"]["content"].as_str())
+            .collect();
         let mut whole = lines[0].clone();
         if whole["message"].get("tool_calls").is_none() {
             whole["message"]["content"] = json!(text);

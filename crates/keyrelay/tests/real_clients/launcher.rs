@@ -19,9 +19,19 @@ async fn keyrelay_claude_runs_real_claude_code_on_openai() {
     let dir = e2e_dir().join(format!("work-launcher-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("home")).unwrap();
-    std::fs::write(dir.join("notes.txt"), format!("the secret word is {SECRET}\n")).unwrap();
+    std::fs::write(
+        dir.join("notes.txt"),
+        format!("the secret word is {SECRET}\n"),
+    )
+    .unwrap();
     let file = dir.join("notes.txt").display().to_string();
-    upstream.on_key(LIMITED, [Reply::fixture(429, "fixtures/errors/openai_rate_limit.json").header("retry-after", "600")]);
+    upstream.on_key(
+        LIMITED,
+        [
+            Reply::fixture(429, "fixtures/errors/openai_rate_limit.json")
+                .header("retry-after", "600"),
+        ],
+    );
     upstream.on_key_with(GOOD, move |request| openai_turn(request, &file));
 
     let keyrelay = |args: &[&str]| {
@@ -44,7 +54,21 @@ async fn keyrelay_claude_runs_real_claude_code_on_openai() {
     let prompt = "Read the file notes.txt and tell me the secret word in it.";
     let output = tokio::time::timeout(
         Duration::from_secs(120),
-        keyrelay(&["claude", "--model", "openai@gpt-4.1", "--claude-bin", &claude, "--", "-p", prompt, "--output-format", "json", "--allowedTools", "Read"]).output(),
+        keyrelay(&[
+            "claude",
+            "--model",
+            "openai@gpt-4.1",
+            "--claude-bin",
+            &claude,
+            "--",
+            "-p",
+            prompt,
+            "--output-format",
+            "json",
+            "--allowedTools",
+            "Read",
+        ])
+        .output(),
     )
     .await
     .expect("finishes within 120 s")
@@ -52,17 +76,36 @@ async fn keyrelay_claude_runs_real_claude_code_on_openai() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
-    let result: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    assert!(result["result"].as_str().unwrap_or_default().contains(SECRET), "{result}");
+    let result: Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert!(
+        result["result"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(SECRET),
+        "{result}"
+    );
     assert_eq!(upstream.hits(LIMITED), 1);
 
     let keys = keyrelay(&["keys", "--json"]).output().await.unwrap();
-    let table: Value = serde_json::from_slice(&keys.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&keys.stdout)));
-    let openai: Vec<&Value> = table["keys"].as_array().unwrap().iter().filter(|k| k["provider"] == "openai").collect();
+    let table: Value = serde_json::from_slice(&keys.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&keys.stdout)));
+    let openai: Vec<&Value> = table["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["provider"] == "openai")
+        .collect();
     assert_eq!(openai.len(), 2, "{table}");
     assert_eq!(openai[0]["state"], "cooling", "{table}");
-    assert!(openai[0]["cooldown_remaining_ms"].as_u64().unwrap() > 500_000, "{table}");
+    assert!(
+        openai[0]["cooldown_remaining_ms"].as_u64().unwrap() > 500_000,
+        "{table}"
+    );
     assert_eq!(openai[1]["state"], "available", "{table}");
-    assert!(!String::from_utf8_lossy(&keys.stdout).contains(LIMITED), "fingerprints only");
+    assert!(
+        !String::from_utf8_lossy(&keys.stdout).contains(LIMITED),
+        "fingerprints only"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -41,13 +41,19 @@ pub fn claude_bin() -> PathBuf {
 
 /// A Python with the `anthropic` SDK installed.
 pub fn sdk_python() -> PathBuf {
-    require(e2e_dir().join("venv/bin/python"), "the Anthropic Python SDK (venv)")
+    require(
+        e2e_dir().join("venv/bin/python"),
+        "the Anthropic Python SDK (venv)",
+    )
 }
 
 pub async fn gateway(env: &[(&str, String)], aliases: &[(&str, &str)]) -> RunningGateway {
     let settings = ServeSettings {
         config: Config::default(),
-        aliases: aliases.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect(),
+        aliases: aliases
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect(),
     };
     let env = MapEnv::new(env.iter().map(|(k, v)| (k.to_string(), v.clone())));
     RunningGateway::start(&settings, &env).await.unwrap()
