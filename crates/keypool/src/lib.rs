@@ -27,5 +27,5 @@ pub use parse::{parse_keys, ParsedKeys};
 pub use policy::CooldownPolicy;
 pub use pool::{KeyEntry, KeyPool, KeySnapshot, PoolConfig};
 pub use secret::{ApiKey, Fingerprint};
-pub use store::{MemoryStore, StateStore, StoreError};
+pub use store::{KeyUpdate, MemoryStore, StateStore, StoreError, StoreFuture};
 pub use strategy::Strategy;

@@ -418,6 +418,13 @@ impl KeyPool {
         true
     }
 
+    /// Waits until what this pool recorded has reached its state store.
+    pub async fn flush(&self) {
+        if let Err(err) = self.store.flush().await {
+            tracing::warn!(pool = %self.name, error = %err, "state store flush failed");
+        }
+    }
+
     /// Keys currently disabled, for the background re-check.
     pub fn disabled_keys(&self) -> Vec<ApiKey> {
         let state = self.lock();

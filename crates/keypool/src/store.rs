@@ -48,6 +48,11 @@ pub trait StateStore: Send + Sync {
         id: &'a str,
         health: &'a KeyHealth,
     ) -> StoreFuture<'a, ()>;
+    /// Waits (briefly, bounded by the store) until updates written behind
+    /// have reached the backend; called before a short-lived process exits.
+    fn flush(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Keeps records in this process only. The default for tests and the fallback

@@ -32,10 +32,14 @@ pub enum Command {
     )]
     Serve(ServeArgs),
     /// Run Claude Code through keyrelay with any provider's model.
-    #[command(after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged.")]
+    #[command(
+        after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged."
+    )]
     Claude(ClaudeArgs),
     /// Show the state of every key, or check keys against their providers.
-    #[command(after_help = "Examples:\n  keyrelay keys\n  keyrelay keys --json\n  keyrelay keys check\n  keyrelay keys check gemini")]
+    #[command(
+        after_help = "Examples:\n  keyrelay keys\n  keyrelay keys --json\n  keyrelay keys check\n  keyrelay keys check gemini"
+    )]
     Keys(KeysArgs),
     /// List built-in and configured providers, their key variables and key counts.
     #[command(after_help = "Examples:\n  keyrelay providers\n  keyrelay providers --json")]
@@ -44,7 +48,9 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
     /// Write a commented sample config file.
-    #[command(after_help = "Examples:\n  keyrelay init\n  keyrelay init --path ~/.config/keyrelay.toml")]
+    #[command(
+        after_help = "Examples:\n  keyrelay init\n  keyrelay init --path ~/.config/keyrelay.toml"
+    )]
     Init(InitArgs),
 }
 
@@ -56,6 +62,10 @@ pub struct CommonArgs {
     /// Machine-readable output.
     #[arg(long)]
     pub json: bool,
+    /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
+    /// (default: state.store from the config file, else SQLite under $XDG_STATE_HOME).
+    #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
+    pub state: Option<crate::store::StateSpec>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,7 +79,9 @@ pub struct KeysArgs {
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Validate every key (or one provider's) with a cheap unbilled call; results update key state.
-    #[command(after_help = "Examples:\n  keyrelay keys check\n  keyrelay keys check openai --json\n\nExit status: 0 when every key is valid, 2 otherwise.")]
+    #[command(
+        after_help = "Examples:\n  keyrelay keys check\n  keyrelay keys check openai --json\n\nExit status: 0 when every key is valid, 2 otherwise."
+    )]
     Check {
         /// Only this provider.
         provider: Option<String>,
@@ -81,7 +93,9 @@ pub enum KeysCommand {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate a config file and show where each value came from.
-    #[command(after_help = "Examples:\n  keyrelay config check --config keyrelay.toml\n  keyrelay config check --json")]
+    #[command(
+        after_help = "Examples:\n  keyrelay config check --config keyrelay.toml\n  keyrelay config check --json"
+    )]
     Check(CommonArgs),
 }
 
@@ -121,6 +135,10 @@ pub struct ClaudeArgs {
     /// Route models matching a glob elsewhere: PATTERN=TARGET (repeatable).
     #[arg(long = "model-alias", value_name = "PATTERN=TARGET", value_parser = Aliases::parse_rule)]
     pub model_alias: Vec<(String, String)>,
+    /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
+    /// (default: state.store from the config file, else SQLite under $XDG_STATE_HOME).
+    #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
+    pub state: Option<crate::store::StateSpec>,
     /// Write the gateway's logs (debug level) to a file; its path is printed.
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -168,16 +186,27 @@ pub fn main() -> std::process::ExitCode {
             Command::Claude(args) => run_claude(args).await,
             Command::Keys(args) => run_keys(args).await,
             Command::Providers(args) => {
-                let registry = open_registry(args.config.as_deref())?;
-                print!("{}", crate::commands::providers::list(&registry, &ProcessEnv, args.json));
+                let (_, _, registry) = open_registry(&args)?;
+                print!(
+                    "{}",
+                    crate::commands::providers::list(&registry, &ProcessEnv, args.json)
+                );
                 Ok(0)
             }
             Command::Config(ConfigCommand::Check(args)) => {
-                print!("{}", crate::commands::config_cmd::check(args.config.as_deref(), &ProcessEnv, args.json)?);
+                print!(
+                    "{}",
+                    crate::commands::config_cmd::check(
+                        args.config.as_deref(),
+                        &ProcessEnv,
+                        args.json
+                    )?
+                );
                 Ok(0)
             }
             Command::Init(args) => {
-                let message = crate::commands::config_cmd::init(&args.path, args.force).map_err(anyhow::Error::msg)?;
+                let message = crate::commands::config_cmd::init(&args.path, args.force)
+                    .map_err(anyhow::Error::msg)?;
                 print!("{message}");
                 Ok(0)
             }
@@ -218,37 +247,71 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!(provider = %provider.name(), keys = provider.pool.len(), "keys loaded");
         }
     }
+    // Disabled keys come back by themselves once a re-check finds them valid.
+    let recheck = gateway.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(RECHECK_EVERY).await;
+            crate::check::recheck_disabled(&recheck.registry, &recheck.transport).await;
+        }
+    });
     tracing::info!(address = %listener.local_addr()?, "keyrelay listening");
-    serve(listener, gateway, shutdown_signal()).await?;
+    serve(listener, gateway.clone(), shutdown_signal()).await?;
+    gateway.registry.flush().await;
     Ok(())
 }
 
-/// The providers and their pools, with key state from the state store.
-fn open_registry(config: Option<&std::path::Path>) -> anyhow::Result<crate::registry::Registry> {
-    let config = Config::load(config)?;
-    let store = std::sync::Arc::new(keypool::MemoryStore::new());
-    Ok(crate::registry::Registry::build(&config, &ProcessEnv, store)?)
+/// The configuration with `--state` applied, the state store, and the
+/// providers with their pools over that store.
+fn open_registry(
+    args: &CommonArgs,
+) -> anyhow::Result<(
+    Config,
+    std::sync::Arc<dyn keypool::StateStore>,
+    crate::registry::Registry,
+)> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(state) = args.state.clone() {
+        config.state.store = Some(state);
+    }
+    let store =
+        crate::store::open(&config.state, &ProcessEnv).context("opening the key state store")?;
+    let registry = crate::registry::Registry::build(&config, &ProcessEnv, store.clone())?;
+    Ok((config, store, registry))
 }
 
 async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
     init_logging("warn");
     match args.command {
         None => {
-            let registry = open_registry(args.common.config.as_deref())?;
-            print!("{}", crate::commands::keys::status(&registry, args.common.json).await);
+            let (_, store, registry) = open_registry(&args.common)?;
+            print!(
+                "{}",
+                crate::commands::keys::status(&registry, store.as_ref(), args.common.json).await
+            );
             Ok(0)
         }
         Some(KeysCommand::Check { provider, common }) => {
-            let config = Config::load(common.config.as_deref())?;
-            let registry = open_registry(common.config.as_deref())?;
+            let (config, store, registry) = open_registry(&common)?;
             if let Some(name) = provider.as_deref() {
                 if registry.get(name).is_none() {
-                    anyhow::bail!("unknown provider `{name}`; known providers: {}", registry.names());
+                    anyhow::bail!(
+                        "unknown provider `{name}`; known providers: {}",
+                        registry.names()
+                    );
                 }
             }
             let transport = crate::transport::Transport::new(&config.timeouts)?;
-            let (text, all_valid) = crate::commands::keys::check(&registry, &transport, provider.as_deref(), common.json).await;
+            let (text, all_valid) = crate::commands::keys::check(
+                &registry,
+                &transport,
+                provider.as_deref(),
+                common.json,
+            )
+            .await;
             print!("{text}");
+            // The checks' results are written behind: let them land first.
+            let _ = store.flush().await;
             Ok(if all_valid { 0 } else { 2 })
         }
     }
@@ -257,16 +320,23 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
 async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
     if args.verbose {
         let path = claude_log_path();
-        let file = std::fs::File::create(&path).with_context(|| format!("creating the log file {}", path.display()))?;
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("creating the log file {}", path.display()))?;
         let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("info,keyrelay=debug,keypool=debug"))
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,keyrelay=debug,keypool=debug",
+            ))
             .with_ansi(false)
             .with_writer(std::sync::Mutex::new(file))
             .try_init();
         eprintln!("keyrelay: gateway log: {}", path.display());
     }
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(state) = args.state {
+        config.state.store = Some(state);
+    }
     let plan = LaunchPlan {
-        config: Config::load(args.config.as_deref())?,
+        config,
         model: args.model,
         opus: args.opus,
         sonnet: args.sonnet,
@@ -290,6 +360,9 @@ fn claude_log_path() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir);
     base.join(format!("claude-{}.log", std::process::id()))
 }
+
+/// How often `serve` re-checks disabled keys with an unbilled call.
+const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)

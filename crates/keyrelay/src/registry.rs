@@ -30,6 +30,16 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// Waits until every pool's recorded outcomes have reached the state
+    /// store (all pools share one store, so one flush covers them).
+    pub async fn flush(&self) {
+        if let Some(provider) = self.providers.first() {
+            provider.pool.flush().await;
+        }
+    }
+}
+
+impl Registry {
     pub fn build(
         config: &Config,
         env: &dyn Env,

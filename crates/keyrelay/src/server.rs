@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use keypool::{MemoryStore, StateStore};
+use keypool::StateStore;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, Timeouts};
@@ -26,7 +26,8 @@ pub struct ServeSettings {
 /// Builds the gateway: providers, key pools, routing and the HTTP client.
 pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<Arc<Gateway>> {
     let config = &settings.config;
-    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let store: Arc<dyn StateStore> =
+        crate::store::open(&config.state, env).context("opening the key state store")?;
     let registry = Registry::build(config, env, store)?;
     let mut access_tokens = config.server.access_tokens.clone();
     if let Some(tokens) = env.non_empty("KEYRELAY_ACCESS_TOKENS") {

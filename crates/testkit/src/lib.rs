@@ -7,6 +7,9 @@
 //! way), a dropped connection, or no answer at all. Every request is recorded as a
 //! [`Recorded`] so tests can assert what the gateway actually sent.
 //!
+//! [`RedisServer`] runs a real `redis-server` on a free port for the state store
+//! tests (it panics with install instructions when Redis is missing).
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use testkit::{FakeUpstream, Reply};
@@ -23,6 +26,7 @@
 mod bodies;
 mod fixture;
 mod recorded;
+mod redis;
 mod reply;
 mod respond;
 mod script;
@@ -35,6 +39,7 @@ pub use bodies::{
 };
 pub use fixture::{fixture_bytes, fixture_path};
 pub use recorded::Recorded;
+pub use redis::RedisServer;
 pub use reply::Reply;
 pub use server::FakeUpstream;
 pub use sse::SseEvent;

@@ -76,8 +76,13 @@ impl FakeUpstream {
     /// Answers requests carrying `key` with `responder(request)`: for multi-turn
     /// conversations where the reply depends on what the client sent (e.g. a
     /// tool call first, then a final answer once the tool result comes back).
-    pub fn on_key_with(&self, key: &str, responder: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) {
-        self.ledger().set_responder(key, std::sync::Arc::new(responder));
+    pub fn on_key_with(
+        &self,
+        key: &str,
+        responder: impl Fn(&Recorded) -> Reply + Send + Sync + 'static,
+    ) {
+        self.ledger()
+            .set_responder(key, std::sync::Arc::new(responder));
     }
 
     /// Script for requests with no recognisable key, or keys without their own script

@@ -85,7 +85,10 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         .spawn()
         .with_context(|| format!("launching {}", claude.display()))?;
     let status = signals::wait_forwarding(&mut child).await?;
+    let gateway_state = gateway.gateway.clone();
     gateway.stop().await;
+    // What this session learned (cooling, disabled keys) must outlive it.
+    gateway_state.registry.flush().await;
     Ok(exit_code(status))
 }
 

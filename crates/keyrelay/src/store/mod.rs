@@ -1,0 +1,74 @@
+//! Where key state lives beyond one process (DESIGN §1 item 5): SQLite on one
+//! machine (the default), Redis across hosts, or memory only.
+//!
+//! A persistent backend never serves the pools directly: it sits behind
+//! [`ResilientStore`], which keeps every update in memory first, writes behind
+//! through a coalescing queue, bounds every backend call with a short timeout and
+//! resyncs the backend when it answers again. So a slow, locked, corrupt or
+//! unreachable store costs sharing, never a request.
+//!
+//! Stores hold fingerprint ids, health and counters only, never key material.
+
+mod backend;
+mod error;
+pub mod redis;
+mod resilient;
+mod spec;
+pub mod sqlite;
+mod warn;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keypool::{MemoryStore, StateStore};
+
+pub use backend::{Backend, BackendFuture, KeyDelta};
+pub use error::{BackendError, OpenError};
+pub use resilient::{ResilientOptions, ResilientStore};
+pub use spec::{default_sqlite_path, StateSpec};
+
+use crate::config::StateSettings;
+use crate::env::Env;
+
+/// SQLite's own wait for another process's write lock. Shorter than the
+/// resilient timeout, so contention ends in a clean "busy" error (nothing
+/// written, safe to retry) rather than a timeout whose outcome is unknown.
+fn sqlite_busy_timeout(call_timeout: Duration) -> Duration {
+    call_timeout.mul_f64(0.8)
+}
+
+/// Opens the store `settings` choose (the default: SQLite under the user's
+/// state directory). A persistent store comes wrapped in [`ResilientStore`];
+/// it connects in the background, so this never waits for it. Needs a tokio
+/// runtime for the write-behind task.
+pub fn open(settings: &StateSettings, env: &dyn Env) -> Result<Arc<dyn StateStore>, OpenError> {
+    let spec = settings.store.clone().unwrap_or(StateSpec::Sqlite(None));
+    let options = ResilientOptions {
+        timeout: Duration::from_millis(settings.timeout_ms.max(1)),
+        ..ResilientOptions::default()
+    };
+    let backend: Arc<dyn Backend> = match spec {
+        StateSpec::Memory => {
+            tracing::info!("key state kept in this process only (state store: memory)");
+            return Ok(Arc::new(MemoryStore::new()));
+        }
+        StateSpec::Sqlite(path) => {
+            let Some(path) = path.or_else(|| default_sqlite_path(env)) else {
+                tracing::warn!(
+                    "neither XDG_STATE_HOME nor HOME is set: key state kept in memory only; pass --state sqlite:PATH to persist it"
+                );
+                return Ok(Arc::new(MemoryStore::new()));
+            };
+            Arc::new(sqlite::SqliteStore::new(
+                path,
+                sqlite_busy_timeout(options.timeout),
+            )?)
+        }
+        StateSpec::Redis(url) => Arc::new(self::redis::RedisStore::new(&url)?),
+    };
+    tracing::info!("key state in {}", backend.describe());
+    Ok(Arc::new(ResilientStore::start(backend, options)?))
+}

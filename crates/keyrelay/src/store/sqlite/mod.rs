@@ -1,0 +1,105 @@
+//! Key state in a SQLite file, shared by the keyrelay processes of one machine
+//! (WAL mode, `busy_timeout`). Schema: see `schema.rs`.
+
+mod schema;
+mod worker;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use keypool::{KeyHealth, KeyRecord, KeyUpdate, StateStore, StoreFuture};
+use tokio::sync::{mpsc, oneshot};
+
+pub use schema::SCHEMA_VERSION;
+use worker::Command;
+
+use super::backend::{Backend, BackendFuture, KeyDelta};
+use super::error::{BackendError, OpenError};
+
+/// Commands waiting for the SQLite thread. Only the write-behind task and the
+/// pools' once-a-second refreshes send, so this is never close to full.
+const QUEUE: usize = 64;
+
+/// A SQLite state store. Every call runs on one dedicated thread that owns the
+/// connection; the file opens lazily (creating its directory) and reopens
+/// after failures, so a locked or corrupt file is an error per call, not a crash.
+///
+/// Usable directly as a [`StateStore`] (tests, tools); the gateway wraps it in
+/// [`super::ResilientStore`].
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    commands: mpsc::Sender<Command>,
+}
+
+impl SqliteStore {
+    /// Starts the store's thread; does not touch the file yet. `busy_timeout`
+    /// is how long a write waits for another process's lock before failing.
+    pub fn new(path: impl Into<PathBuf>, busy_timeout: Duration) -> Result<Self, OpenError> {
+        let path = path.into();
+        let (commands, receiver) = mpsc::channel(QUEUE);
+        let thread_path = path.clone();
+        std::thread::Builder::new()
+            .name("keyrelay-sqlite".into())
+            .spawn(move || worker::run(thread_path, busy_timeout, receiver))
+            .map_err(OpenError::Thread)?;
+        Ok(SqliteStore { path, commands })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    async fn call<T>(
+        &self,
+        command: impl FnOnce(worker::Reply<T>) -> Command,
+    ) -> Result<T, BackendError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| BackendError::WorkerGone)?;
+        answer.await.map_err(|_| BackendError::WorkerGone)?
+    }
+}
+
+impl Backend for SqliteStore {
+    fn describe(&self) -> String {
+        format!("sqlite {}", self.path.display())
+    }
+
+    fn load<'a>(&'a self, pool: &'a str) -> BackendFuture<'a, Vec<KeyRecord>> {
+        Box::pin(self.call(|reply| Command::Load {
+            pool: pool.to_owned(),
+            reply,
+        }))
+    }
+
+    fn apply<'a>(&'a self, deltas: &'a [KeyDelta]) -> BackendFuture<'a, ()> {
+        Box::pin(self.call(|reply| Command::Apply {
+            deltas: deltas.to_vec(),
+            reply,
+        }))
+    }
+}
+
+impl StateStore for SqliteStore {
+    fn load<'a>(&'a self, pool: &'a str) -> StoreFuture<'a, Vec<KeyRecord>> {
+        Box::pin(async move { Ok(Backend::load(self, pool).await?) })
+    }
+
+    fn record<'a>(&'a self, pool: &'a str, update: KeyUpdate<'a>) -> StoreFuture<'a, ()> {
+        let delta = [KeyDelta::attempt(pool, &update)];
+        Box::pin(async move { Ok(self.apply(&delta).await?) })
+    }
+
+    fn merge_health<'a>(
+        &'a self,
+        pool: &'a str,
+        id: &'a str,
+        health: &'a KeyHealth,
+    ) -> StoreFuture<'a, ()> {
+        let delta = [KeyDelta::health_only(pool, id, health)];
+        Box::pin(async move { Ok(self.apply(&delta).await?) })
+    }
+}

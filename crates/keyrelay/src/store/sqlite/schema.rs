@@ -1,0 +1,65 @@
+//! The SQLite schema and its migrations, versioned by `PRAGMA user_version`.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::store::error::BackendError;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
+/// a released migration never changes, so every file can be brought forward.
+const MIGRATIONS: &[&str] = &[
+    // 1: one row per (pool, key fingerprint id). No key material: `key_id` is
+    // the fingerprint id (12 hex of a SHA-256). Times are Unix ms, 0 = never.
+    "CREATE TABLE key_state (
+        pool             TEXT    NOT NULL,
+        key_id           TEXT    NOT NULL,
+        cooling_until_ms INTEGER NOT NULL DEFAULT 0,
+        cooling_class    TEXT,
+        disabled_at_ms   INTEGER NOT NULL DEFAULT 0,
+        disabled_reason  TEXT,
+        reinstated_at_ms INTEGER NOT NULL DEFAULT 0,
+        requests         INTEGER NOT NULL DEFAULT 0,
+        success          INTEGER NOT NULL DEFAULT 0,
+        client_error     INTEGER NOT NULL DEFAULT 0,
+        key_invalid      INTEGER NOT NULL DEFAULT 0,
+        key_no_credit    INTEGER NOT NULL DEFAULT 0,
+        quota_daily      INTEGER NOT NULL DEFAULT 0,
+        rate_limited     INTEGER NOT NULL DEFAULT 0,
+        transient        INTEGER NOT NULL DEFAULT 0,
+        provider_down    INTEGER NOT NULL DEFAULT 0,
+        last_class       TEXT,
+        last_reason      TEXT,
+        last_used_ms     INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (pool, key_id)
+    ) WITHOUT ROWID;",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the file to [`SCHEMA_VERSION`]. Several processes may start at once:
+/// the version is read again under the write lock, so each migration runs once.
+/// A file from a newer keyrelay is left alone.
+pub fn migrate(conn: &mut Connection) -> Result<(), BackendError> {
+    if user_version(conn)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = user_version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(BackendError::NewerSchema {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    let start = usize::try_from(found).unwrap_or(0);
+    for sql in MIGRATIONS.iter().skip(start) {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn user_version(conn: &Connection) -> Result<i64, BackendError> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}

@@ -1,0 +1,200 @@
+//! The thread that owns the SQLite connection. SQLite calls block, so they run
+//! here, never on an async worker; the async side talks to it by channel.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use keypool::{KeyHealth, KeyRecord, OutcomeClass};
+use rusqlite::{params, Connection, Row, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use super::schema;
+use crate::store::backend::{class_from_str, KeyDelta};
+use crate::store::error::BackendError;
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
+
+pub(super) enum Command {
+    Load {
+        pool: String,
+        reply: Reply<Vec<KeyRecord>>,
+    },
+    Apply {
+        deltas: Vec<KeyDelta>,
+        reply: Reply<()>,
+    },
+}
+
+/// Serves commands until every sender is gone. The connection opens lazily
+/// and reopens after any failure but contention, so a file that was locked,
+/// missing or replaced is picked up again without a restart.
+pub(super) fn run(path: PathBuf, busy_timeout: Duration, mut commands: mpsc::Receiver<Command>) {
+    let mut conn: Option<Connection> = None;
+    while let Some(command) = commands.blocking_recv() {
+        match command {
+            Command::Load { pool, reply } => {
+                let result = with_conn(&mut conn, &path, busy_timeout, |c| load(c, &pool));
+                let _ = reply.send(result);
+            }
+            Command::Apply { deltas, reply } => {
+                let result = with_conn(&mut conn, &path, busy_timeout, |c| apply(c, &deltas));
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+fn with_conn<T>(
+    slot: &mut Option<Connection>,
+    path: &Path,
+    busy_timeout: Duration,
+    f: impl FnOnce(&mut Connection) -> Result<T, BackendError>,
+) -> Result<T, BackendError> {
+    let mut conn = match slot.take() {
+        Some(conn) => conn,
+        None => open(path, busy_timeout)?,
+    };
+    let result = f(&mut conn);
+    if result.as_ref().is_ok() || result.as_ref().is_err_and(BackendError::is_busy) {
+        *slot = Some(conn);
+    }
+    result
+}
+
+fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, BackendError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| BackendError::Directory {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(busy_timeout)?;
+    // WAL: readers never wait for a writer, and processes share one file safely.
+    // This is also the first read of the file, so a corrupt one fails here.
+    let _mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    // With WAL, NORMAL never corrupts; a power loss may drop the last commits.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+const SELECT: &str = "SELECT key_id, cooling_until_ms, cooling_class, disabled_at_ms,
+    disabled_reason, reinstated_at_ms, requests, success, client_error, key_invalid,
+    key_no_credit, quota_daily, rate_limited, transient, provider_down, last_class,
+    last_reason, last_used_ms FROM key_state WHERE pool = ?1";
+
+fn load(conn: &mut Connection, pool: &str) -> Result<Vec<KeyRecord>, BackendError> {
+    let mut statement = conn.prepare_cached(SELECT)?;
+    let rows = statement.query_map([pool], read_record)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn read_record(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
+    let ms = |i: usize| row.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
+    let class = |i: usize| {
+        row.get::<_, Option<String>>(i)
+            .map(|v| v.as_deref().and_then(class_from_str))
+    };
+    let mut record = KeyRecord {
+        id: row.get(0)?,
+        health: KeyHealth {
+            cooling_until_ms: ms(1)?,
+            cooling_class: class(2)?,
+            disabled_at_ms: ms(3)?,
+            disabled_reason: row.get(4)?,
+            reinstated_at_ms: ms(5)?,
+            ..KeyHealth::default()
+        },
+        requests: ms(6)?,
+        last_class: class(15)?,
+        last_reason: row.get(16)?,
+        last_used_ms: ms(17)?,
+        ..KeyRecord::default()
+    };
+    // Counter columns follow OutcomeClass::ALL's order (see the schema).
+    for (i, class) in OutcomeClass::ALL.into_iter().enumerate() {
+        record.outcomes.add(class, ms(7 + i)?);
+    }
+    Ok(record)
+}
+
+/// The merge happens in SQL, so writers in other processes never lose an
+/// update: the later deadline and the latest disable/reinstate win (`MAX`),
+/// counters add. In `DO UPDATE`, bare column names are the stored row's values.
+const UPSERT: &str = "INSERT INTO key_state (pool, key_id, cooling_until_ms, cooling_class,
+    disabled_at_ms, disabled_reason, reinstated_at_ms, requests, success, client_error,
+    key_invalid, key_no_credit, quota_daily, rate_limited, transient, provider_down,
+    last_class, last_reason, last_used_ms)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
+ON CONFLICT (pool, key_id) DO UPDATE SET
+    cooling_class = CASE WHEN excluded.cooling_until_ms > cooling_until_ms
+        THEN excluded.cooling_class ELSE cooling_class END,
+    cooling_until_ms = MAX(cooling_until_ms, excluded.cooling_until_ms),
+    disabled_reason = CASE WHEN excluded.disabled_at_ms > disabled_at_ms
+        THEN excluded.disabled_reason ELSE disabled_reason END,
+    disabled_at_ms = MAX(disabled_at_ms, excluded.disabled_at_ms),
+    reinstated_at_ms = MAX(reinstated_at_ms, excluded.reinstated_at_ms),
+    requests = requests + excluded.requests,
+    success = success + excluded.success,
+    client_error = client_error + excluded.client_error,
+    key_invalid = key_invalid + excluded.key_invalid,
+    key_no_credit = key_no_credit + excluded.key_no_credit,
+    quota_daily = quota_daily + excluded.quota_daily,
+    rate_limited = rate_limited + excluded.rate_limited,
+    transient = transient + excluded.transient,
+    provider_down = provider_down + excluded.provider_down,
+    last_class = CASE WHEN excluded.requests > 0 AND excluded.last_used_ms >= last_used_ms
+        THEN excluded.last_class ELSE last_class END,
+    last_reason = CASE WHEN excluded.requests > 0 AND excluded.last_used_ms >= last_used_ms
+        THEN excluded.last_reason ELSE last_reason END,
+    last_used_ms = MAX(last_used_ms, excluded.last_used_ms)";
+
+fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError> {
+    if deltas.is_empty() {
+        // A health check: reading the table proves the file is open and sound.
+        conn.query_row("SELECT count(*) FROM key_state", [], |row| {
+            row.get::<_, i64>(0)
+        })?;
+        return Ok(());
+    }
+    // IMMEDIATE takes the write lock up front, so a busy file fails here
+    // (and waits busy_timeout) rather than half-way through the batch.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut upsert = tx.prepare_cached(UPSERT)?;
+        for d in deltas {
+            let h = &d.health;
+            let n = |class: OutcomeClass| sql_int(d.outcomes.get(class));
+            upsert.execute(params![
+                d.pool,
+                d.id,
+                sql_int(h.cooling_until_ms),
+                h.cooling_class.map(OutcomeClass::as_str),
+                sql_int(h.disabled_at_ms),
+                h.disabled_reason,
+                sql_int(h.reinstated_at_ms),
+                sql_int(d.requests),
+                n(OutcomeClass::Success),
+                n(OutcomeClass::ClientError),
+                n(OutcomeClass::KeyInvalid),
+                n(OutcomeClass::KeyNoCredit),
+                n(OutcomeClass::QuotaDaily),
+                n(OutcomeClass::RateLimited),
+                n(OutcomeClass::Transient),
+                n(OutcomeClass::ProviderDown),
+                d.last_class.map(OutcomeClass::as_str),
+                d.last_reason,
+                sql_int(d.last_used_ms),
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// SQLite integers are signed 64-bit; Unix ms and counters fit with room to spare.
+fn sql_int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,192 @@
+//! Key state stores against real servers: SQLite files and a real
+//! `redis-server` (started by the tests; they fail, never skip, without it),
+//! and `keyrelay serve` processes sharing one store.
+
+#![allow(clippy::unwrap_used)]
+
+// A test crate's root resolves modules beside it; these live in state_store/.
+#[path = "state_store/faults.rs"]
+mod faults;
+#[path = "state_store/gateways.rs"]
+mod gateways;
+#[path = "state_store/redis_down.rs"]
+mod redis_down;
+#[path = "state_store/stores.rs"]
+mod stores;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use keypool::{ApiKey, KeyRecord, StateStore};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+/// Obviously fake test keys.
+pub const INVALID: &str = "test-key-state-invalid-00000001";
+pub const LIMITED: &str = "test-key-state-limited-00000002";
+pub const GOOD: &str = "test-key-state-good-000000000003";
+
+/// The store id of a key: its fingerprint id.
+pub fn id_of(key: &str) -> String {
+    ApiKey::new(key, None).fingerprint().id().to_owned()
+}
+
+/// A fresh directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("keyrelay-state-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Polls `check` every 20 ms until it returns true; panics after `limit`.
+pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `pool`'s record for `key` in `store`, if the store answers and has one.
+pub async fn record_of(store: &dyn StateStore, pool: &str, key: &str) -> Option<KeyRecord> {
+    let id = id_of(key);
+    let records = store.load(pool).await.ok()?;
+    records.into_iter().find(|r| r.id == id)
+}
+
+/// A `keyrelay serve` process on a free loopback port, killed when dropped.
+pub struct Served {
+    pub child: Child,
+    pub url: String,
+    /// Every stderr line so far (the log).
+    pub log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Served {
+    /// Log lines containing every one of `words`.
+    pub fn log_lines(&self, words: &[&str]) -> Vec<String> {
+        let log = self.log.lock().unwrap();
+        log.iter()
+            .filter(|line| words.iter().all(|w| line.contains(w)))
+            .cloned()
+            .collect()
+    }
+
+    pub async fn stop(mut self) {
+        self.child.start_kill().unwrap();
+        self.child.wait().await.unwrap();
+    }
+}
+
+/// Starts the binary with exactly `env` (plus PATH) and `args` after `serve`.
+pub async fn serve(env: &[(&str, String)], args: &[&str]) -> Served {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyrelay"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("keyrelay binary starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let address = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            log.lock().unwrap().push(line.clone());
+            if let Some((_, rest)) = line.split_once("address=") {
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+        }
+        panic!(
+            "keyrelay exited before listening: {:?}",
+            log.lock().unwrap()
+        );
+    })
+    .await
+    .expect("keyrelay listens within 20s");
+    let sink = log.clone();
+    // Keep draining stderr so the child never blocks on a full pipe.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    Served {
+        child,
+        url: format!("http://{address}"),
+        log,
+    }
+}
+
+/// The environment of an Anthropic gateway over `keys` at `upstream`.
+pub fn anthropic_env(
+    upstream: &testkit::FakeUpstream,
+    keys: &[&str],
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("ANTHROPIC_API_KEYS", keys.join(",")),
+        ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+    ]
+}
+
+/// Sends one Messages request; returns (status, attempts).
+pub async fn ask(client: &reqwest::Client, url: &str) -> (u16, u32) {
+    let response = client
+        .post(format!("{url}/v1/messages"))
+        .header("anthropic-version", "2023-06-01")
+        .json(&json!({
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 16,
+            "messages": [{"role": "user", "content": "hi"}],
+        }))
+        .send()
+        .await
+        .expect("gateway answers");
+    let attempts = response
+        .headers()
+        .get("x-keyrelay-attempts")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (response.status().as_u16(), attempts)
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
