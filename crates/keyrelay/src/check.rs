@@ -150,15 +150,17 @@ pub async fn check_all(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut results: Vec<KeyCheck> = stream::iter(jobs)
-        .map(|(provider, key)| async move { check_key(transport, &provider, &key).await })
+    let mut results: Vec<(usize, KeyCheck)> = stream::iter(jobs.into_iter().enumerate())
+        .map(|(order, (provider, key))| async move {
+            (order, check_key(transport, &provider, &key).await)
+        })
         .buffer_unordered(8)
-        .inspect(|result| progress(result))
+        .inspect(|(_, result)| progress(result))
         .collect()
         .await;
-    let order: Vec<String> = registry.all().iter().map(|p| p.name().to_owned()).collect();
-    results.sort_by_key(|r| order.iter().position(|n| *n == r.provider));
-    results
+    // Back in configuration order: providers as listed, keys as given.
+    results.sort_by_key(|(order, _)| *order);
+    results.into_iter().map(|(_, result)| result).collect()
 }
 
 /// Re-checks every disabled key once, bringing back the ones that work again.

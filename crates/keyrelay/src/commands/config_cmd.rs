@@ -91,13 +91,15 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
 }
 
 fn source(figment: &Figment, path: &str) -> String {
-    match figment.find_metadata(path) {
-        Some(meta) => match &meta.source {
-            Some(source) => format!("{} {source}", meta.name),
-            None if meta.name.contains("Serialized") => "default".to_owned(),
-            None => meta.name.to_string(),
-        },
-        None => "default".to_owned(),
+    match figment
+        .find_metadata(path)
+        .and_then(|meta| meta.source.as_ref())
+    {
+        Some(figment::Source::File(file)) => format!("file {}", file.display()),
+        Some(figment::Source::Custom(custom)) => custom.clone(),
+        // Defaults are serialised from code.
+        Some(figment::Source::Code(_)) | None => "default".to_owned(),
+        Some(other) => other.to_string(),
     }
 }
 

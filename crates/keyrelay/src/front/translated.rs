@@ -324,3 +324,52 @@ fn translated_stream(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(bytes: &[u8]) -> Vec<String> {
+        String::from_utf8_lossy(bytes)
+            .lines()
+            .filter_map(|l| l.strip_prefix("event: "))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_upstream_gets_pings_then_an_error_at_the_idle_timeout() {
+        let first = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+        let rest = stream::iter(vec![Ok(Bytes::from_static(first.as_bytes()))])
+            .chain(stream::pending())
+            .boxed();
+        let (ended, ends) = std::sync::mpsc::channel();
+        let translator = dialects::openai::OpenAiChat.stream("m", "msg_test");
+        let idle = Duration::from_secs(25);
+        let started = tokio::time::Instant::now();
+        let body: Vec<Bytes> =
+            translated_stream(translator, Bytes::new(), rest, idle, move |end| {
+                let _ = ended.send(end);
+            })
+            .map(|chunk| chunk.unwrap_or_default())
+            .collect()
+            .await;
+        let all: Vec<u8> = body.concat();
+        assert_eq!(
+            names(&all),
+            [
+                "message_start",
+                "content_block_start",
+                "content_block_delta",
+                "ping",
+                "ping",
+                "content_block_stop",
+                "error"
+            ],
+            "{}",
+            String::from_utf8_lossy(&all)
+        );
+        assert_eq!(started.elapsed(), idle);
+        assert!(matches!(ends.try_recv(), Ok(StreamEnd::Broken(_))));
+    }
+}

@@ -135,3 +135,32 @@ async fn token_counts_come_from_gemini_or_a_local_estimate() {
         .unwrap();
     assert!((100..=110).contains(&tokens), "{tokens}");
 }
+
+#[tokio::test]
+async fn the_model_list_shows_what_aliases_route() {
+    let aliases = vec![
+        ("claude-*".to_owned(), "gemini@gemini-2.5-flash".to_owned()),
+        ("fast".to_owned(), "g/gemini-2.5-flash-lite".to_owned()),
+    ];
+    let gateway = start_with(&[], "", aliases).await;
+    let list: serde_json::Value = client()
+        .get(format!("{}/v1/models", gateway.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["gemini@gemini-2.5-flash", "fast", "g/gemini-2.5-flash-lite"]
+    );
+    assert_eq!(list["data"][0]["type"], "model");
+    assert_eq!(list["has_more"], false);
+}
