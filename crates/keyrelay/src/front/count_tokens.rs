@@ -7,15 +7,16 @@ use axum::response::{IntoResponse, Response};
 use dialects::anthropic::{Content, ContentBlock, MessagesRequest, System, ToolResultContent};
 use dialects::Translator;
 use futures_util::StreamExt;
-use http::{HeaderMap, HeaderValue, Method};
+use http::HeaderValue;
 use keypool::OutcomeClass;
 use serde_json::json;
 
 use super::relay::{decorate, execute};
+use super::translated::provider_call;
 use super::Gateway;
 use crate::providers::Dialect;
 use crate::registry::Provider;
-use crate::transport::{Outbound, Upstream, UpstreamBody};
+use crate::transport::{Upstream, UpstreamBody};
 
 /// Tokens counted for an image whose size is unknown (Anthropic charges about
 /// width × height / 750; a typical screenshot lands near this).
@@ -53,20 +54,7 @@ async fn gemini_count(
 ) -> Result<u64, String> {
     let counted =
         dialects::gemini::count_tokens_request(request, model).map_err(|e| e.to_string())?;
-    let body = serde_json::to_vec(&counted.body).map_err(|e| e.to_string())?;
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    let outbound = Outbound {
-        method: Method::POST,
-        url: format!("{base}{}", counted.path),
-        headers,
-        body: body.into(),
-        auth: provider.spec.auth.clone(),
-        errors: provider.spec.errors,
-    };
+    let outbound = provider_call(provider, base, &counted)?;
     let finished = execute(gateway, provider, &outbound)
         .await
         .map_err(|refusal| format!("{refusal:?}"))?;

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use dialects::anthropic::{MessagesRequest, StreamEvent};
-use dialects::{StreamTranslate, Translator};
+use dialects::{ProviderRequest, StreamTranslate, Translator};
 use futures_util::stream::{self, BoxStream, StreamExt};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::OutcomeClass;
@@ -65,26 +65,9 @@ pub async fn translated(
             )
         }
     };
-    let query = provider_request
-        .query
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
-    let body = match serde_json::to_vec(&provider_request.body) {
-        Ok(body) => Bytes::from(body),
-        Err(err) => return ApiError::invalid(err.to_string()).into_response(),
-    };
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    let outbound = Outbound {
-        method: Method::POST,
-        url: format!("{base}{}{query}", provider_request.path),
-        headers,
-        body,
-        auth: provider.spec.auth.clone(),
-        errors: provider.spec.errors,
+    let outbound = match provider_call(provider, base, &provider_request) {
+        Ok(outbound) => outbound,
+        Err(err) => return ApiError::invalid(err).into_response(),
     };
     let finished = match execute(gateway, provider, &outbound).await {
         Ok(finished) => finished,
@@ -147,6 +130,34 @@ pub async fn translated(
         }
     };
     decorate(response, provider, Some((&key, attempts)), class)
+}
+
+/// A translated request as an upstream call: JSON POST to `base` + path,
+/// with the provider's auth and error dialect.
+pub fn provider_call(
+    provider: &Provider,
+    base: &str,
+    request: &ProviderRequest,
+) -> Result<Outbound, String> {
+    let body = serde_json::to_vec(&request.body).map_err(|e| e.to_string())?;
+    let query = request
+        .query
+        .as_ref()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(Outbound {
+        method: Method::POST,
+        url: format!("{base}{}{query}", request.path),
+        headers,
+        body: Bytes::from(body),
+        auth: provider.spec.auth.clone(),
+        errors: provider.spec.errors,
+    })
 }
 
 fn split_body(body: UpstreamBody) -> (Bytes, BoxStream<'static, Result<Bytes, reqwest::Error>>) {

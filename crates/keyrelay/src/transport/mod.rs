@@ -128,35 +128,30 @@ impl Transport {
         let status = response.status();
         let headers = response.headers().clone();
         let framing = Framing::of(&headers);
+        let answer = |outcome, body, headers| {
+            let response = UpstreamResponse {
+                status,
+                headers,
+                body,
+                framing,
+            };
+            (outcome, Upstream::Response(response))
+        };
         if !status.is_success() {
             let body = self.read_error_body(response).await;
             let outcome = classify::classify(outbound.errors, status, &headers, &body, now);
-            let body = UpstreamBody::Full(body);
-            return (
-                outcome,
-                Upstream::Response(UpstreamResponse {
-                    status,
-                    headers,
-                    body,
-                    framing,
-                }),
-            );
+            return answer(outcome, UpstreamBody::Full(body), headers);
         }
         let outcome = classify::classify(outbound.errors, status, &headers, b"", now);
         let rest = response.bytes_stream().boxed();
         if framing == Framing::Whole {
-            let body = UpstreamBody::Stream {
-                head: Bytes::new(),
-                rest,
-            };
-            return (
+            return answer(
                 outcome,
-                Upstream::Response(UpstreamResponse {
-                    status,
-                    headers,
-                    body,
-                    framing,
-                }),
+                UpstreamBody::Stream {
+                    head: Bytes::new(),
+                    rest,
+                },
+                headers,
             );
         }
         let remaining = self.first_byte.saturating_sub(started.elapsed());
@@ -167,31 +162,14 @@ impl Transport {
                 data,
                 rest,
             } => {
-                if let Some(error) =
-                    classify::classify_stream_event(outbound.errors, event.as_deref(), &data, now)
+                match classify::classify_stream_event(outbound.errors, event.as_deref(), &data, now)
                 {
-                    drain(rest);
-                    let body = UpstreamBody::Full(head);
-                    return (
-                        error,
-                        Upstream::Response(UpstreamResponse {
-                            status,
-                            headers,
-                            body,
-                            framing,
-                        }),
-                    );
+                    Some(error) => {
+                        drain(rest);
+                        answer(error, UpstreamBody::Full(head), headers)
+                    }
+                    None => answer(outcome, UpstreamBody::Stream { head, rest }, headers),
                 }
-                let body = UpstreamBody::Stream { head, rest };
-                (
-                    outcome,
-                    Upstream::Response(UpstreamResponse {
-                        status,
-                        headers,
-                        body,
-                        framing,
-                    }),
-                )
             }
             first_event::Held::Ended => failed(
                 TransportFailure::Reset,
