@@ -15,6 +15,14 @@ const GOOD: &str = "test-key-launch-good-0000002";
 
 const STAND_IN: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
+if [ -n "${STAND_IN_WAIT:-}" ]; then
+  trap 'kill "$sleeper"; echo terminated > "$RECORD_DIR/signal"; exit 143' TERM
+  sleep 30 &
+  sleeper=$!
+  touch "$RECORD_DIR/waiting"
+  wait "$sleeper"
+  exit 0
+fi
 printf '%s\n' "$@" > "$RECORD_DIR/args"
 env > "$RECORD_DIR/env"
 IFS= read -r line || true
@@ -282,4 +290,40 @@ async fn a_bad_model_lists_providers_with_examples() {
     assert!(message.contains("openrouter"), "{message}");
     let message = preflight_error(&["claude", "--model", "llama3"], &[], true).await;
     assert!(message.contains("PROVIDER@MODEL"), "{message}");
+}
+
+#[tokio::test]
+async fn sigterm_to_keyrelay_reaches_claude_and_its_exit_code_comes_back() {
+    let upstream = FakeUpstream::start().await;
+    let sandbox = Sandbox::new("signal");
+    let child = keyrelay(&sandbox, &sandbox.bin())
+        .args(["claude", "--model", "a/claude-sonnet-4-5"])
+        .env("ANTHROPIC_API_KEYS", GOOD)
+        .env("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url())
+        .env("STAND_IN_WAIT", "1")
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap().to_string();
+    let waiting = sandbox.dir.join("waiting");
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while !waiting.exists() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("claude started");
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().await.unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(sandbox.read("signal").trim(), "terminated");
 }
