@@ -1,0 +1,164 @@
+//! The command line's shape: commands, flags and their help.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::route::Aliases;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyrelay",
+    version,
+    about = "An LLM gateway that spreads requests over several API keys per provider and fails over between them",
+    after_help = "Examples:\n  GEMINI_API_KEYS=key1,key2 keyrelay serve --listen 127.0.0.1:8080\n  keyrelay serve --model-alias 'claude-*=anthropic@claude-sonnet-4-5'"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway as a service.
+    #[command(
+        after_help = "Examples:\n  ANTHROPIC_API_KEYS=k1,k2 keyrelay serve\n  keyrelay serve --listen 127.0.0.1:9000 --config keyrelay.toml\n  keyrelay serve --model-alias 'claude-*=gemini@gemini-2.5-flash'\n\nKeys come from PROVIDER_API_KEY(S) variables (comma, semicolon, newline or space separated)\nand from the config file. Base URLs: OPENAI_BASE_URL, GEMINI_BASE_URL, ANTHROPIC_UPSTREAM_BASE_URL, ..."
+    )]
+    Serve(ServeArgs),
+    /// Run Claude Code through keyrelay with any provider's model.
+    #[command(
+        after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged."
+    )]
+    Claude(ClaudeArgs),
+    /// Show the state of every key, or check keys against their providers.
+    #[command(
+        after_help = "Examples:\n  keyrelay keys\n  keyrelay keys --json\n  keyrelay keys check\n  keyrelay keys check gemini"
+    )]
+    Keys(KeysArgs),
+    /// List built-in and configured providers, their key variables and key counts.
+    #[command(after_help = "Examples:\n  keyrelay providers\n  keyrelay providers --json")]
+    Providers(CommonArgs),
+    /// Validate configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Write a commented sample config file.
+    #[command(
+        after_help = "Examples:\n  keyrelay init\n  keyrelay init --path ~/.config/keyrelay.toml"
+    )]
+    Init(InitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CommonArgs {
+    /// TOML config file.
+    #[arg(long, env = "KEYRELAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long)]
+    pub json: bool,
+    /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
+    /// (default: state.store from the config file, else SQLite under $XDG_STATE_HOME).
+    #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
+    pub state: Option<crate::store::StateSpec>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: Option<KeysCommand>,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Validate every key (or one provider's) with a cheap unbilled call; results update key state.
+    #[command(
+        after_help = "Examples:\n  keyrelay keys check\n  keyrelay keys check openai --json\n\nExit status: 0 when every key is valid, 2 otherwise."
+    )]
+    Check {
+        /// Only this provider.
+        provider: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file and show where each value came from.
+    #[command(
+        after_help = "Examples:\n  keyrelay config check --config keyrelay.toml\n  keyrelay config check --json"
+    )]
+    Check(CommonArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where to write it.
+    #[arg(long, default_value = "keyrelay.toml")]
+    pub path: PathBuf,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ClaudeArgs {
+    /// The model Claude Code uses, as PROVIDER@MODEL (or a prefix like g/, oai/, or/).
+    #[arg(long, short = 'm', env = "KEYRELAY_MODEL")]
+    pub model: String,
+    /// Model for Claude Code's opus slot (default: --model).
+    #[arg(long)]
+    pub opus: Option<String>,
+    /// Model for the sonnet slot (default: --model).
+    #[arg(long)]
+    pub sonnet: Option<String>,
+    /// Model for the haiku slot, used for quick background calls (default: --model).
+    #[arg(long)]
+    pub haiku: Option<String>,
+    /// Model for subagents (default: --model).
+    #[arg(long)]
+    pub subagent: Option<String>,
+    /// The Claude Code executable (default: KEYRELAY_CLAUDE_BIN, then `claude` on PATH).
+    #[arg(long)]
+    pub claude_bin: Option<PathBuf>,
+    /// TOML config file.
+    #[arg(long, env = "KEYRELAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Route models matching a glob elsewhere: PATTERN=TARGET (repeatable).
+    #[arg(long = "model-alias", value_name = "PATTERN=TARGET", value_parser = Aliases::parse_rule)]
+    pub model_alias: Vec<(String, String)>,
+    /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
+    /// (default: state.store from the config file, else SQLite under $XDG_STATE_HOME).
+    #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
+    pub state: Option<crate::store::StateSpec>,
+    /// Write the gateway's logs (debug level) to a file; its path is printed.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+    /// Arguments for Claude Code, after `--`.
+    #[arg(last = true, value_name = "CLAUDE ARGS")]
+    pub claude_args: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080, or server.listen from the config file).
+    #[arg(long, env = "KEYRELAY_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// TOML config file.
+    #[arg(long, env = "KEYRELAY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Route models matching a glob elsewhere: PATTERN=TARGET (repeatable).
+    #[arg(long = "model-alias", value_name = "PATTERN=TARGET", value_parser = Aliases::parse_rule)]
+    pub model_alias: Vec<(String, String)>,
+    /// Log filter (error, warn, info, debug, or a tracing filter).
+    #[arg(long, env = "KEYRELAY_LOG", default_value = "info")]
+    pub log: String,
+    /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
+    /// (default: state.store from the config file, else SQLite at
+    /// $XDG_STATE_HOME/keyrelay/state.db or ~/.local/state/keyrelay/state.db).
+    #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
+    pub state: Option<crate::store::StateSpec>,
+}
