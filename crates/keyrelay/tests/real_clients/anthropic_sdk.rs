@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{gemini_turn, ollama_turn, openai_turn};
+use super::conversation::{anthropic_turn, gemini_turn, ollama_turn, openai_turn};
 use super::*;
 
 const LIMITED: &str = "test-key-sdk-limited-000001";
@@ -106,6 +106,19 @@ async fn the_sdk_works_through_ollama_cloud() {
         "oc/gpt-oss:120b",
         limited,
         ollama_turn,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_works_through_anthropic_passthrough() {
+    let limited = Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json");
+    sdk_against(
+        "ANTHROPIC_API_KEYS",
+        "ANTHROPIC_UPSTREAM_BASE_URL",
+        "claude-sonnet-4-5",
+        limited,
+        anthropic_turn,
     )
     .await;
 }

@@ -19,26 +19,20 @@ pub fn anthropic_tool_result(request: &Value) -> Option<String> {
     })
 }
 
-fn offers_read(request: &Value) -> bool {
-    request["tools"]
-        .as_array()
-        .is_some_and(|tools| tools.iter().any(|t| t["name"] == "Read"))
-}
-
 /// Anthropic Messages stream: tool call or final text.
 pub fn anthropic_turn(request: &Recorded, file: &str) -> Reply {
     let body = request.json().unwrap_or_default();
     let stream = body["stream"].as_bool().unwrap_or(false);
-    let text = match anthropic_tool_result(&body) {
-        Some(result) => format!(
-            "The file says: {}",
-            result
-                .lines()
-                .find(|l| l.contains(SECRET))
-                .unwrap_or(&result)
-        ),
-        None if offers_read(&body) => return anthropic_tool_call(file, stream),
-        None => "ok".to_owned(),
+    let names: Vec<String> = body["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str().map(str::to_owned))
+        .collect();
+    let text = match (anthropic_tool_result(&body), tool_call(&names, file)) {
+        (Some(result), _) => final_text(&result),
+        (None, Some((name, input))) => return anthropic_tool_call(&name, input, stream),
+        (None, None) => "Hello from the fake upstream.".to_owned(),
     };
     if stream {
         Reply::anthropic_stream(&text)
@@ -47,13 +41,12 @@ pub fn anthropic_turn(request: &Recorded, file: &str) -> Reply {
     }
 }
 
-fn anthropic_tool_call(file: &str, stream: bool) -> Reply {
-    let input = json!({"file_path": file});
+fn anthropic_tool_call(name: &str, input: Value, stream: bool) -> Reply {
     if !stream {
         return Reply::json(
             200,
             json!({"id": "msg_tool1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-5",
-                   "content": [{"type": "tool_use", "id": "toolu_01", "name": "Read", "input": input}],
+                   "content": [{"type": "tool_use", "id": "toolu_01", "name": name, "input": input}],
                    "stop_reason": "tool_use", "stop_sequence": null, "usage": {"input_tokens": 10, "output_tokens": 5}}),
         );
     }
@@ -64,7 +57,7 @@ fn anthropic_tool_call(file: &str, stream: bool) -> Reply {
         ),
         SseEvent::json(
             "content_block_start",
-            &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_01", "name": "Read", "input": {}}}),
+            &json!({"type": "content_block_start", "index": 0, "content_block": {"type": "tool_use", "id": "toolu_01", "name": name, "input": {}}}),
         ),
         SseEvent::json(
             "content_block_delta",
