@@ -142,6 +142,21 @@ impl Transport {
             let outcome = classify::classify(outbound.errors, status, &headers, &body, now);
             return answer(outcome, UpstreamBody::Full(body), headers);
         }
+        let small = response
+            .content_length()
+            .is_some_and(|n| n <= ERROR_BODY_LIMIT as u64);
+        if framing == Framing::Whole && small {
+            // Small whole bodies are read here: some providers (OpenRouter)
+            // answer HTTP 200 with an error object, which must still fail over.
+            let remaining = self.first_byte.saturating_sub(started.elapsed());
+            return match read_small(response, remaining).await {
+                Ok(body) => {
+                    let outcome = classify::classify(outbound.errors, status, &headers, &body, now);
+                    answer(outcome, UpstreamBody::Full(body), headers)
+                }
+                Err(message) => failed(TransportFailure::Reset, message),
+            };
+        }
         let outcome = classify::classify(outbound.errors, status, &headers, b"", now);
         let rest = response.bytes_stream().boxed();
         if framing == Framing::Whole {
@@ -199,6 +214,15 @@ impl Transport {
         body.truncate(ERROR_BODY_LIMIT);
         drain(stream);
         body.freeze()
+    }
+}
+
+/// Reads a body known to be small, within `within`.
+async fn read_small(response: reqwest::Response, within: Duration) -> Result<Bytes, String> {
+    match tokio::time::timeout(within, response.bytes()).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(err)) => Err(format!("upstream body broke off: {}", err.without_url())),
+        Err(_) => Err("upstream body did not arrive in time".into()),
     }
 }
 

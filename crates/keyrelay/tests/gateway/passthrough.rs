@@ -172,3 +172,37 @@ async fn get_requests_and_paths_pass_through_exactly() {
     );
     assert_eq!(sent.query.as_deref(), Some("supported_parameters=tools"));
 }
+
+#[tokio::test]
+async fn an_error_object_inside_a_200_body_still_fails_over() {
+    let upstream = FakeUpstream::start().await;
+    let error_in_200 = Reply::fixture(200, "fixtures/errors/openrouter_rate_limit.json");
+    upstream.on_key(LIMITED, [error_in_200]);
+    upstream.on_key(GOOD, [Reply::openai_chat("fine")]);
+    let keys = format!("{LIMITED},{GOOD}");
+    let gateway = start(
+        &[
+            ("OPENROUTER_API_KEYS", keys.as_str()),
+            ("OPENROUTER_BASE_URL", upstream.base_url().as_str()),
+        ],
+        "",
+    )
+    .await;
+    let url = format!("{}/p/openrouter/chat/completions", gateway.url());
+    let response = client()
+        .post(&url)
+        .json(&json!({"model": "x/y", "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((response.status().as_u16(), attempts(&response)), (200, 2));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["choices"][0]["message"]["content"], "fine");
+    let again = client()
+        .post(&url)
+        .json(&json!({"model": "x/y", "messages": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(attempts(&again), 1, "the limited key is cooling");
+}
