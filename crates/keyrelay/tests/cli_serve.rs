@@ -3,48 +3,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use serde_json::json;
 use testkit::{FakeUpstream, Reply};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
+
+#[path = "support/served.rs"]
+mod served;
 
 const INVALID: &str = "test-key-cli-invalid-0000001";
 const LIMITED: &str = "test-key-cli-limited-0000002";
 const GOOD: &str = "test-key-cli-good-0000000003";
-
-/// Starts the binary on a free loopback port and returns it with its address.
-async fn serve(env: &[(&str, String)]) -> (Child, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keyrelay"));
-    command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().expect("keyrelay binary starts");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some((_, rest)) = line.split_once("address=") {
-                return rest.split_whitespace().next().unwrap().to_owned();
-            }
-        }
-        panic!("keyrelay exited before listening");
-    })
-    .await
-    .expect("keyrelay listens within 20s");
-    // Keep draining stderr so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, format!("http://{address}"))
-}
 
 #[tokio::test]
 async fn a_newcomer_sees_failover_through_the_binary() {
@@ -72,16 +40,20 @@ async fn a_newcomer_sees_failover_through_the_binary() {
         )],
     );
     upstream.on_key("test-gemini-good-0000002", [Reply::gemini_generate("hi")]);
-    let (mut child, url) = serve(&[
-        ("ANTHROPIC_API_KEYS", format!("{INVALID},{LIMITED},{GOOD}")),
-        ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
-        (
-            "GEMINI_API_KEYS",
-            "test-gemini-bad-00000001,test-gemini-good-0000002".into(),
-        ),
-        ("GEMINI_BASE_URL", upstream.base_url()),
-    ])
+    let served = served::serve(
+        &[
+            ("ANTHROPIC_API_KEYS", format!("{INVALID},{LIMITED},{GOOD}")),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+            (
+                "GEMINI_API_KEYS",
+                "test-gemini-bad-00000001,test-gemini-good-0000002".into(),
+            ),
+            ("GEMINI_BASE_URL", upstream.base_url()),
+        ],
+        &[],
+    )
     .await;
+    let url = served.url.clone();
     let client = reqwest::Client::new();
     let request = json!({"model": "claude-sonnet-4-5", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]});
     let send = || {
@@ -130,8 +102,7 @@ async fn a_newcomer_sees_failover_through_the_binary() {
         (200, "2")
     );
 
-    child.start_kill().unwrap();
-    child.wait().await.unwrap();
+    served.stop().await;
 }
 
 #[tokio::test]
