@@ -91,13 +91,7 @@ fn prepare(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Plan, ApiError> {
     let body = body.map_err(|rejection| body_error(&rejection, gateway.max_body_bytes))?;
-    let mut request: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::invalid(format!("request body is not a valid JSON object: {e}")))?;
-    let model = match request.get("model") {
-        Some(serde_json::Value::String(model)) => model.clone(),
-        Some(_) => return Err(ApiError::invalid("model: must be a string")),
-        None => return Err(ApiError::invalid("model: field required")),
-    };
+    let model = requested_model(&body)?;
     let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
     let provider = route.provider;
     let base = base_url(&provider)?.to_owned();
@@ -117,6 +111,8 @@ fn prepare(
     let body = if route.model == model {
         body
     } else {
+        let mut request: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&body).map_err(|e| ApiError::invalid(e.to_string()))?;
         request.insert(
             "model".into(),
             serde_json::Value::String(route.model.clone()),
@@ -133,6 +129,28 @@ fn prepare(
         errors: provider.spec.errors,
     };
     Ok(Plan::Forward(provider, outbound))
+}
+
+/// The `model` field, read without building the rest of the document (a
+/// Claude Code request is tens of kilobytes; each path parses it fully once,
+/// and only if it needs to).
+fn requested_model(body: &[u8]) -> Result<String, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        model: Option<serde_json::Value>,
+    }
+    let not_object = |detail: String| {
+        ApiError::invalid(format!("request body is not a valid JSON object{detail}"))
+    };
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(not_object(String::new()));
+    }
+    let head: Head = serde_json::from_slice(body).map_err(|e| not_object(format!(": {e}")))?;
+    match head.model {
+        Some(serde_json::Value::String(model)) => Ok(model),
+        Some(_) => Err(ApiError::invalid("model: must be a string")),
+        None => Err(ApiError::invalid("model: field required")),
+    }
 }
 
 /// The provider's base URL, or an error naming the variable to set.
