@@ -216,11 +216,9 @@ async fn without_a_hint_rate_limits_back_off_exponentially() {
 async fn a_cooldown_is_never_shortened() {
     let pool = pool(&["a"]);
     let script = Script::default();
-    script.on("a", [limited(60), Outcome::success(), limited(5)]);
+    script.on("a", [limited(60)]);
     script.run(&pool).await.unwrap();
-    // A request already in flight on `a` reports a shorter 429 later.
-    let taken = pool.pick(&[false]);
-    assert!(matches!(taken, crate::pool::Pick::None { .. }));
+    // A request that was already in flight on `a` reports a shorter 429 later.
     pool.report(0, &limited(5)).await;
     assert_eq!(state_of(&pool, "a").cooldown_remaining_ms, 60_000);
 }
