@@ -137,11 +137,7 @@ pub async fn check_all(
     only: Option<&str>,
     progress: impl Fn(&KeyCheck),
 ) -> Vec<KeyCheck> {
-    let jobs: Vec<(Arc<Provider>, ApiKey)> = registry
-        .all()
-        .iter()
-        .filter(|p| p.spec.needs_keys())
-        .filter(|p| only.is_none_or(|name| registry.get(name).is_some_and(|q| Arc::ptr_eq(p, q))))
+    let jobs: Vec<(Arc<Provider>, ApiKey)> = to_check(registry, only)
         .flat_map(|p| {
             p.pool
                 .keys()
@@ -161,6 +157,20 @@ pub async fn check_all(
     // Back in configuration order: providers as listed, keys as given.
     results.sort_by_key(|(order, _)| *order);
     results.into_iter().map(|(_, result)| result).collect()
+}
+
+/// The providers a check covers: those with keys, or just `only`.
+pub fn to_check<'a>(
+    registry: &'a Registry,
+    only: Option<&'a str>,
+) -> impl Iterator<Item = &'a Arc<Provider>> {
+    registry
+        .all()
+        .iter()
+        .filter(|p| p.spec.needs_keys())
+        .filter(move |p| {
+            only.is_none_or(|name| registry.get(name).is_some_and(|q| Arc::ptr_eq(p, q)))
+        })
 }
 
 /// Re-checks every disabled key once, bringing back the ones that work again.

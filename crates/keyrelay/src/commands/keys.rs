@@ -6,7 +6,7 @@ use keypool::{KeyState, OutcomeClass, StateStore};
 use serde_json::json;
 
 use super::output::{color_enabled, duration_ms, table, Tone};
-use crate::check::{check_all, KeyCheck, Verdict};
+use crate::check::{check_all, to_check, KeyCheck, Verdict};
 use crate::registry::Registry;
 use crate::transport::Transport;
 
@@ -94,15 +94,7 @@ pub async fn check(
     only: Option<&str>,
     as_json: bool,
 ) -> (String, bool) {
-    let total: u64 = registry
-        .all()
-        .iter()
-        .filter(|p| {
-            p.spec.needs_keys()
-                && only.is_none_or(|n| registry.get(n).is_some_and(|q| q.name() == p.name()))
-        })
-        .map(|p| p.pool.len() as u64)
-        .sum();
+    let total: u64 = to_check(registry, only).map(|p| p.pool.len() as u64).sum();
     let bar = (std::io::stderr().is_terminal() && !as_json).then(|| {
         let bar = indicatif::ProgressBar::new(total);
         if let Ok(style) =
