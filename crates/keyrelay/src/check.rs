@@ -10,9 +10,10 @@ use http::{HeaderMap, Method};
 use keypool::{ApiKey, Fingerprint, Outcome, OutcomeClass};
 use serde::Serialize;
 
-use crate::providers::{Dialect, ProviderSpec};
+use crate::call::{Caller, Upstream};
+use crate::providers::ProviderSpec;
 use crate::registry::{Provider, Registry};
-use crate::transport::{Outbound, Transport, Upstream};
+use crate::transport::Outbound;
 
 /// What a check found out about one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -60,45 +61,40 @@ pub struct KeyCheck {
     pub detail: Option<String>,
 }
 
-/// The request that checks a key: a model list (or OpenRouter's key info),
-/// which no provider bills.
+/// The request that checks a key: the dialect's unbilled call (a model
+/// list, or OpenRouter's key info).
 pub fn check_request(spec: &ProviderSpec, base: &str) -> Outbound {
-    let path = match (spec.name.as_str(), spec.dialect) {
-        ("openrouter", _) => "/key",
-        (_, Dialect::Anthropic) => "/v1/models",
-        (_, Dialect::Gemini) => "/v1beta/models",
-        (_, Dialect::Ollama) => "/api/tags",
-        (_, Dialect::OpenaiChat) => "/models",
-    };
     Outbound {
         method: Method::GET,
-        url: format!("{base}{path}"),
+        url: format!("{base}{}", spec.dialect.key_check_path()),
         headers: HeaderMap::new(),
         body: Bytes::new(),
         auth: spec.auth.clone(),
-        errors: spec.errors,
+        dialect: spec.dialect,
     }
 }
 
 /// Checks one key and applies the result to its pool: a valid disabled key
 /// is reinstated, an invalid one disabled, a limited one cooled.
-pub async fn check_key(transport: &Transport, provider: &Provider, key: &ApiKey) -> KeyCheck {
+pub async fn check_key(caller: &Caller, provider: &Provider, key: &ApiKey) -> KeyCheck {
     let verdict_of = |verdict, detail| KeyCheck {
         provider: provider.name().to_owned(),
         key: key.fingerprint().clone(),
         verdict,
         detail,
     };
-    let Some(base) = provider.base_url.as_deref() else {
-        let var = provider.spec.base_url_env.clone().unwrap_or_default();
-        return verdict_of(
-            Verdict::Unreachable,
-            Some(format!("no base URL (set {var})")),
-        );
+    let base = match provider.base_url() {
+        Ok(base) => base,
+        Err(missing) => {
+            return verdict_of(
+                Verdict::Unreachable,
+                Some(format!("no base URL (set {})", missing.set)),
+            )
+        }
     };
     let request = check_request(&provider.spec, base);
-    let (outcome, upstream) = transport
-        .attempt(&request, key, provider.pool.clock().wall())
+    let (outcome, upstream) = caller
+        .attempt(&request, key, provider.pool.clock().wall(), None)
         .await;
     let detail = match &upstream {
         Upstream::Failed { message, .. } => Some(message.clone()),
@@ -133,7 +129,7 @@ async fn apply(provider: &Provider, key: &ApiKey, outcome: &Outcome) {
 /// `only` is `None`), eight at a time; `progress` runs after each.
 pub async fn check_all(
     registry: &Registry,
-    transport: &Transport,
+    caller: &Caller,
     only: Option<&str>,
     progress: impl Fn(&KeyCheck),
 ) -> Vec<KeyCheck> {
@@ -146,14 +142,15 @@ pub async fn check_all(
                 .collect::<Vec<_>>()
         })
         .collect();
-    let mut results: Vec<(usize, KeyCheck)> = stream::iter(jobs.into_iter().enumerate())
-        .map(|(order, (provider, key))| async move {
-            (order, check_key(transport, &provider, &key).await)
-        })
-        .buffer_unordered(8)
-        .inspect(|(_, result)| progress(result))
-        .collect()
-        .await;
+    let mut results: Vec<(usize, KeyCheck)> =
+        stream::iter(jobs.into_iter().enumerate())
+            .map(|(order, (provider, key))| async move {
+                (order, check_key(caller, &provider, &key).await)
+            })
+            .buffer_unordered(8)
+            .inspect(|(_, result)| progress(result))
+            .collect()
+            .await;
     // Back in configuration order: providers as listed, keys as given.
     results.sort_by_key(|(order, _)| *order);
     results.into_iter().map(|(_, result)| result).collect()
@@ -174,10 +171,10 @@ pub fn to_check<'a>(
 }
 
 /// Re-checks every disabled key once, bringing back the ones that work again.
-pub async fn recheck_disabled(registry: &Registry, transport: &Transport) {
+pub async fn recheck_disabled(registry: &Registry, caller: &Caller) {
     for provider in registry.all() {
         for key in provider.pool.disabled_keys() {
-            let result = check_key(transport, provider, &key).await;
+            let result = check_key(caller, provider, &key).await;
             if result.verdict == Verdict::Valid {
                 tracing::info!(provider = %provider.name(), key = %result.key, "disabled key is valid again");
             }

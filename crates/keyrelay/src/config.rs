@@ -18,6 +18,7 @@ use crate::store::StateSpec;
 pub struct Config {
     pub server: ServerConfig,
     pub timeouts: Timeouts,
+    pub limits: Limits,
     pub pool: PoolSettings,
     /// Where key state persists and is shared (`[state]`).
     pub state: StateSettings,
@@ -44,6 +45,24 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             access_tokens: Vec::new(),
             max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// Size limits on what crosses the gateway.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// A non-streamed answer up to this many bytes is read whole before the
+    /// client sees it, so a body that breaks off or carries an error object
+    /// still fails over; a larger one is streamed through unchecked.
+    pub max_response_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_response_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -90,6 +109,8 @@ pub struct PoolSettings {
     pub max_wait: f64,
     /// Extra attempts on a key after a transient error, once no fresh key is left.
     pub same_key_retries: u32,
+    /// Seconds between background re-checks of disabled keys.
+    pub recheck_disabled_every: f64,
     pub cooldown: CooldownPolicy,
 }
 
@@ -99,6 +120,7 @@ impl Default for PoolSettings {
             strategy: Strategy::Sticky,
             max_wait: 0.0,
             same_key_retries: 1,
+            recheck_disabled_every: 600.0,
             cooldown: CooldownPolicy::default(),
         }
     }

@@ -1,16 +1,20 @@
 //! keyrelay: an LLM gateway that rotates over several API keys per provider.
 //!
-//! Layers, each calling only the one below (DESIGN §1): [`front`] (HTTP API)
-//! → [`route`] (model → provider) → dialect (the `dialects` crate) →
-//! [`transport`] + the `keypool` crate (one attempt per key, classified by
-//! [`classify`]) → provider.
+//! Layers, each calling only the ones below (DESIGN §1): [`front`] (HTTP
+//! API: parse, route, call, render) → [`route`] (model → provider) →
+//! [`call`] (the key pool's executor over attempts, whole-body reading, the
+//! stream loop; answers classified by [`classify`]) → [`transport`] (one
+//! HTTP exchange with a pooled key) → provider. [`dialect`] describes each
+//! API once (translator, errors, key check) for every layer.
 #![forbid(unsafe_code)]
 
+pub mod call;
 pub mod check;
 pub mod classify;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod dialect;
 pub mod env;
 pub mod front;
 pub mod launcher;

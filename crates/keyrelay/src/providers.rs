@@ -2,38 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::ErrorDialect;
-
-/// The API a provider speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Dialect {
-    Anthropic,
-    OpenaiChat,
-    Gemini,
-    Ollama,
-}
-
-impl Dialect {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Anthropic => "anthropic",
-            Dialect::OpenaiChat => "openai-chat",
-            Dialect::Gemini => "gemini",
-            Dialect::Ollama => "ollama",
-        }
-    }
-}
-
-/// The error shapes a custom provider of this dialect is classified by.
-pub fn error_dialect_for(dialect: Dialect) -> ErrorDialect {
-    match dialect {
-        Dialect::Anthropic => ErrorDialect::Anthropic,
-        Dialect::OpenaiChat => ErrorDialect::Openai,
-        Dialect::Gemini => ErrorDialect::Gemini,
-        Dialect::Ollama => ErrorDialect::Ollama,
-    }
-}
+pub use crate::dialect::Dialect;
 
 /// How the pooled key is put on an upstream request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +29,6 @@ pub struct ProviderSpec {
     /// Short prefixes (`g/`, `oai/`).
     pub prefixes: Vec<String>,
     pub dialect: Dialect,
-    pub errors: ErrorDialect,
     /// Without a trailing slash; `None` when it must be configured (litellm).
     pub base_url: Option<String>,
     /// The variable that overrides the base URL.
@@ -77,7 +45,6 @@ impl ProviderSpec {
         aliases: &[&str],
         prefixes: &[&str],
         dialect: Dialect,
-        errors: ErrorDialect,
         base_url: Option<&str>,
         base_url_env: Option<&str>,
         auth: Auth,
@@ -89,7 +56,6 @@ impl ProviderSpec {
             aliases: owned(aliases),
             prefixes: owned(prefixes),
             dialect,
-            errors,
             base_url: base_url.map(str::to_owned),
             base_url_env: base_url_env.map(str::to_owned),
             auth,
@@ -113,7 +79,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &[],
             &["a/"],
             Anthropic,
-            ErrorDialect::Anthropic,
             Some("https://api.anthropic.com"),
             Some("ANTHROPIC_UPSTREAM_BASE_URL"),
             Auth::XApiKey,
@@ -125,7 +90,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &[],
             &["oai/"],
             OpenaiChat,
-            ErrorDialect::Openai,
             Some("https://api.openai.com/v1"),
             Some("OPENAI_BASE_URL"),
             Auth::Bearer,
@@ -136,7 +100,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &["google"],
             &["g/"],
             Gemini,
-            ErrorDialect::Gemini,
             Some("https://generativelanguage.googleapis.com"),
             Some("GEMINI_BASE_URL"),
             Auth::XGoogApiKey,
@@ -146,8 +109,7 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             "openrouter",
             &[],
             &["or/"],
-            OpenaiChat,
-            ErrorDialect::Openrouter,
+            Openrouter,
             Some("https://openrouter.ai/api/v1"),
             Some("OPENROUTER_BASE_URL"),
             Auth::Bearer,
@@ -158,7 +120,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &[],
             &["oc/"],
             Ollama,
-            ErrorDialect::Ollama,
             Some("https://ollama.com"),
             Some("OLLAMA_CLOUD_BASE_URL"),
             Auth::Bearer,
@@ -169,7 +130,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &[],
             &["ll/"],
             OpenaiChat,
-            ErrorDialect::Openai,
             None,
             Some("LITELLM_BASE_URL"),
             Auth::Bearer,
@@ -180,7 +140,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &[],
             &[],
             OpenaiChat,
-            ErrorDialect::Openai,
             Some("http://localhost:11434/v1"),
             Some("OLLAMA_BASE_URL"),
             Auth::None,
@@ -191,7 +150,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &[],
             &[],
             OpenaiChat,
-            ErrorDialect::Openai,
             Some("http://localhost:1234/v1"),
             Some("LMSTUDIO_BASE_URL"),
             Auth::None,
@@ -202,7 +160,6 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             &[],
             &[],
             OpenaiChat,
-            ErrorDialect::Openai,
             Some("http://localhost:8000/v1"),
             Some("VLLM_BASE_URL"),
             Auth::None,

@@ -14,8 +14,9 @@ use crate::providers::{builtin_providers, Auth, ProviderSpec};
 /// A provider ready to serve: its facts, resolved base URL and key pool.
 pub struct Provider {
     pub spec: ProviderSpec,
-    /// `None` when the provider needs a base URL nobody gave (litellm).
-    pub base_url: Option<String>,
+    /// `None` when the provider needs a base URL nobody gave (litellm); see
+    /// [`Provider::base_url`].
+    base_url: Option<String>,
     pub pool: Arc<KeyPool>,
 }
 
@@ -23,6 +24,26 @@ impl Provider {
     pub fn name(&self) -> &str {
         &self.spec.name
     }
+
+    /// The base URL, or why there is none (naming the variable to set).
+    pub fn base_url(&self) -> Result<&str, MissingBaseUrl> {
+        self.base_url.as_deref().ok_or_else(|| MissingBaseUrl {
+            provider: self.spec.name.clone(),
+            set: self
+                .spec
+                .base_url_env
+                .clone()
+                .unwrap_or_else(|| "base_url in the config file".to_owned()),
+        })
+    }
+}
+
+/// A provider that needs a base URL nobody gave (litellm without `LITELLM_BASE_URL`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("keyrelay: provider `{provider}` has no base URL; set {set}")]
+pub struct MissingBaseUrl {
+    pub provider: String,
+    pub set: String,
 }
 
 pub struct Registry {
@@ -138,7 +159,6 @@ fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, Conf
         aliases: Vec::new(),
         prefixes: custom.prefixes.clone(),
         dialect,
-        errors: crate::providers::error_dialect_for(dialect),
         base_url: custom.base_url.clone(),
         base_url_env: None,
         auth: custom.auth.clone().unwrap_or(Auth::Bearer),

@@ -8,12 +8,12 @@ use anyhow::Context;
 use keypool::StateStore;
 use tokio::net::TcpListener;
 
+use crate::call::Caller;
 use crate::config::{Config, Timeouts};
 use crate::env::Env;
 use crate::front::{router, Gateway};
 use crate::registry::Registry;
 use crate::route::Aliases;
-use crate::transport::Transport;
 
 /// Everything `keyrelay serve` is started with, besides the environment.
 #[derive(Debug, Clone, Default)]
@@ -40,16 +40,14 @@ pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<
         );
     }
     let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
-    let transport = Transport::new(&config.timeouts).context("building the HTTP client")?;
+    let caller = Caller::new(config).context("building the HTTP client")?;
     Ok(Arc::new(Gateway {
         registry,
         aliases,
-        transport,
+        caller,
         access_tokens,
         max_body_bytes: config.server.max_body_bytes,
-        request_timeout: Timeouts::duration(config.timeouts.request),
-        max_wait: Timeouts::duration(config.pool.max_wait),
-        same_key_retries: config.pool.same_key_retries,
+        recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
     }))
 }
 
@@ -64,21 +62,37 @@ pub fn check_listen(addr: &SocketAddr, gateway: &Gateway) -> anyhow::Result<()> 
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
+/// The one way every gateway runs (`keyrelay serve`, `keyrelay claude`):
+/// with it runs the background re-check of disabled keys.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::serve::ListenerExt;
+    let recheck = tokio::spawn(recheck_disabled_keys(gateway.clone()));
     let app = router(gateway);
     // Streamed events are small writes: without TCP_NODELAY, Nagle's
     // algorithm can hold one back until the client's delayed ACK.
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    recheck.abort();
+    served
+}
+
+/// Disabled keys come back by themselves once a re-check finds them valid.
+async fn recheck_disabled_keys(gateway: Arc<Gateway>) {
+    let every = gateway.recheck_every;
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        crate::check::recheck_disabled(&gateway.registry, &gateway.caller).await;
+    }
 }
 
 /// A gateway on a background task, for tests and `keyrelay claude`: bound to

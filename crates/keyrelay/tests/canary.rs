@@ -15,7 +15,8 @@
 use std::time::{Duration, SystemTime};
 
 use keypool::OutcomeClass;
-use keyrelay::classify::{classify, ErrorDialect};
+use keyrelay::classify::classify;
+use keyrelay::dialect::Dialect;
 use keyrelay::redact::redact;
 
 /// Obviously not a key: no provider will ever issue it.
@@ -40,7 +41,7 @@ fn client() -> reqwest::Client {
 }
 
 /// Sends the request and asserts the answer classifies as `key_invalid`.
-async fn expect_key_invalid(dialect: ErrorDialect, request: reqwest::RequestBuilder) {
+async fn expect_key_invalid(dialect: Dialect, request: reqwest::RequestBuilder) {
     let response = request.send().await.expect("the provider did not answer");
     let (status, headers) = (response.status(), response.headers().clone());
     let body = response.bytes().await.expect("response body");
@@ -71,7 +72,7 @@ async fn anthropic_rejects_a_bogus_key() {
         .get(url)
         .header("x-api-key", BOGUS_KEY)
         .header("anthropic-version", "2023-06-01");
-    expect_key_invalid(ErrorDialect::Anthropic, request).await;
+    expect_key_invalid(Dialect::Anthropic, request).await;
 }
 
 #[tokio::test]
@@ -82,7 +83,7 @@ async fn openai_rejects_a_bogus_key() {
         base_url("OPENAI_BASE_URL", "https://api.openai.com/v1")
     );
     expect_key_invalid(
-        ErrorDialect::Openai,
+        Dialect::OpenaiChat,
         client().get(url).bearer_auth(BOGUS_KEY),
     )
     .await;
@@ -99,7 +100,7 @@ async fn gemini_rejects_a_bogus_key() {
     let request = client()
         .get(format!("{base}/models"))
         .header("x-goog-api-key", BOGUS_KEY);
-    expect_key_invalid(ErrorDialect::Gemini, request).await;
+    expect_key_invalid(Dialect::Gemini, request).await;
 }
 
 #[tokio::test]
@@ -111,7 +112,7 @@ async fn openrouter_rejects_a_bogus_key() {
         base_url("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
     );
     expect_key_invalid(
-        ErrorDialect::Openrouter,
+        Dialect::Openrouter,
         client().get(url).bearer_auth(BOGUS_KEY),
     )
     .await;
@@ -135,5 +136,5 @@ async fn ollama_cloud_rejects_a_bogus_key() {
         .bearer_auth(BOGUS_KEY)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(tiny.to_string());
-    expect_key_invalid(ErrorDialect::Ollama, request).await;
+    expect_key_invalid(Dialect::Ollama, request).await;
 }

@@ -109,6 +109,31 @@ impl Reply {
         Reply::chunks(200, "application/x-ndjson", chunks)
     }
 
+    /// The same whole reply sent chunked (no `content-length`), cut into `pieces`
+    /// chunks of about equal size, so `cut_after` and `chunk_delay` apply to it.
+    #[track_caller]
+    pub fn in_chunks(self, pieces: usize) -> Reply {
+        let Body::Full(bytes) = &self.body else {
+            panic!(
+                "Reply::in_chunks applies to whole-body replies only, not to a {} reply",
+                self.body.kind()
+            );
+        };
+        let size = bytes.len().div_ceil(pieces.max(1)).max(1);
+        let items = (0..bytes.len())
+            .step_by(size)
+            .map(|start| bytes.slice(start..(start + size).min(bytes.len())))
+            .collect();
+        Reply {
+            body: Body::Chunks(Chunks {
+                items,
+                ending: Ending::Complete,
+                delay: None,
+            }),
+            ..self
+        }
+    }
+
     /// Read the request, then close the connection without any response: the client
     /// sees a connection error, not an HTTP status.
     pub fn reset() -> Reply {

@@ -3,7 +3,9 @@
 //! which every stream translator uses so the event sequence is always complete.
 
 mod emit;
+mod error_kind;
 mod types;
 
 pub use emit::EventEmitter;
+pub use error_kind::ErrorKind;
 pub use types::*;

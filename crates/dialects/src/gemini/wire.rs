@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::anthropic::{StopReason, Usage};
+use crate::anthropic::{ErrorKind, StopReason, Usage};
 
 /// One `generateContent` response, or one `streamGenerateContent` chunk.
 #[derive(Debug, Default, Deserialize)]
@@ -160,15 +160,15 @@ impl ApiError {
             Some(Value::String(s)) => s.parse().ok(),
             _ => None,
         };
-        match (self.status.as_deref().unwrap_or(""), code) {
-            ("RESOURCE_EXHAUSTED", _) | (_, Some(429)) => "rate_limit_error",
-            ("UNAVAILABLE", _) | (_, Some(503 | 529)) => "overloaded_error",
-            ("UNAUTHENTICATED" | "PERMISSION_DENIED", _) | (_, Some(401 | 403)) => {
-                "authentication_error"
-            }
-            ("INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "NOT_FOUND", _)
-            | (_, Some(400 | 404)) => "invalid_request_error",
-            _ => "api_error",
+        match self.status.as_deref().unwrap_or("") {
+            "RESOURCE_EXHAUSTED" => "rate_limit_error",
+            "UNAVAILABLE" => "overloaded_error",
+            "UNAUTHENTICATED" | "PERMISSION_DENIED" => "authentication_error",
+            "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "NOT_FOUND" => "invalid_request_error",
+            _ => code
+                .and_then(|c| u16::try_from(c).ok())
+                .filter(|c| (400..=599).contains(c))
+                .map_or("api_error", |c| ErrorKind::for_status(c).as_str()),
         }
     }
 

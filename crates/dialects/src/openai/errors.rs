@@ -4,19 +4,18 @@
 
 use serde_json::Value;
 
+use crate::anthropic::ErrorKind;
+
 /// How much of OpenRouter's `metadata.raw` (the upstream provider's own
 /// error) is appended to the message: enough to explain, not a whole body.
 const RAW_DETAIL_LIMIT: usize = 300;
 
 /// The Anthropic error `type` for an upstream error object.
 pub(super) fn anthropic_kind(error: &Value) -> &'static str {
-    if let Some(status) = error.get("code").and_then(Value::as_u64) {
-        match status {
-            429 => return "rate_limit_error",
-            401 | 403 => return "authentication_error",
-            503 | 529 => return "overloaded_error",
-            400 | 404 | 413 | 422 => return "invalid_request_error",
-            _ => {}
+    let status = error.get("code").and_then(Value::as_u64);
+    if let Some(status) = status.and_then(|s| u16::try_from(s).ok()) {
+        if (400..=599).contains(&status) {
+            return ErrorKind::for_status(status).as_str();
         }
     }
     let words = ["code", "type"]

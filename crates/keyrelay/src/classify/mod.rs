@@ -22,22 +22,7 @@ use http::{HeaderMap, StatusCode};
 use keypool::{hints, Outcome, OutcomeClass};
 use serde_json::Value;
 
-/// The error-body dialect an upstream speaks, which decides how its failures
-/// are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorDialect {
-    /// `{"type":"error","error":{"type":…,"message":…}}`; 529 when overloaded.
-    Anthropic,
-    /// `{"error":{"message":…,"type":…,"code":…}}` (also most OpenAI-compatible servers).
-    Openai,
-    /// Google APIs: `{"error":{"code":…,"status":…,"details":[…]}}`.
-    Gemini,
-    /// OpenAI-like, plus `error.metadata` and per-account limits.
-    Openrouter,
-    /// `{"error":"…"}` (a bare string), NDJSON streams.
-    Ollama,
-}
+use crate::dialect::Dialect;
 
 /// A failure before any response byte arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +33,8 @@ pub enum TransportFailure {
     Reset,
     /// No first byte arrived within the first-byte timeout.
     FirstByteTimeout,
+    /// A whole answer stopped arriving part way (idle timeout or deadline).
+    Stalled,
 }
 
 /// Classify a complete upstream response (status + headers + at most 64 KiB of
@@ -60,7 +47,7 @@ pub enum TransportFailure {
 /// error object (OpenRouter reports late failures that way) is classified as
 /// that error.
 pub fn classify(
-    dialect: ErrorDialect,
+    dialect: Dialect,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
@@ -84,18 +71,18 @@ pub fn classify(
 /// event is not an error (content, pings, `[DONE]`, unparsable non-error data).
 /// A returned `retry_after` is a duration from `now` taken from the event body.
 pub fn classify_stream_event(
-    dialect: ErrorDialect,
+    dialect: Dialect,
     event: Option<&str>,
     data: &[u8],
     now: SystemTime,
 ) -> Option<Outcome> {
     let json = parse_json(data);
     match dialect {
-        ErrorDialect::Anthropic => anthropic::classify_event(event, json.as_ref(), now),
-        ErrorDialect::Openai => openai::classify_event(json.as_ref()),
-        ErrorDialect::Gemini => gemini::classify_event(json.as_ref(), now),
-        ErrorDialect::Openrouter => openrouter::classify_event(json.as_ref(), now),
-        ErrorDialect::Ollama => ollama::classify_event(json.as_ref()),
+        Dialect::Anthropic => anthropic::classify_event(event, json.as_ref(), now),
+        Dialect::OpenaiChat => openai::classify_event(json.as_ref()),
+        Dialect::Gemini => gemini::classify_event(json.as_ref(), now),
+        Dialect::Openrouter => openrouter::classify_event(json.as_ref(), now),
+        Dialect::Ollama => ollama::classify_event(json.as_ref()),
     }
 }
 
@@ -107,6 +94,7 @@ pub fn classify_transport(kind: TransportFailure) -> Outcome {
         TransportFailure::Connect => ("connect", "connect_failed"),
         TransportFailure::Reset => ("connect", "connection_reset"),
         TransportFailure::FirstByteTimeout => ("timeout", "first_byte_timeout"),
+        TransportFailure::Stalled => ("timeout", "body_stalled"),
     };
     Outcome::new(OutcomeClass::Transient)
         .with_signature(signature)
@@ -114,30 +102,34 @@ pub fn classify_transport(kind: TransportFailure) -> Outcome {
 }
 
 /// Dispatches an error body (HTTP, or a stream error carrying a numeric code).
-fn classify_body(
-    dialect: ErrorDialect,
-    status: u16,
-    json: Option<&Value>,
-    now: SystemTime,
-) -> Outcome {
+fn classify_body(dialect: Dialect, status: u16, json: Option<&Value>, now: SystemTime) -> Outcome {
     match dialect {
-        ErrorDialect::Anthropic => anthropic::classify_body(status, json, now),
-        ErrorDialect::Openai => openai::classify_body(status, json),
-        ErrorDialect::Gemini => gemini::classify_body(status, json, now),
-        ErrorDialect::Openrouter => openrouter::classify_body(status, json, now),
-        ErrorDialect::Ollama => ollama::classify_body(status, json),
+        Dialect::Anthropic => anthropic::classify_body(status, json, now),
+        Dialect::OpenaiChat => openai::classify_body(status, json),
+        Dialect::Gemini => gemini::classify_body(status, json, now),
+        Dialect::Openrouter => openrouter::classify_body(status, json, now),
+        Dialect::Ollama => ollama::classify_body(status, json),
     }
 }
 
-/// A 2xx body that carries an error object, read like an in-stream error. A
-/// cheap byte check comes first so ordinary completions are not parsed twice.
-fn error_in_success_body(dialect: ErrorDialect, body: &[u8], now: SystemTime) -> Option<Outcome> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
-    if *first != b'{' || !body.windows(7).any(|w| w == b"\"error\"") {
+/// A 2xx body that carries an error object, read like an in-stream error.
+/// Leading whitespace is skipped (OpenRouter keeps a slow connection alive
+/// with it). Only small documents that mention `"error"` are parsed, so
+/// ordinary completions are not parsed twice.
+fn error_in_success_body(dialect: Dialect, body: &[u8], now: SystemTime) -> Option<Outcome> {
+    let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
+    let body = &body[start..];
+    if body[0] != b'{'
+        || body.len() > ERROR_OBJECT_LIMIT
+        || !body.windows(7).any(|w| w == b"\"error\"")
+    {
         return None;
     }
     classify_stream_event(dialect, None, body, now)
 }
+
+/// An error object is small; a larger 2xx body is an answer.
+const ERROR_OBJECT_LIMIT: usize = 64 * 1024;
 
 /// Status codes that decide the class whatever the body says: 401 is always a
 /// dead key, 402 always an empty account, 408 and 5xx always the provider.
@@ -181,7 +173,7 @@ pub(crate) fn merge_hint(outcome: Outcome, hint: Option<Duration>) -> Outcome {
 
 /// Parses a body as JSON. Gemini's non-SSE stream endpoint wraps its error in
 /// an array, so an array yields its first element.
-pub(crate) fn parse_json(body: &[u8]) -> Option<Value> {
+pub fn parse_json(body: &[u8]) -> Option<Value> {
     match serde_json::from_slice::<Value>(body).ok()? {
         Value::Array(items) => items.into_iter().next().filter(Value::is_object),
         value @ Value::Object(_) => Some(value),

@@ -6,7 +6,9 @@
 use keypool::{Outcome, OutcomeClass};
 use serde_json::Value;
 
-use super::{by_status, str_at};
+use crate::dialect::Dialect;
+
+use super::by_status;
 
 /// An HTTP error response.
 pub(super) fn classify_body(status: u16, json: Option<&Value>) -> Outcome {
@@ -68,8 +70,6 @@ fn is_unauthorized(message: &str) -> bool {
         || message.contains("unauthenticated")
 }
 
-/// `error` as a string, or `error.message` in the OpenAI-compatible shape.
 fn error_message(json: &Value) -> Option<&str> {
-    let error = json.get("error")?;
-    error.as_str().or_else(|| str_at(error, &["message"]))
+    Dialect::Ollama.message_in(json)
 }

@@ -8,12 +8,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use keypool::{hints, Outcome, OutcomeClass};
 
-use super::{classify, classify_stream_event, classify_transport, ErrorDialect, TransportFailure};
+use super::{classify, classify_stream_event, classify_transport, TransportFailure};
+use crate::dialect::Dialect;
 use crate::redact::redact;
 
-use ErrorDialect::{Anthropic as A, Gemini as G, Ollama as L, Openai as O, Openrouter as R};
+use Dialect::{Anthropic as A, Gemini as G, Ollama as L, OpenaiChat as O, Openrouter as R};
 
-const ALL: [ErrorDialect; 5] = [A, O, G, R, L];
+const ALL: [Dialect; 5] = [A, O, G, R, L];
 
 /// 2026-01-15T12:00:00Z, the instant the fixtures' reset stamps are relative to.
 fn now() -> SystemTime {
@@ -46,14 +47,20 @@ fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     pairs.iter().map(header).collect()
 }
 
-fn dialect_of(file: &str) -> ErrorDialect {
-    let name = file.split('_').next().unwrap_or_default();
-    let dialect = serde_json::from_value(serde_json::Value::from(name));
-    dialect.unwrap_or_else(|_| panic!("fixture {file}: unknown provider {name:?}"))
+/// Fixtures are named after the provider whose body they hold.
+fn dialect_of(file: &str) -> Dialect {
+    match file.split('_').next().unwrap_or_default() {
+        "anthropic" => A,
+        "openai" => O,
+        "gemini" => G,
+        "openrouter" => R,
+        "ollama" => L,
+        name => panic!("fixture {file}: unknown provider {name:?}"),
+    }
 }
 
 /// `classify` with a numeric status.
-fn call(dialect: ErrorDialect, status: u16, headers: &HeaderMap, body: &[u8]) -> Outcome {
+fn call(dialect: Dialect, status: u16, headers: &HeaderMap, body: &[u8]) -> Outcome {
     classify(
         dialect,
         StatusCode::from_u16(status).unwrap(),
@@ -291,7 +298,7 @@ fn garbage_never_panics() {
 /// A stream case: (dialect, SSE event name, data, expected class, expected signature); `None`
 /// as the class means "not an error, pass it on".
 type StreamCase = (
-    ErrorDialect,
+    Dialect,
     Option<&'static str>,
     &'static str,
     Option<OutcomeClass>,
@@ -359,6 +366,7 @@ fn transport_failures_are_transient_with_a_signature() {
         (TransportFailure::Connect, "connect"),
         (TransportFailure::Reset, "connect"),
         (TransportFailure::FirstByteTimeout, "timeout"),
+        (TransportFailure::Stalled, "timeout"),
     ];
     for (kind, signature) in cases {
         let outcome = classify_transport(kind);
@@ -374,7 +382,7 @@ fn dialect_names_are_kebab_case() {
     let names = serde_json::to_string(&ALL).unwrap();
     assert_eq!(
         names,
-        r#"["anthropic","openai","gemini","openrouter","ollama"]"#
+        r#"["anthropic","openai-chat","gemini","openrouter","ollama"]"#
     );
 }
 

@@ -94,14 +94,6 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!(provider = %provider.name(), keys = provider.pool.len(), "keys loaded");
         }
     }
-    // Disabled keys come back by themselves once a re-check finds them valid.
-    let recheck = gateway.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(RECHECK_EVERY).await;
-            crate::check::recheck_disabled(&recheck.registry, &recheck.transport).await;
-        }
-    });
     tracing::info!(address = %listener.local_addr()?, "keyrelay listening");
     serve(listener, gateway.clone(), shutdown_signal()).await?;
     gateway.registry.flush().await;
@@ -148,14 +140,10 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
                     );
                 }
             }
-            let transport = crate::transport::Transport::new(&config.timeouts)?;
-            let (text, all_valid) = crate::commands::keys::check(
-                &registry,
-                &transport,
-                provider.as_deref(),
-                common.json,
-            )
-            .await;
+            let caller = crate::call::Caller::new(&config)?;
+            let (text, all_valid) =
+                crate::commands::keys::check(&registry, &caller, provider.as_deref(), common.json)
+                    .await;
             print!("{text}");
             // The checks' results are written behind: let them land first.
             let _ = store.flush().await;
@@ -207,9 +195,6 @@ fn claude_log_path() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir);
     base.join(format!("claude-{}.log", std::process::id()))
 }
-
-/// How often `serve` re-checks disabled keys with an unbilled call.
-const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)

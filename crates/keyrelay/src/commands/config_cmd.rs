@@ -52,7 +52,7 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
                 "built-in default".to_owned()
             };
             json!({"provider": p.name(), "keys": if p.spec.needs_keys() { p.pool.len() } else { 0 },
-                   "base_url": p.base_url, "base_url_source": base_source})
+                   "base_url": p.base_url().ok(), "base_url_source": base_source})
         })
         .collect();
     if as_json {

@@ -6,9 +6,9 @@ use keypool::{KeyState, OutcomeClass, StateStore};
 use serde_json::json;
 
 use super::output::{color_enabled, duration_ms, table, Tone};
+use crate::call::Caller;
 use crate::check::{check_all, to_check, KeyCheck, Verdict};
 use crate::registry::Registry;
-use crate::transport::Transport;
 
 /// The key table: health from each pool after folding in the state store,
 /// counters from the store's records (what every process recorded).
@@ -90,7 +90,7 @@ pub async fn status(registry: &Registry, store: &dyn StateStore, as_json: bool) 
 /// Runs `keys check`, with a progress bar on a terminal.
 pub async fn check(
     registry: &Registry,
-    transport: &Transport,
+    caller: &Caller,
     only: Option<&str>,
     as_json: bool,
 ) -> (String, bool) {
@@ -104,7 +104,7 @@ pub async fn check(
         }
         bar
     });
-    let results = check_all(registry, transport, only, |_| {
+    let results = check_all(registry, caller, only, |_| {
         if let Some(bar) = &bar {
             bar.inc(1);
         }

@@ -17,7 +17,7 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
         } else {
             0
         };
-        let (status, tone) = if provider.base_url.is_none() {
+        let (status, tone) = if provider.base_url().is_err() {
             (
                 format!(
                     "needs {}",
@@ -68,7 +68,7 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
             "key_env": spec.key_envs,
             "key_env_set": set_vars,
             "keys": keys,
-            "base_url": provider.base_url,
+            "base_url": provider.base_url().ok(),
             "base_url_env": spec.base_url_env,
         }));
     }

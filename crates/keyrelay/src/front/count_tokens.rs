@@ -1,22 +1,18 @@
 //! `POST /v1/messages/count_tokens` for translated providers: the provider's
 //! own counter where it has one (Gemini `countTokens`), else a local estimate.
 
-use std::sync::Arc;
-
 use axum::response::{IntoResponse, Response};
 use dialects::anthropic::{Content, ContentBlock, MessagesRequest, System, ToolResultContent};
-use dialects::Translator;
-use futures_util::StreamExt;
 use http::HeaderValue;
 use keypool::OutcomeClass;
 use serde_json::json;
 
-use super::relay::{decorate, execute};
+use super::render::decorate;
 use super::translated::provider_call;
 use super::Gateway;
-use crate::providers::Dialect;
+use crate::call::{Upstream, UpstreamBody};
+use crate::dialect::TokenCounter;
 use crate::registry::Provider;
-use crate::transport::{Upstream, UpstreamBody};
 
 /// Tokens counted for an image whose size is unknown (Anthropic charges about
 /// width × height / 750; a typical screenshot lands near this).
@@ -24,13 +20,12 @@ const IMAGE_TOKENS: u64 = 1_600;
 
 pub async fn count(
     gateway: &Gateway,
-    provider: &Arc<Provider>,
-    _translator: &'static dyn Translator,
+    provider: &Provider,
     base: &str,
     request: &MessagesRequest,
     model: &str,
 ) -> Response {
-    if provider.spec.dialect == Dialect::Gemini {
+    if provider.spec.dialect.token_counter() == TokenCounter::GeminiCountTokens {
         match gemini_count(gateway, provider, base, request, model).await {
             Ok(tokens) => {
                 let response = axum::Json(json!({"input_tokens": tokens})).into_response();
@@ -55,29 +50,21 @@ async fn gemini_count(
     let counted =
         dialects::gemini::count_tokens_request(request, model).map_err(|e| e.to_string())?;
     let outbound = provider_call(provider, base, &counted)?;
-    let finished = execute(gateway, provider, &outbound)
+    let finished = gateway
+        .caller
+        .call(provider, &outbound)
         .await
         .map_err(|refusal| format!("{refusal:?}"))?;
-    let Upstream::Response(response) = finished.value else {
-        return Err("no response".into());
-    };
-    if !response.status.is_success() {
-        return Err(format!("HTTP {}", response.status.as_u16()));
-    }
-    let bytes = match response.body {
-        UpstreamBody::Full(bytes) => bytes,
-        UpstreamBody::Stream { head, mut rest } => {
-            let mut all = bytes::BytesMut::from(&head[..]);
-            while let Some(chunk) = rest.next().await {
-                all.extend_from_slice(&chunk.map_err(|e| e.to_string())?);
-                if all.len() > 1024 * 1024 {
-                    return Err("countTokens answer too large".into());
-                }
+    match finished.value {
+        Upstream::Response(response) if response.status.is_success() => match response.body {
+            UpstreamBody::Full(bytes) => {
+                dialects::gemini::count_tokens_response(&bytes).map_err(|e| e.to_string())
             }
-            all.freeze()
-        }
-    };
-    dialects::gemini::count_tokens_response(&bytes).map_err(|e| e.to_string())
+            UpstreamBody::Stream(_) => Err("countTokens answered with a stream".into()),
+        },
+        Upstream::Response(response) => Err(format!("HTTP {}", response.status.as_u16())),
+        Upstream::Failed { message, .. } => Err(message),
+    }
 }
 
 fn estimated(request: &MessagesRequest) -> Response {

@@ -6,14 +6,16 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{HeaderMap, Method, Uri};
 
-use super::error::{ApiError, ErrorKind, ErrorShape};
-use super::relay::{relay, upstream_headers};
-use super::translated::{translated, translator_for};
+use super::error::ApiError;
+use super::forward::forward;
+use super::translated::translated;
 use super::Gateway;
+use crate::dialect::Dialect;
 use crate::registry::Provider;
 use crate::route::{resolve, RouteError};
+use crate::transport::headers::forwardable_request_headers;
 use crate::transport::Outbound;
 use dialects::anthropic::MessagesRequest;
 use dialects::Translator;
@@ -60,17 +62,16 @@ async fn handle(
     let counting = path.ends_with("count_tokens");
     match prepare(gateway, path, &uri, &headers, body) {
         Ok(Plan::Forward(provider, outbound)) => {
-            relay(gateway, &provider, outbound, ErrorShape::Anthropic).await
+            forward(gateway, &provider, outbound, Dialect::Anthropic).await
         }
         Ok(Plan::Translate {
             provider,
-            translator,
             base,
             request,
             model,
+            ..
         }) if counting => {
-            super::count_tokens::count(gateway, &provider, translator, &base, &request, &model)
-                .await
+            super::count_tokens::count(gateway, &provider, &base, &request, &model).await
         }
         Ok(Plan::Translate {
             provider,
@@ -90,12 +91,13 @@ fn prepare(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Plan, ApiError> {
-    let body = body.map_err(|rejection| body_error(&rejection, gateway.max_body_bytes))?;
+    let body =
+        body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
     let model = requested_model(&body)?;
     let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
     let provider = route.provider;
-    let base = base_url(&provider)?.to_owned();
-    if let Some(translator) = translator_for(provider.spec.dialect) {
+    let base = provider.base_url()?.to_owned();
+    if let Some(translator) = provider.spec.dialect.translator() {
         let request: MessagesRequest = serde_json::from_slice(&body).map_err(|e| {
             ApiError::invalid(format!("request body is not a valid Messages request: {e}"))
         })?;
@@ -123,10 +125,10 @@ fn prepare(
     let outbound = Outbound {
         method: Method::POST,
         url: format!("{base}{path}{query}"),
-        headers: upstream_headers(headers),
+        headers: forwardable_request_headers(headers),
         body,
         auth: provider.spec.auth.clone(),
-        errors: provider.spec.errors,
+        dialect: provider.spec.dialect,
     };
     Ok(Plan::Forward(provider, outbound))
 }
@@ -150,37 +152,6 @@ fn requested_model(body: &[u8]) -> Result<String, ApiError> {
         Some(serde_json::Value::String(model)) => Ok(model),
         Some(_) => Err(ApiError::invalid("model: must be a string")),
         None => Err(ApiError::invalid("model: field required")),
-    }
-}
-
-/// The provider's base URL, or an error naming the variable to set.
-pub fn base_url(provider: &crate::registry::Provider) -> Result<&str, ApiError> {
-    provider.base_url.as_deref().ok_or_else(|| {
-        let var = provider
-            .spec
-            .base_url_env
-            .as_deref()
-            .unwrap_or("base_url in the config file");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorKind::Api,
-            format!(
-                "keyrelay: provider `{}` has no base URL; set {var}",
-                provider.name()
-            ),
-        )
-    })
-}
-
-pub fn body_error(rejection: &BytesRejection, limit: usize) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::RequestTooLarge,
-            format!("request body is larger than keyrelay's limit of {limit} bytes"),
-        )
-    } else {
-        ApiError::invalid(format!("could not read the request body: {rejection}"))
     }
 }
 

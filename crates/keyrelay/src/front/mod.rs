@@ -1,19 +1,20 @@
 //! The HTTP API clients talk to (axum).
 //!
 //! Middleware, outermost first: panic → 500 in Anthropic shape; access-token
-//! check (skipped for `/health`); body size limit. Handlers then route the
-//! model, build the upstream request and hand it to [`relay::relay`].
+//! check (skipped for `/health`); body size limit. Handlers then parse, route
+//! the model, build the upstream request, hand it to the call layer
+//! ([`crate::call`]) and render what comes back.
 
 mod count_tokens;
 pub mod error;
+mod forward;
 mod messages;
 mod models;
 mod passthrough;
-pub mod relay;
+mod render;
 pub mod translated;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
@@ -23,21 +24,20 @@ use axum::{Json, Router};
 use http::StatusCode;
 use serde_json::json;
 
+use crate::call::Caller;
 use crate::registry::Registry;
 use crate::route::Aliases;
-use crate::transport::Transport;
 use error::{ApiError, ErrorKind};
 
 /// Everything a handler needs; shared by all requests.
 pub struct Gateway {
     pub registry: Registry,
     pub aliases: Aliases,
-    pub transport: Transport,
+    pub caller: Caller,
     pub access_tokens: Vec<String>,
     pub max_body_bytes: usize,
-    pub request_timeout: Duration,
-    pub max_wait: Duration,
-    pub same_key_retries: u32,
+    /// How often disabled keys are re-checked.
+    pub recheck_every: std::time::Duration,
 }
 
 pub type AppState = Gateway;

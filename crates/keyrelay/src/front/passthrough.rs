@@ -9,11 +9,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
-use super::error::{ApiError, ErrorKind, ErrorShape};
-use super::messages::{base_url, body_error};
-use super::relay::{relay, upstream_headers};
+use super::error::{ApiError, ErrorKind};
+use super::forward::forward;
 use super::Gateway;
-use crate::transport::headers::strip_key_param;
+use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
 
 pub async fn passthrough(
@@ -35,18 +34,18 @@ pub async fn passthrough(
         )
         .into_response();
     };
-    let shape = ErrorShape::from(provider.spec.dialect);
+    let shape = provider.spec.dialect;
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
-            return body_error(&rejection, gateway.max_body_bytes)
+            return ApiError::body_rejected(&rejection, gateway.max_body_bytes)
                 .in_shape(shape)
                 .into_response()
         }
     };
-    let base = match base_url(&provider) {
+    let base = match provider.base_url() {
         Ok(base) => base,
-        Err(error) => return error.in_shape(shape).into_response(),
+        Err(missing) => return ApiError::from(missing).in_shape(shape).into_response(),
     };
     // The raw path, not axum's percent-decoded capture: forward it exactly.
     let rest = uri.path().splitn(4, '/').nth(3).unwrap_or("");
@@ -58,10 +57,10 @@ pub async fn passthrough(
     let outbound = Outbound {
         method,
         url,
-        headers: upstream_headers(&headers),
+        headers: forwardable_request_headers(&headers),
         body,
         auth: provider.spec.auth.clone(),
-        errors: provider.spec.errors,
+        dialect: provider.spec.dialect,
     };
-    relay(&gateway, &provider, outbound, shape).await
+    forward(&gateway, &provider, outbound, shape).await
 }

@@ -74,7 +74,7 @@ pub fn check_model(registry: &Registry, model: &str) -> Result<(), PreflightErro
         other => bad(other.to_string()),
     })?;
     let provider = &route.provider;
-    if provider.base_url.is_none() {
+    if provider.base_url().is_err() {
         return Err(PreflightError::NoBaseUrl {
             provider: provider.name().to_owned(),
             var: provider

@@ -61,21 +61,21 @@ keys = [{ key = "test-gemini-key-bbbbbbbb1", label = "personal", weight = 3 }, "
 fn base_urls_come_from_the_file_then_the_environment_then_the_default() {
     let r = build("", &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")]).expect("registry");
     assert_eq!(
-        r.get("openai").expect("openai").base_url.as_deref(),
+        r.get("openai").expect("openai").base_url().ok(),
         Some("http://127.0.0.1:9/v1")
     );
     assert_eq!(
-        r.get("gemini").expect("gemini").base_url.as_deref(),
+        r.get("gemini").expect("gemini").base_url().ok(),
         Some("https://generativelanguage.googleapis.com")
     );
-    assert_eq!(r.get("litellm").expect("litellm").base_url, None);
+    assert_eq!(r.get("litellm").expect("litellm").base_url().ok(), None);
     let r = build(
         "[providers.openai]\nbase_url = \"http://127.0.0.1:7/v1\"\n",
         &[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")],
     )
     .expect("registry");
     assert_eq!(
-        r.get("openai").expect("openai").base_url.as_deref(),
+        r.get("openai").expect("openai").base_url().ok(),
         Some("http://127.0.0.1:7/v1")
     );
 }

@@ -176,7 +176,7 @@ prefixes = ["kimi/"]
     assert_eq!(target(&r, &none, "kimi/kimi-k2"), pair("kimi", "kimi-k2"));
     let kimi = r.get("kimi").expect("kimi");
     assert_eq!(
-        kimi.base_url.as_deref(),
+        kimi.base_url().ok(),
         Some("https://api.moonshot.ai/anthropic")
     );
     assert_eq!(kimi.spec.key_envs, ["KIMI_API_KEY", "KIMI_API_KEYS"]);

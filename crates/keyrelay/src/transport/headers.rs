@@ -47,16 +47,13 @@ pub fn forwardable_request_headers(client: &HeaderMap) -> HeaderMap {
     out
 }
 
-/// Upstream response headers that may go back to the client.
-pub fn forwardable_response_headers(upstream: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(upstream.len());
-    for (name, value) in upstream {
-        if HOP_BY_HOP.contains(&name.as_str()) {
-            continue;
-        }
-        out.append(name.clone(), value.clone());
+/// Upstream response headers that may go back to the client: all but the
+/// hop-by-hop ones (the body's length and framing are the gateway's own).
+pub fn forwardable_response_headers(mut upstream: HeaderMap) -> HeaderMap {
+    for name in HOP_BY_HOP {
+        upstream.remove(*name);
     }
-    out
+    upstream
 }
 
 /// Puts the key on the request the provider's way.

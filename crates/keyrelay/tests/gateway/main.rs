@@ -9,6 +9,7 @@ mod input;
 mod passthrough;
 mod streams;
 mod translated;
+mod whole_bodies;
 
 use keyrelay::config::Config;
 use keyrelay::env::MapEnv;

@@ -34,3 +34,14 @@ fn cut_after_on_a_whole_body_is_a_test_bug() {
 fn an_impossible_status_is_a_test_bug() {
     let _ = Reply::json(1000, json!({}));
 }
+
+#[test]
+fn in_chunks_sends_the_same_bytes_in_about_equal_chunks() {
+    let reply = Reply::raw(200, "application/json", "0123456789").in_chunks(3);
+    let Body::Chunks(chunks) = reply.body else {
+        panic!("in_chunks makes a chunked body");
+    };
+    assert_eq!(chunks.items, ["0123", "4567", "89"]);
+    assert_eq!(chunks.ending, Ending::Complete);
+    assert_eq!(reply.headers["content-type"], "application/json");
+}

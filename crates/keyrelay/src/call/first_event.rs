@@ -1,44 +1,13 @@
 //! Holding a streamed response until its first event, so an error that
 //! arrives inside an HTTP 200 stream can still fail over to another key.
 
-use std::time::Duration;
-
 use bytes::{Bytes, BytesMut};
 use dialects::ndjson::NdjsonDecoder;
 use dialects::sse::SseDecoder;
-use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use http::HeaderMap;
 
-/// How a response body is cut into events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    /// `text/event-stream`.
-    Sse,
-    /// `application/x-ndjson` (Ollama).
-    Ndjson,
-    /// Anything else: one document.
-    Whole,
-}
-
-impl Framing {
-    pub fn of(headers: &HeaderMap) -> Framing {
-        let content_type = headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if content_type.starts_with("text/event-stream") {
-            Framing::Sse
-        } else if content_type.starts_with("application/x-ndjson")
-            || content_type.starts_with("application/jsonl")
-        {
-            Framing::Ndjson
-        } else {
-            Framing::Whole
-        }
-    }
-}
+use crate::dialect::Framing;
+use crate::transport::BodyStream;
 
 /// Largest first event keyrelay holds before giving up on the stream.
 const HOLD_LIMIT: usize = 1024 * 1024;
@@ -50,7 +19,7 @@ pub enum Held {
         head: Bytes,
         event: Option<String>,
         data: Bytes,
-        rest: BoxStream<'static, Result<Bytes, reqwest::Error>>,
+        rest: BodyStream,
     },
     /// The stream ended before any event.
     Ended,
@@ -59,12 +28,7 @@ pub enum Held {
     TimedOut,
 }
 
-pub async fn hold(
-    framing: Framing,
-    mut rest: BoxStream<'static, Result<Bytes, reqwest::Error>>,
-    within: Duration,
-) -> Held {
-    let deadline = tokio::time::Instant::now() + within;
+pub async fn hold(framing: Framing, mut rest: BodyStream, deadline: tokio::time::Instant) -> Held {
     let mut head = BytesMut::new();
     let mut sse = SseDecoder::new(HOLD_LIMIT);
     let mut ndjson = NdjsonDecoder::new(HOLD_LIMIT);

@@ -1,0 +1,173 @@
+//! Running one client request against a provider, below every front:
+//!
+//! - the key pool's executor over attempts, each one HTTP exchange through
+//!   the [`Transport`], its answer classified, error bodies scrubbed of keys;
+//! - a non-streamed answer is read whole (bounded by
+//!   `limits.max_response_bytes`) before it is classified, so a body that
+//!   breaks off, or a 200 that carries an error object, still fails over;
+//! - a streamed answer is held until its first event, then runs through the
+//!   one stream loop ([`stream`]), forwarded or translated.
+//!
+//! A front parses, routes, asks [`Caller::call`], and renders what comes back.
+
+mod attempt;
+pub mod body;
+mod first_event;
+pub mod stream;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use http::{HeaderMap, StatusCode};
+use keypool::{
+    AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refusal,
+};
+
+use crate::classify::TransportFailure;
+use crate::config::{Config, Timeouts};
+use crate::dialect::Framing;
+use crate::redact::redact;
+use crate::registry::Provider;
+use crate::transport::{BodyStream, Outbound, Transport};
+pub use stream::{Step, StreamEnd};
+
+/// Error bodies are read up to this size, for classification and forwarding.
+pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Runs requests over key pools; one per gateway.
+pub struct Caller {
+    transport: Transport,
+    /// Every attempt of one request together, waits included.
+    request_timeout: Duration,
+    /// Longest silence between two body chunks.
+    idle: Duration,
+    /// Reading an error body.
+    error_body: Duration,
+    max_wait: Duration,
+    same_key_retries: u32,
+    /// Whole answers up to this size are read before the client sees them.
+    max_response_bytes: usize,
+}
+
+/// What one attempt (and so one request) produced.
+pub enum Upstream {
+    Response(UpstreamResponse),
+    /// No HTTP response: connection refused or reset, a body that broke off,
+    /// or nothing in time.
+    Failed {
+        failure: TransportFailure,
+        message: String,
+    },
+}
+
+pub struct UpstreamResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: UpstreamBody,
+    pub framing: Framing,
+}
+
+pub enum UpstreamBody {
+    /// Read whole: every error body (bounded) and every non-streamed answer
+    /// within `max_response_bytes`.
+    Full(Bytes),
+    /// A stream past its first event, or a document too large to hold; goes
+    /// to the client through [`Caller::stream`].
+    Stream(HeldStream),
+}
+
+/// The bytes read so far and the rest, unread. Only the stream loop reads it.
+pub struct HeldStream {
+    head: Bytes,
+    rest: BodyStream,
+}
+
+impl Caller {
+    pub fn new(config: &Config) -> Result<Caller, reqwest::Error> {
+        let timeouts = &config.timeouts;
+        let transport = Transport::new(
+            Timeouts::duration(timeouts.connect),
+            Timeouts::duration(timeouts.first_byte),
+        )?;
+        Ok(Caller {
+            transport,
+            request_timeout: Timeouts::duration(timeouts.request),
+            idle: Timeouts::duration(timeouts.idle),
+            error_body: Timeouts::duration(timeouts.error_body),
+            max_wait: Timeouts::duration(config.pool.max_wait),
+            same_key_retries: config.pool.same_key_retries,
+            max_response_bytes: config.limits.max_response_bytes,
+        })
+    }
+
+    /// Sends `outbound` with one pooled key after another until one answer
+    /// settles it (see the key pool's executor).
+    pub async fn call(
+        &self,
+        provider: &Provider,
+        outbound: &Outbound,
+    ) -> Result<Finished<Upstream>, Refusal> {
+        let pool = &provider.pool;
+        let options = ExecuteOptions {
+            deadline: Some(tokio::time::Instant::now() + self.request_timeout),
+            max_wait: self.max_wait,
+            same_key_retries: self.same_key_retries,
+            ..ExecuteOptions::default()
+        };
+        pool.execute(&options, |attempt| async move {
+            let (outcome, mut upstream) = self
+                .attempt(
+                    outbound,
+                    &attempt.key,
+                    pool.clock().wall(),
+                    attempt.deadline,
+                )
+                .await;
+            // Upstreams echo keys in error bodies; strip them while the key is at hand.
+            if outcome.class != OutcomeClass::Success {
+                if let Upstream::Response(response) = &mut upstream {
+                    if let UpstreamBody::Full(body) = &mut response.body {
+                        *body = redact(body, attempt.key.expose());
+                    }
+                }
+            }
+            AttemptReply {
+                outcome,
+                value: upstream,
+            }
+        })
+        .await
+    }
+
+    /// A held stream's way to the client, through `step`. A stream that
+    /// breaks after content went out counts against `key`.
+    pub fn stream(
+        &self,
+        provider: &Provider,
+        key: &Fingerprint,
+        held: HeldStream,
+        step: Step,
+    ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+        stream::run(
+            held.head,
+            held.rest,
+            step,
+            self.idle,
+            late_failure_reporter(provider, key),
+        )
+    }
+}
+
+/// Counts a stream that broke after content went out against its key.
+fn late_failure_reporter(provider: &Provider, key: &Fingerprint) -> impl FnOnce(StreamEnd) + Send {
+    let pool = provider.pool.clone();
+    let key = key.clone();
+    move |end| {
+        if let StreamEnd::Broken(reason) = end {
+            tracing::warn!(provider = %pool.name(), key = %key, %reason, "stream failed after content was sent");
+            let outcome = Outcome::new(OutcomeClass::Transient).with_reason("stream_broken");
+            tokio::spawn(async move { pool.report_late(&key, &outcome).await });
+        }
+    }
+}

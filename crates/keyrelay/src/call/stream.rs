@@ -1,0 +1,189 @@
+//! The one stream loop: after the decision, a held stream goes to the client
+//! chunk by chunk, forwarded as is or translated event by event, with an idle
+//! timeout, pings while a translated upstream is silent, and a clean ending
+//! in the client's own format when the upstream breaks off.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use dialects::anthropic::StreamEvent;
+use dialects::StreamTranslate;
+use futures_util::stream::{self, Stream, StreamExt};
+
+use crate::dialect::{Dialect, Framing};
+use crate::transport::{describe, BodyStream};
+
+/// A ping goes to a translated stream's client after this much silence.
+const PING_EVERY: Duration = Duration::from_secs(10);
+
+/// What happens to each chunk on its way to the client.
+pub enum Step {
+    /// Bytes go through unchanged; a late failure is written as `shape`'s
+    /// error in `framing` (a plain document can only be cut off).
+    Forward { shape: Dialect, framing: Framing },
+    /// Provider bytes become Anthropic events.
+    Translate(Box<dyn StreamTranslate>),
+}
+
+impl Step {
+    fn chunk(&mut self, chunk: Bytes) -> Option<Bytes> {
+        match self {
+            Step::Forward { .. } => Some(chunk).filter(|c| !c.is_empty()),
+            Step::Translate(translator) => {
+                let mut events = Vec::new();
+                translator.push(&chunk, &mut events);
+                encode(&events)
+            }
+        }
+    }
+
+    /// The stream's last bytes; `Err` when the client can only be told by a cut.
+    fn finish(&mut self, failure: Option<&str>) -> Result<Option<Bytes>, std::io::Error> {
+        match self {
+            Step::Forward { shape, framing } => match failure {
+                None => Ok(None),
+                Some(reason) => shape
+                    .stream_error_frame(*framing, reason)
+                    .map(Some)
+                    .ok_or_else(|| std::io::Error::other(reason.to_owned())),
+            },
+            Step::Translate(translator) => {
+                let mut events = Vec::new();
+                translator.finish(failure, &mut events);
+                Ok(encode(&events))
+            }
+        }
+    }
+
+    /// How long the client may wait without a byte; `None`: no pings.
+    fn ping_every(&self) -> Option<Duration> {
+        matches!(self, Step::Translate(_)).then_some(PING_EVERY)
+    }
+
+    fn ping(&mut self) -> Option<Bytes> {
+        match self {
+            Step::Translate(translator) if translator.started() => encode(&[StreamEvent::Ping]),
+            _ => None,
+        }
+    }
+}
+
+fn encode(events: &[StreamEvent]) -> Option<Bytes> {
+    match events {
+        [] => None,
+        [one] => Some(one.to_sse()),
+        many => {
+            let mut out = BytesMut::new();
+            for event in many {
+                out.extend_from_slice(&event.to_sse());
+            }
+            Some(out.freeze())
+        }
+    }
+}
+
+/// How a stream ended, reported once at its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamEnd {
+    Complete,
+    /// The upstream broke or went silent after content had gone out.
+    Broken(String),
+}
+
+/// `head` then `rest`, through `step`. A chunk-to-chunk silence of `idle`
+/// ends the stream as broken. `on_end` runs exactly once: at the end, or
+/// when the client goes away first (then as `Complete`: not the key's fault).
+pub fn run(
+    head: Bytes,
+    rest: BodyStream,
+    step: Step,
+    idle: Duration,
+    on_end: impl FnOnce(StreamEnd) + Send + 'static,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    let state = Loop {
+        head: Some(head),
+        rest,
+        step,
+        idle,
+        silent: Duration::ZERO,
+        on_end: Some(Box::new(on_end)),
+        done: false,
+    };
+    stream::unfold(state, |mut state| async move {
+        let item = state.next().await?;
+        Some((item, state))
+    })
+}
+
+struct Loop {
+    head: Option<Bytes>,
+    rest: BodyStream,
+    step: Step,
+    idle: Duration,
+    /// Silence so far, counted in ping intervals.
+    silent: Duration,
+    on_end: Option<Box<dyn FnOnce(StreamEnd) + Send>>,
+    done: bool,
+}
+
+impl Loop {
+    async fn next(&mut self) -> Option<Result<Bytes, std::io::Error>> {
+        if let Some(head) = self.head.take() {
+            if let Some(bytes) = self.step.chunk(head) {
+                return Some(Ok(bytes));
+            }
+        }
+        while !self.done {
+            let wait = match self.step.ping_every() {
+                Some(every) => every
+                    .min(self.idle.saturating_sub(self.silent))
+                    .max(Duration::from_millis(1)),
+                None => self.idle,
+            };
+            let out = match tokio::time::timeout(wait, self.rest.next()).await {
+                Ok(Some(Ok(chunk))) => {
+                    self.silent = Duration::ZERO;
+                    self.step.chunk(chunk).map(Ok)
+                }
+                Ok(None) => self.end(None),
+                Ok(Some(Err(err))) => {
+                    self.end(Some(format!("upstream stream broke: {}", describe(err))))
+                }
+                Err(_) => {
+                    self.silent += wait;
+                    if self.silent >= self.idle {
+                        let secs = self.idle.as_secs_f64();
+                        self.end(Some(format!("upstream stream was silent for {secs}s")))
+                    } else {
+                        self.step.ping().map(Ok)
+                    }
+                }
+            };
+            if out.is_some() {
+                return out;
+            }
+        }
+        None
+    }
+
+    /// Ends the stream: its last bytes, if any.
+    fn end(&mut self, failure: Option<String>) -> Option<Result<Bytes, std::io::Error>> {
+        self.done = true;
+        let last = self.step.finish(failure.as_deref());
+        if let Some(on_end) = self.on_end.take() {
+            on_end(failure.map_or(StreamEnd::Complete, StreamEnd::Broken));
+        }
+        last.transpose()
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        if let Some(on_end) = self.on_end.take() {
+            on_end(StreamEnd::Complete);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+use std::sync::mpsc;
+
+use dialects::Translator;
+use futures_util::stream;
+
+use super::*;
+
+fn event_names(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|l| l.strip_prefix("event: "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Runs the loop to its end: every item, and how it reported its end.
+async fn run_all(
+    head: &'static str,
+    rest: BodyStream,
+    step: Step,
+    idle: Duration,
+) -> (Vec<Result<Bytes, String>>, Option<StreamEnd>) {
+    let (ended, ends) = mpsc::channel();
+    let items = run(
+        Bytes::from_static(head.as_bytes()),
+        rest,
+        step,
+        idle,
+        move |end| {
+            let _ = ended.send(end);
+        },
+    )
+    .map(|item| item.map_err(|e| e.to_string()))
+    .collect()
+    .await;
+    (items, ends.try_recv().ok())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_translated_upstream_gets_pings_then_an_error_at_the_idle_timeout() {
+    let first = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+    let rest = stream::iter(vec![Ok(Bytes::from_static(first.as_bytes()))])
+        .chain(stream::pending())
+        .boxed();
+    let step = Step::Translate(dialects::openai::OpenAiChat.stream("m", "msg_test"));
+    let idle = Duration::from_secs(25);
+    let started = tokio::time::Instant::now();
+    let (items, end) = run_all("", rest, step, idle).await;
+    let all: Vec<u8> = items
+        .into_iter()
+        .flat_map(|i| i.unwrap().to_vec())
+        .collect();
+    assert_eq!(
+        event_names(&all),
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "ping",
+            "ping",
+            "content_block_stop",
+            "error"
+        ],
+        "{}",
+        String::from_utf8_lossy(&all)
+    );
+    assert_eq!(started.elapsed(), idle);
+    assert!(matches!(end, Some(StreamEnd::Broken(_))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forwarded_stream_passes_bytes_unchanged_and_ends_complete() {
+    let rest = stream::iter(vec![
+        Ok(Bytes::from_static(b"event: b\ndata: 2\n\n")),
+        Ok(Bytes::new()),
+        Ok(Bytes::from_static(b"event: c\ndata: 3\n\n")),
+    ])
+    .boxed();
+    let step = Step::Forward {
+        shape: Dialect::Anthropic,
+        framing: Framing::Sse,
+    };
+    let (items, end) = run_all("event: a\ndata: 1\n\n", rest, step, Duration::from_secs(5)).await;
+    let items: Vec<Bytes> = items.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        items,
+        [
+            "event: a\ndata: 1\n\n",
+            "event: b\ndata: 2\n\n",
+            "event: c\ndata: 3\n\n"
+        ]
+    );
+    assert_eq!(end, Some(StreamEnd::Complete));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_forwarded_stream_ends_with_an_error_event_in_the_clients_shape() {
+    let rest = stream::pending().boxed();
+    let step = Step::Forward {
+        shape: Dialect::OpenaiChat,
+        framing: Framing::Sse,
+    };
+    let idle = Duration::from_secs(30);
+    let started = tokio::time::Instant::now();
+    let (items, end) = run_all("data: {}\n\n", rest, step, idle).await;
+    assert_eq!(started.elapsed(), idle, "no pings on a forwarded stream");
+    assert_eq!(items.len(), 2);
+    let last = String::from_utf8(items[1].clone().unwrap().to_vec()).unwrap();
+    assert!(last.starts_with("data: {\"error\":{"), "{last}");
+    assert!(last.contains("silent for 30s"), "{last}");
+    assert!(matches!(end, Some(StreamEnd::Broken(_))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_whole_document_that_stalls_is_cut_off() {
+    let rest = stream::pending().boxed();
+    let step = Step::Forward {
+        shape: Dialect::Anthropic,
+        framing: Framing::Whole,
+    };
+    let (items, end) = run_all("{\"partial\":", rest, step, Duration::from_secs(1)).await;
+    assert!(items[0].is_ok());
+    assert!(items[1].as_ref().is_err_and(|e| e.contains("silent")));
+    assert!(matches!(end, Some(StreamEnd::Broken(_))));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_client_that_goes_away_reports_a_complete_stream() {
+    let (ended, ends) = mpsc::channel();
+    let mut body = Box::pin(run(
+        Bytes::from_static(b"data: 1\n\n"),
+        stream::pending().boxed(),
+        Step::Forward {
+            shape: Dialect::Anthropic,
+            framing: Framing::Sse,
+        },
+        Duration::from_secs(60),
+        move |end| {
+            let _ = ended.send(end);
+        },
+    ));
+    assert!(body.next().await.is_some());
+    drop(body);
+    assert_eq!(ends.try_recv().ok(), Some(StreamEnd::Complete));
+}

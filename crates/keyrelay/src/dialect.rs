@@ -1,0 +1,193 @@
+//! The APIs keyrelay speaks, each described once: how Anthropic Messages are
+//! translated to it, how its errors read and how they are written for its
+//! clients, how its streams are framed, how a key is checked and how tokens
+//! are counted. Routing, calling and rendering all ask the dialect; nothing
+//! else keeps a table per dialect.
+
+use bytes::Bytes;
+use dialects::Translator;
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub use dialects::anthropic::ErrorKind;
+
+/// The API a provider speaks (and, for errors keyrelay writes itself, the
+/// API a client expects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dialect {
+    /// Anthropic Messages: forwarded as is.
+    Anthropic,
+    /// OpenAI Chat Completions (OpenAI, LiteLLM, local servers).
+    OpenaiChat,
+    /// OpenAI Chat Completions as OpenRouter serves it: numeric error codes
+    /// with `metadata`, rate limits per account rather than per key, error
+    /// chunks inside streams, and a key-info endpoint.
+    Openrouter,
+    /// Google's Gemini API (`generateContent`).
+    Gemini,
+    /// Ollama's `/api/chat` (NDJSON streams).
+    Ollama,
+}
+
+/// How `count_tokens` is answered for a dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenCounter {
+    /// The provider counts Anthropic requests itself: forward.
+    Native,
+    /// Gemini's `countTokens`.
+    GeminiCountTokens,
+    /// No counter upstream: a labelled local estimate.
+    Estimate,
+}
+
+/// How a response body is cut into events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `text/event-stream`.
+    Sse,
+    /// `application/x-ndjson` (Ollama).
+    Ndjson,
+    /// Anything else: one document.
+    Whole,
+}
+
+impl Framing {
+    pub fn of(headers: &HeaderMap) -> Framing {
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .trim_start();
+        let starts = |prefix: &str| {
+            content_type
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        };
+        if starts("text/event-stream") {
+            Framing::Sse
+        } else if starts("application/x-ndjson") || starts("application/jsonl") {
+            Framing::Ndjson
+        } else {
+            Framing::Whole
+        }
+    }
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Anthropic => "anthropic",
+            Dialect::OpenaiChat => "openai-chat",
+            Dialect::Openrouter => "openrouter",
+            Dialect::Gemini => "gemini",
+            Dialect::Ollama => "ollama",
+        }
+    }
+
+    /// The translator from Anthropic Messages; `None` for Anthropic itself.
+    pub fn translator(self) -> Option<&'static dyn Translator> {
+        match self {
+            Dialect::Anthropic => None,
+            Dialect::OpenaiChat | Dialect::Openrouter => Some(&dialects::openai::OpenAiChat),
+            Dialect::Gemini => Some(&dialects::gemini::Gemini),
+            Dialect::Ollama => Some(&dialects::ollama::Ollama),
+        }
+    }
+
+    /// The path, below the base URL, of a cheap call no provider bills (a
+    /// model list, or OpenRouter's key info), used to check a key.
+    pub fn key_check_path(self) -> &'static str {
+        match self {
+            Dialect::Anthropic => "/v1/models",
+            Dialect::OpenaiChat => "/models",
+            Dialect::Openrouter => "/key",
+            Dialect::Gemini => "/v1beta/models",
+            Dialect::Ollama => "/api/tags",
+        }
+    }
+
+    pub fn token_counter(self) -> TokenCounter {
+        match self {
+            Dialect::Anthropic => TokenCounter::Native,
+            Dialect::Gemini => TokenCounter::GeminiCountTokens,
+            Dialect::OpenaiChat | Dialect::Openrouter | Dialect::Ollama => TokenCounter::Estimate,
+        }
+    }
+
+    /// The human message of an error body in this dialect, else the start of
+    /// the body as text.
+    pub fn error_message(self, body: &[u8]) -> Option<String> {
+        if let Some(json) = crate::classify::parse_json(body) {
+            if let Some(message) = self.message_in(&json) {
+                return Some(message.to_owned());
+            }
+        }
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        (!text.is_empty()).then(|| text.chars().take(500).collect())
+    }
+
+    /// The message inside a parsed error document.
+    pub fn message_in(self, json: &Value) -> Option<&str> {
+        let error = json.get("error");
+        let nested = error.and_then(|e| e.get("message")).and_then(Value::as_str);
+        match self {
+            Dialect::Anthropic | Dialect::Gemini => nested,
+            // vLLM and other OpenAI-compatible servers put it at the top.
+            Dialect::OpenaiChat | Dialect::Openrouter => {
+                nested.or_else(|| json.get("message").and_then(Value::as_str))
+            }
+            // Ollama: `{"error":"…"}`, or the OpenAI-compatible shape.
+            Dialect::Ollama => error.and_then(Value::as_str).or(nested),
+        }
+    }
+
+    /// An error document in this dialect's own shape.
+    pub fn error_body(self, status: StatusCode, kind: ErrorKind, message: &str) -> Value {
+        match self {
+            Dialect::Anthropic => json!({
+                "type": "error",
+                "error": {"type": kind.as_str(), "message": message},
+            }),
+            Dialect::OpenaiChat | Dialect::Openrouter => json!({
+                "error": {"message": message, "type": kind.as_str(), "param": null, "code": null},
+            }),
+            Dialect::Gemini => json!({
+                "error": {"code": status.as_u16(), "message": message, "status": google_status(kind)},
+            }),
+            Dialect::Ollama => json!({"error": message}),
+        }
+    }
+
+    /// The frame that tells a streaming client its stream failed after
+    /// content had gone out, in this dialect and framing. `None` for a plain
+    /// document, which can only be cut off.
+    pub fn stream_error_frame(self, framing: Framing, message: &str) -> Option<Bytes> {
+        let data = self
+            .error_body(StatusCode::BAD_GATEWAY, ErrorKind::Api, message)
+            .to_string();
+        match (framing, self) {
+            (Framing::Sse, Dialect::Anthropic) => {
+                Some(format!("event: error\ndata: {data}\n\n").into())
+            }
+            (Framing::Sse, _) => Some(format!("data: {data}\n\n").into()),
+            (Framing::Ndjson, _) => Some(format!("{data}\n").into()),
+            (Framing::Whole, _) => None,
+        }
+    }
+}
+
+/// Google's status name for an error kind.
+fn google_status(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidRequest | ErrorKind::RequestTooLarge => "INVALID_ARGUMENT",
+        ErrorKind::Authentication => "UNAUTHENTICATED",
+        ErrorKind::Billing | ErrorKind::Permission => "PERMISSION_DENIED",
+        ErrorKind::NotFound => "NOT_FOUND",
+        ErrorKind::RateLimit => "RESOURCE_EXHAUSTED",
+        ErrorKind::Api => "INTERNAL",
+        ErrorKind::Overloaded => "UNAVAILABLE",
+    }
+}
