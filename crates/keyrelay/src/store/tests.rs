@@ -75,46 +75,6 @@ fn the_default_path_follows_xdg_then_home() {
     assert_eq!(default_sqlite_path(&MapEnv::default()), None);
 }
 
-fn attempt(class: OutcomeClass, at_ms: u64, health: &KeyHealth) -> KeyDelta {
-    let update = KeyUpdate {
-        id: "abc123abc123",
-        health,
-        class,
-        reason: Some(class.as_str()),
-        at_ms,
-    };
-    KeyDelta::attempt("gemini", &update)
-}
-
-#[test]
-fn deltas_coalesce_without_losing_counts_or_the_later_deadline() {
-    let cooling = KeyHealth {
-        cooling_until_ms: 9_000,
-        cooling_class: Some(OutcomeClass::RateLimited),
-        ..KeyHealth::default()
-    };
-    let mut delta = attempt(OutcomeClass::RateLimited, 2_000, &cooling);
-    delta.absorb(&attempt(
-        OutcomeClass::Success,
-        3_000,
-        &KeyHealth::default(),
-    ));
-    delta.absorb(&attempt(
-        OutcomeClass::Transient,
-        1_000,
-        &KeyHealth::default(),
-    ));
-    assert_eq!(delta.requests, 3);
-    assert_eq!(delta.outcomes.get(OutcomeClass::RateLimited), 1);
-    assert_eq!(delta.outcomes.get(OutcomeClass::Success), 1);
-    assert_eq!(delta.health.cooling_until_ms, 9_000);
-    assert_eq!(
-        (delta.last_class, delta.last_used_ms),
-        (Some(OutcomeClass::Success), 3_000),
-        "the latest attempt wins, whatever the order of arrival"
-    );
-}
-
 #[tokio::test(start_paused = true)]
 async fn warnings_are_limited_to_one_per_interval() {
     let limiter = WarnLimiter::new(Duration::from_secs(30));
@@ -174,8 +134,8 @@ impl FlakyBackend {
         let applied = self.applied.lock().unwrap();
         applied
             .iter()
-            .filter(|d| d.id == id)
-            .map(|d| d.requests)
+            .filter(|d| d.record.id == id)
+            .map(|d| d.record.requests)
             .sum()
     }
 }
@@ -249,5 +209,5 @@ async fn updates_made_while_the_store_is_down_reach_it_when_it_answers() {
     let applied = backend.applied.lock().unwrap();
     assert!(applied
         .iter()
-        .any(|d| d.id == "k1" && d.health.is_disabled()));
+        .any(|d| d.record.id == "k1" && d.record.health.is_disabled()));
 }
