@@ -28,9 +28,8 @@ use keypool::{MemoryStore, StateStore};
 pub use backend::{Backend, BackendFuture, KeyDelta};
 pub use error::{BackendError, OpenError};
 pub use resilient::{ResilientOptions, ResilientStore};
-pub use spec::{default_sqlite_path, StateSpec};
+pub use spec::{default_sqlite_path, StateSettings, StateSpec};
 
-use crate::config::StateSettings;
 use crate::env::Env;
 
 /// SQLite's own wait for another process's write lock. Shorter than the

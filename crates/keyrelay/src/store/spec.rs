@@ -1,5 +1,6 @@
 //! Which store to use: `memory`, `sqlite[:PATH]` or `redis://HOST:PORT[/DB]`,
-//! as given to `--state`, `KEYRELAY_STATE` or the config file's `[state]`.
+//! as given to `--state`, `KEYRELAY_STATE` or the config file's `[state]`,
+//! and the rest of `[state]`.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -8,6 +9,26 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::env::Env;
+
+/// The key state store (`[state]`); `--state` and `KEYRELAY_STATE` override `store`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSettings {
+    /// `memory`, `sqlite`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`. Unset:
+    /// SQLite at `$XDG_STATE_HOME/keyrelay/state.db` (else `~/.local/state/…`).
+    pub store: Option<StateSpec>,
+    /// Milliseconds one store call may take before keyrelay goes on from memory.
+    pub timeout_ms: u64,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        StateSettings {
+            store: None,
+            timeout_ms: 250,
+        }
+    }
+}
 
 /// A state store choice. Printed and serialised with any Redis password
 /// replaced by `***`.

@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use keypool::{KeyHealth, KeyUpdate, OutcomeClass};
-use keyrelay::config::{Config, StateSettings};
+use keyrelay::config::Config;
 use keyrelay::env::MapEnv;
 use keyrelay::server::{RunningGateway, ServeSettings};
 use keyrelay::store::sqlite::SqliteStore;
-use keyrelay::store::{self, Backend, StateSpec};
+use keyrelay::store::{self, Backend, StateSettings, StateSpec};
 use testkit::{FakeUpstream, Reply};
 
 use super::*;
