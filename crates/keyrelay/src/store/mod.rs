@@ -28,7 +28,7 @@ use keypool::{MemoryStore, StateStore};
 pub use backend::{Backend, BackendFuture, KeyDelta};
 pub use error::{BackendError, OpenError};
 pub use resilient::{ResilientOptions, ResilientStore};
-pub use spec::{default_sqlite_path, StateSettings, StateSpec};
+pub use spec::{StateSettings, StateSpec};
 
 use crate::env::Env;
 
@@ -55,7 +55,7 @@ pub fn open(settings: &StateSettings, env: &dyn Env) -> Result<Arc<dyn StateStor
             return Ok(Arc::new(MemoryStore::new()));
         }
         StateSpec::Sqlite(path) => {
-            let Some(path) = path.or_else(|| default_sqlite_path(env)) else {
+            let Some(path) = spec::sqlite_file(path.as_deref(), env) else {
                 tracing::warn!(
                     "neither XDG_STATE_HOME nor HOME is set: key state kept in memory only; pass --state sqlite:PATH to persist it"
                 );

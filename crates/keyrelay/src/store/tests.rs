@@ -1,10 +1,11 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keypool::{KeyHealth, KeyRecord, KeyUpdate, OutcomeClass, StateStore};
 
+use super::spec::sqlite_file;
 use super::warn::WarnLimiter;
 use super::*;
 use crate::env::MapEnv;
@@ -64,15 +65,31 @@ fn the_config_file_chooses_the_store() {
 fn the_default_path_follows_xdg_then_home() {
     let xdg = MapEnv::new([("XDG_STATE_HOME", "/x/state"), ("HOME", "/home/u")]);
     assert_eq!(
-        default_sqlite_path(&xdg),
+        sqlite_file(None, &xdg),
         Some(PathBuf::from("/x/state/keyrelay/state.db"))
     );
     let home = MapEnv::new([("XDG_STATE_HOME", "relative"), ("HOME", "/home/u")]);
     assert_eq!(
-        default_sqlite_path(&home),
+        sqlite_file(None, &home),
         Some(PathBuf::from("/home/u/.local/state/keyrelay/state.db"))
     );
-    assert_eq!(default_sqlite_path(&MapEnv::default()), None);
+    assert_eq!(sqlite_file(None, &MapEnv::default()), None);
+}
+
+#[test]
+fn a_leading_tilde_is_the_home_of_the_given_environment() {
+    let StateSpec::Sqlite(path) = "sqlite:~/k/state.db".parse().unwrap() else {
+        panic!("not sqlite")
+    };
+    let env = MapEnv::new([("HOME", "/home/u")]);
+    assert_eq!(
+        sqlite_file(path.as_deref(), &env),
+        Some(PathBuf::from("/home/u/k/state.db"))
+    );
+    assert_eq!(
+        sqlite_file(Some(Path::new("/var/k~/x.db")), &env),
+        Some(PathBuf::from("/var/k~/x.db"))
+    );
 }
 
 #[tokio::test(start_paused = true)]
