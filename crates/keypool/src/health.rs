@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::OutcomeClass;
+use crate::store::KeyUpdate;
 
 /// A key's health. Every field merges without coordination (see
 /// [`KeyHealth::merge`]), which is what lets several processes share it.
@@ -95,6 +96,13 @@ impl ClassCounts {
     }
 
     /// Every class except success.
+    /// Adds every count of `other`.
+    pub fn add_all(&mut self, other: &ClassCounts) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
+
     pub fn failures(&self) -> u64 {
         OutcomeClass::ALL
             .iter()
@@ -119,4 +127,46 @@ pub struct KeyRecord {
     pub last_reason: Option<String>,
     /// Unix ms of the last attempt.
     pub last_used_ms: u64,
+}
+
+impl KeyRecord {
+    /// What one attempt adds to its key's record.
+    pub fn attempt(update: &KeyUpdate<'_>) -> KeyRecord {
+        let mut outcomes = ClassCounts::default();
+        outcomes.add(update.class, 1);
+        KeyRecord {
+            id: update.id.to_owned(),
+            health: update.health.clone(),
+            requests: 1,
+            outcomes,
+            last_class: Some(update.class),
+            last_reason: update.reason.map(str::to_owned),
+            last_used_ms: update.at_ms,
+        }
+    }
+
+    /// A health change without an attempt (a reinstated key, or a resync).
+    pub fn health_only(id: &str, health: &KeyHealth) -> KeyRecord {
+        KeyRecord {
+            id: id.to_owned(),
+            health: health.clone(),
+            ..KeyRecord::default()
+        }
+    }
+
+    /// Folds in another record of the same key: the one merge every store
+    /// follows (the SQLite and Redis stores say it again in SQL and Lua).
+    /// Health merges ([`KeyHealth::merge`]), counters add, and the latest
+    /// attempt (by `last_used_ms`) sets the last class and reason, whatever
+    /// the order of arrival; on a tie the record folded in last wins.
+    pub fn absorb(&mut self, other: &KeyRecord) {
+        self.health.merge(&other.health);
+        self.requests += other.requests;
+        self.outcomes.add_all(&other.outcomes);
+        if other.requests > 0 && other.last_used_ms >= self.last_used_ms {
+            self.last_class = other.last_class;
+            self.last_reason.clone_from(&other.last_reason);
+            self.last_used_ms = other.last_used_ms;
+        }
+    }
 }

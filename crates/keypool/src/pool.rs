@@ -12,7 +12,7 @@ use crate::outcome::{Outcome, OutcomeClass};
 use crate::policy::CooldownPolicy;
 use crate::secret::{ApiKey, Fingerprint};
 use crate::store::{KeyUpdate, MemoryStore, StateStore};
-use crate::strategy::Strategy;
+use crate::strategy::{Rotation, Strategy};
 
 /// A key and its weight (used by [`Strategy::Weighted`]; at least 1).
 #[derive(Debug, Clone)]
@@ -53,12 +53,7 @@ struct PoolState {
     outcomes: Vec<ClassCounts>,
     last_class: Vec<Option<OutcomeClass>>,
     inflight: Vec<u32>,
-    /// Sticky: the key requests start with. Moves only by compare-and-swap.
-    cursor: usize,
-    /// Round robin: where the next request starts looking.
-    next: usize,
-    /// Weighted: smooth weighted round robin's running weights.
-    current_weight: Vec<i64>,
+    rotation: Rotation,
     /// Recent failures with a signature: (key, signature, unix ms).
     recent: VecDeque<(usize, String, u64)>,
     last_refresh_ms: Option<u64>,
@@ -127,9 +122,7 @@ impl KeyPool {
                 outcomes: vec![ClassCounts::default(); n],
                 last_class: vec![None; n],
                 inflight: vec![0; n],
-                cursor: 0,
-                next: 0,
-                current_weight: vec![0; n],
+                rotation: Rotation::new(n),
                 recent: VecDeque::new(),
                 last_refresh_ms: None,
             }),
@@ -203,53 +196,30 @@ impl KeyPool {
     pub(crate) fn pick(&self, tried: &[bool]) -> Pick {
         let now = self.clock.now_ms();
         let mut state = self.lock();
-        let n = self.keys.len();
-        let usable = |state: &PoolState, i: usize| !tried[i] && state.health[i].is_available(now);
-        let chosen = match self.config.strategy {
-            Strategy::Sticky => (0..n)
-                .map(|k| (state.cursor + k) % n)
-                .find(|&i| usable(&state, i)),
-            Strategy::RoundRobin => {
-                let start = state.next;
-                let found = (0..n).map(|k| (start + k) % n).find(|&i| usable(&state, i));
-                if let Some(i) = found {
-                    state.next = (i + 1) % n;
-                }
-                found
-            }
-            Strategy::LeastUsed => (0..n)
-                .filter(|&i| usable(&state, i))
-                .min_by_key(|&i| (state.inflight[i], state.requests[i], i)),
-            Strategy::Weighted => {
-                let candidates: Vec<usize> = (0..n).filter(|&i| usable(&state, i)).collect();
-                let total: i64 = candidates
-                    .iter()
-                    .map(|&i| i64::from(self.keys[i].weight.max(1)))
-                    .sum();
-                let mut best = None::<usize>;
-                for &i in &candidates {
-                    state.current_weight[i] += i64::from(self.keys[i].weight.max(1));
-                    if best.is_none_or(|b| state.current_weight[i] > state.current_weight[b]) {
-                        best = Some(i);
-                    }
-                }
-                if let Some(b) = best {
-                    state.current_weight[b] -= total;
-                }
-                best
-            }
-        };
+        let PoolState {
+            health,
+            inflight,
+            requests,
+            rotation,
+            ..
+        } = &mut *state;
+        let chosen = rotation.choose(
+            self.config.strategy,
+            |i| !tried[i] && health[i].is_available(now),
+            |i| (inflight[i], requests[i]),
+            |i| self.keys[i].weight,
+        );
         match chosen {
             Some(i) => {
-                state.inflight[i] += 1;
+                inflight[i] += 1;
                 Pick::Key(i)
             }
             None => Pick::None {
-                earliest_ms: (0..n)
-                    .filter(|&i| !tried[i] && !state.health[i].is_disabled())
-                    .map(|i| state.health[i].cooling_until_ms)
+                earliest_ms: (0..self.keys.len())
+                    .filter(|&i| !tried[i] && !health[i].is_disabled())
+                    .map(|i| health[i].cooling_until_ms)
                     .min(),
-                all_disabled: state.health.iter().all(KeyHealth::is_disabled),
+                all_disabled: health.iter().all(KeyHealth::is_disabled),
             },
         }
     }
@@ -310,7 +280,10 @@ impl KeyPool {
             state.requests[index] += 1;
             state.outcomes[index].add(class, 1);
             state.last_class[index] = Some(class);
-            self.move_cursor(&mut state, index, class, now);
+            let PoolState {
+                health, rotation, ..
+            } = &mut *state;
+            rotation.settle(index, class, |i| health[i].is_available(now));
             (class, state.health[index].clone())
         };
         self.log_outcome(index, class, outcome);
@@ -362,23 +335,6 @@ impl KeyPool {
             OutcomeClass::ProviderDown
         } else {
             outcome.class
-        }
-    }
-
-    /// Sticky cursor: a failure moves it off the failing key only if it still
-    /// points there (so a burst of failures on one key moves it once); a
-    /// success brings it to the working key only if the cursor's key is out.
-    fn move_cursor(&self, state: &mut PoolState, index: usize, class: OutcomeClass, now: u64) {
-        let n = self.keys.len();
-        if class.rotates() && state.cursor == index {
-            if let Some(next) = (1..n)
-                .map(|k| (index + k) % n)
-                .find(|&i| state.health[i].is_available(now))
-            {
-                state.cursor = next;
-            }
-        } else if class == OutcomeClass::Success && !state.health[state.cursor].is_available(now) {
-            state.cursor = index;
         }
     }
 
@@ -470,7 +426,7 @@ impl KeyPool {
     pub fn current(&self) -> Option<Fingerprint> {
         let state = self.lock();
         self.keys
-            .get(state.cursor)
+            .get(state.rotation.cursor())
             .map(|e| e.key.fingerprint().clone())
     }
 }

@@ -33,9 +33,9 @@ pub struct KeyUpdate<'a> {
 }
 
 /// Key health shared beyond one pool. Stores hold fingerprint ids, health and
-/// counters, never keys. Implementations must merge, not overwrite: two
-/// processes reporting on one key at once both count, and the later cooldown
-/// deadline wins.
+/// counters, never keys. Implementations must merge, not overwrite, by the
+/// rules of [`KeyRecord::absorb`]: two processes reporting on one key at once
+/// both count, and the later cooldown deadline wins.
 pub trait StateStore: Send + Sync {
     /// Every record the store has for `pool`.
     fn load<'a>(&'a self, pool: &'a str) -> StoreFuture<'a, Vec<KeyRecord>>;
@@ -68,17 +68,18 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    fn with_record<T>(&self, pool: &str, id: &str, f: impl FnOnce(&mut KeyRecord) -> T) -> T {
+    /// Merges `change` into the key's record ([`KeyRecord::absorb`]).
+    fn absorb(&self, pool: &str, change: &KeyRecord) {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
-        let record = pools
+        pools
             .entry(pool.to_owned())
             .or_default()
-            .entry(id.to_owned())
+            .entry(change.id.clone())
             .or_insert_with(|| KeyRecord {
-                id: id.to_owned(),
+                id: change.id.clone(),
                 ..KeyRecord::default()
-            });
-        f(record)
+            })
+            .absorb(change);
     }
 }
 
@@ -93,14 +94,7 @@ impl StateStore for MemoryStore {
     }
 
     fn record<'a>(&'a self, pool: &'a str, update: KeyUpdate<'a>) -> StoreFuture<'a, ()> {
-        self.with_record(pool, update.id, |record| {
-            record.health.merge(update.health);
-            record.requests += 1;
-            record.outcomes.add(update.class, 1);
-            record.last_class = Some(update.class);
-            record.last_reason = update.reason.map(str::to_owned);
-            record.last_used_ms = record.last_used_ms.max(update.at_ms);
-        });
+        self.absorb(pool, &KeyRecord::attempt(&update));
         Box::pin(async { Ok(()) })
     }
 
@@ -110,7 +104,7 @@ impl StateStore for MemoryStore {
         id: &'a str,
         health: &'a KeyHealth,
     ) -> StoreFuture<'a, ()> {
-        self.with_record(pool, id, |record| record.health.merge(health));
+        self.absorb(pool, &KeyRecord::health_only(id, health));
         Box::pin(async { Ok(()) })
     }
 }

@@ -1,6 +1,8 @@
-//! Key selection strategies.
+//! Key selection strategies, and where each is in its rotation.
 
 use serde::{Deserialize, Serialize};
+
+use crate::outcome::OutcomeClass;
 
 /// How a pool chooses among its available keys. Whatever the strategy, a
 /// cooling or disabled key is never chosen while an available one exists.
@@ -31,6 +33,96 @@ impl std::str::FromStr for Strategy {
             other => Err(format!(
                 "unknown strategy `{other}` (expected sticky, round_robin, least_used or weighted)"
             )),
+        }
+    }
+}
+
+/// Where each strategy is in its rotation over a pool's keys (by index).
+#[derive(Debug)]
+pub(crate) struct Rotation {
+    /// Sticky: the key requests start with. Moves only by compare-and-swap
+    /// ([`Rotation::settle`]).
+    cursor: usize,
+    /// Round robin: where the next request starts looking.
+    next: usize,
+    /// Weighted: smooth weighted round robin's running weights.
+    current_weight: Vec<i64>,
+}
+
+impl Rotation {
+    pub(crate) fn new(keys: usize) -> Self {
+        Rotation {
+            cursor: 0,
+            next: 0,
+            current_weight: vec![0; keys],
+        }
+    }
+
+    /// The sticky cursor's key.
+    pub(crate) fn cursor(&self) -> usize {
+        self.cursor
+    }
+
+    /// The key `strategy` chooses among those for which `usable(i)`; `None`
+    /// when there is none. `usage(i)` is key `i`'s (requests in flight,
+    /// requests made), `weight(i)` its weight (0 counts as 1).
+    pub(crate) fn choose(
+        &mut self,
+        strategy: Strategy,
+        usable: impl Fn(usize) -> bool,
+        usage: impl Fn(usize) -> (u32, u64),
+        weight: impl Fn(usize) -> u32,
+    ) -> Option<usize> {
+        let n = self.current_weight.len();
+        match strategy {
+            Strategy::Sticky => (0..n).map(|k| (self.cursor + k) % n).find(|&i| usable(i)),
+            Strategy::RoundRobin => {
+                let found = (0..n).map(|k| (self.next + k) % n).find(|&i| usable(i));
+                if let Some(i) = found {
+                    self.next = (i + 1) % n;
+                }
+                found
+            }
+            Strategy::LeastUsed => (0..n).filter(|&i| usable(i)).min_by_key(|&i| {
+                let (inflight, made) = usage(i);
+                (inflight, made, i)
+            }),
+            Strategy::Weighted => {
+                let weight = |i: usize| i64::from(weight(i).max(1));
+                let total: i64 = (0..n).filter(|&i| usable(i)).map(weight).sum();
+                let mut best = None::<usize>;
+                for i in (0..n).filter(|&i| usable(i)) {
+                    self.current_weight[i] += weight(i);
+                    if best.is_none_or(|b| self.current_weight[i] > self.current_weight[b]) {
+                        best = Some(i);
+                    }
+                }
+                if let Some(b) = best {
+                    self.current_weight[b] -= total;
+                }
+                best
+            }
+        }
+    }
+
+    /// Moves the sticky cursor after an attempt on key `index` ended in
+    /// `class`: a failure moves it off the failing key only if it still points
+    /// there (so a burst of failures on one key moves it once), to the next
+    /// key for which `available(i)`; a success brings it to the working key
+    /// only if the cursor's key is out.
+    pub(crate) fn settle(
+        &mut self,
+        index: usize,
+        class: OutcomeClass,
+        available: impl Fn(usize) -> bool,
+    ) {
+        let n = self.current_weight.len();
+        if class.rotates() && self.cursor == index {
+            if let Some(next) = (1..n).map(|k| (index + k) % n).find(|&i| available(i)) {
+                self.cursor = next;
+            }
+        } else if class == OutcomeClass::Success && !available(self.cursor) {
+            self.cursor = index;
         }
     }
 }

@@ -11,7 +11,7 @@ use keypool::{CooldownPolicy, Strategy};
 use serde::{Deserialize, Serialize};
 
 use crate::providers::{Auth, Dialect};
-use crate::store::StateSpec;
+use crate::store::StateSettings;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -122,26 +122,6 @@ impl Default for PoolSettings {
             same_key_retries: 1,
             recheck_disabled_every: 600.0,
             cooldown: CooldownPolicy::default(),
-        }
-    }
-}
-
-/// The key state store (`[state]`); `--state` and `KEYRELAY_STATE` override `store`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StateSettings {
-    /// `memory`, `sqlite`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`. Unset:
-    /// SQLite at `$XDG_STATE_HOME/keyrelay/state.db` (else `~/.local/state/…`).
-    pub store: Option<StateSpec>,
-    /// Milliseconds one store call may take before keyrelay goes on from memory.
-    pub timeout_ms: u64,
-}
-
-impl Default for StateSettings {
-    fn default() -> Self {
-        StateSettings {
-            store: None,
-            timeout_ms: 250,
         }
     }
 }

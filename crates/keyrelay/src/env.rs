@@ -2,6 +2,7 @@
 //! instead of touching global state.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 pub trait Env: Send + Sync {
     /// The variable's value, `None` when unset or not UTF-8.
@@ -11,6 +12,27 @@ pub trait Env: Send + Sync {
     fn non_empty(&self, name: &str) -> Option<String> {
         self.var(name).filter(|v| !v.trim().is_empty())
     }
+}
+
+/// keyrelay's directory for state and logs, by the XDG base directory rules:
+/// `$XDG_STATE_HOME/keyrelay`, else `$HOME/.local/state/keyrelay`; `None`
+/// when neither is set (e.g. a test's clean environment).
+pub fn state_dir(env: &dyn Env) -> Option<PathBuf> {
+    let base = env
+        .non_empty("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        // XDG says relative values are invalid and must be ignored.
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            env.non_empty("HOME")
+                .map(|home| PathBuf::from(home).join(".local").join("state"))
+        })?;
+    Some(base.join("keyrelay"))
+}
+
+/// Whether `NO_COLOR` asks for plain output (set to anything but empty).
+pub fn no_color(env: &dyn Env) -> bool {
+    env.var("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 /// The real process environment.

@@ -1,10 +1,12 @@
-//! Key state stores against real servers: SQLite files and a real
-//! `redis-server` (started by the tests; they fail, never skip, without it),
-//! and `keyrelay serve` processes sharing one store.
+//! Key state stores against real servers: the contract every store keeps,
+//! SQLite files and a real `redis-server` (started by the tests; they fail,
+//! never skip, without it), and `keyrelay serve` processes sharing one store.
 
 #![allow(clippy::unwrap_used)]
 
 // A test crate's root resolves modules beside it; these live in state_store/.
+#[path = "state_store/contract.rs"]
+mod contract;
 #[path = "state_store/faults.rs"]
 mod faults;
 #[path = "state_store/gateways.rs"]
@@ -24,6 +26,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use keypool::{ApiKey, KeyRecord, StateStore};
+use keyrelay::store::Backend;
 use serde_json::json;
 
 /// Obviously fake test keys.
@@ -79,8 +82,17 @@ where
 
 /// `pool`'s record for `key` in `store`, if the store answers and has one.
 pub async fn record_of(store: &dyn StateStore, pool: &str, key: &str) -> Option<KeyRecord> {
+    find(store.load(pool).await.ok()?, key)
+}
+
+/// `pool`'s record for `key` as a persistent store itself holds it (read
+/// directly, no memory fallback), if it answers and has one.
+pub async fn stored(backend: &dyn Backend, pool: &str, key: &str) -> Option<KeyRecord> {
+    find(backend.load(pool).await.ok()?, key)
+}
+
+fn find(records: Vec<KeyRecord>, key: &str) -> Option<KeyRecord> {
     let id = id_of(key);
-    let records = store.load(pool).await.ok()?;
     records.into_iter().find(|r| r.id == id)
 }
 

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Parser;
 
 use crate::config::Config;
-use crate::env::ProcessEnv;
+use crate::env::{no_color, state_dir, Env, ProcessEnv};
 use crate::launcher::LaunchPlan;
 use crate::server::{build_gateway, check_listen, serve, ServeSettings};
 
@@ -126,7 +126,13 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
             let (_, store, registry) = open_registry(&args.common)?;
             print!(
                 "{}",
-                crate::commands::keys::status(&registry, store.as_ref(), args.common.json).await
+                crate::commands::keys::status(
+                    &registry,
+                    store.as_ref(),
+                    &ProcessEnv,
+                    args.common.json
+                )
+                .await
             );
             Ok(0)
         }
@@ -141,9 +147,14 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
                 }
             }
             let caller = crate::call::Caller::new(&config)?;
-            let (text, all_valid) =
-                crate::commands::keys::check(&registry, &caller, provider.as_deref(), common.json)
-                    .await;
+            let (text, all_valid) = crate::commands::keys::check(
+                &registry,
+                &caller,
+                provider.as_deref(),
+                &ProcessEnv,
+                common.json,
+            )
+            .await;
             print!("{text}");
             // The checks' results are written behind: let them land first.
             let _ = store.flush().await;
@@ -154,7 +165,7 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
 
 async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
     if args.verbose {
-        let path = claude_log_path();
+        let path = claude_log_path(&ProcessEnv);
         let file = std::fs::File::create(&path)
             .with_context(|| format!("creating the log file {}", path.display()))?;
         let _ = tracing_subscriber::fmt()
@@ -184,13 +195,11 @@ async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
     crate::launcher::run(plan, &ProcessEnv).await
 }
 
-/// `$XDG_STATE_HOME/keyrelay/logs/claude-PID.log` (or under `~/.local/state`,
-/// or the temp dir when neither can be made).
-fn claude_log_path() -> PathBuf {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-        .map(|b| b.join("keyrelay/logs"))
+/// `logs/claude-PID.log` in keyrelay's state directory ([`state_dir`]), or
+/// in the temp dir when there is none or it cannot be made.
+fn claude_log_path(env: &dyn Env) -> PathBuf {
+    let base = state_dir(env)
+        .map(|dir| dir.join("logs"))
         .filter(|dir| std::fs::create_dir_all(dir).is_ok())
         .unwrap_or_else(std::env::temp_dir);
     base.join(format!("claude-{}.log", std::process::id()))
@@ -200,8 +209,7 @@ fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
-    let color = std::io::stderr().is_terminal()
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let color = std::io::stderr().is_terminal() && !no_color(&ProcessEnv);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(color)

@@ -8,11 +8,17 @@ use serde_json::json;
 use super::output::{color_enabled, duration_ms, table, Tone};
 use crate::call::Caller;
 use crate::check::{check_all, to_check, KeyCheck, Verdict};
+use crate::env::Env;
 use crate::registry::Registry;
 
 /// The key table: health from each pool after folding in the state store,
 /// counters from the store's records (what every process recorded).
-pub async fn status(registry: &Registry, store: &dyn StateStore, as_json: bool) -> String {
+pub async fn status(
+    registry: &Registry,
+    store: &dyn StateStore,
+    env: &dyn Env,
+    as_json: bool,
+) -> String {
     let mut rows = Vec::new();
     let mut records = Vec::new();
     for provider in registry
@@ -83,7 +89,7 @@ pub async fn status(registry: &Registry, store: &dyn StateStore, as_json: bool) 
             "PROVIDER", "KEY", "STATE", "COOLDOWN", "REQUESTS", "FAILURES", "LAST",
         ],
         &rows,
-        color_enabled(),
+        color_enabled(env),
     )
 }
 
@@ -92,6 +98,7 @@ pub async fn check(
     registry: &Registry,
     caller: &Caller,
     only: Option<&str>,
+    env: &dyn Env,
     as_json: bool,
 ) -> (String, bool) {
     let total: u64 = to_check(registry, only).map(|p| p.pool.len() as u64).sum();
@@ -114,10 +121,13 @@ pub async fn check(
         bar.finish_and_clear();
     }
     let all_valid = results.iter().all(|r| r.verdict == Verdict::Valid);
-    (render_checks(&results, as_json), all_valid)
+    (
+        render_checks(&results, as_json, color_enabled(env)),
+        all_valid,
+    )
 }
 
-fn render_checks(results: &[KeyCheck], as_json: bool) -> String {
+fn render_checks(results: &[KeyCheck], as_json: bool, color: bool) -> String {
     if as_json {
         return format!("{:#}\n", json!({"checks": results}));
     }
@@ -140,9 +150,5 @@ fn render_checks(results: &[KeyCheck], as_json: bool) -> String {
             ]
         })
         .collect();
-    table(
-        &["PROVIDER", "KEY", "RESULT", "DETAIL"],
-        &rows,
-        color_enabled(),
-    )
+    table(&["PROVIDER", "KEY", "RESULT", "DETAIL"], &rows, color)
 }

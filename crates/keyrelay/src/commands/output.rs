@@ -4,9 +4,11 @@ use std::io::IsTerminal;
 
 use owo_colors::OwoColorize;
 
+use crate::env::{no_color, Env};
+
 /// Whether stdout should get colour.
-pub fn color_enabled() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+pub fn color_enabled(env: &dyn Env) -> bool {
+    std::io::stdout().is_terminal() && !no_color(env)
 }
 
 /// How a cell is coloured.

@@ -78,6 +78,6 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
     table(
         &["PROVIDER", "DIALECT", "MODELS", "KEY VARIABLES", "KEYS"],
         &rows,
-        color_enabled(),
+        color_enabled(env),
     )
 }

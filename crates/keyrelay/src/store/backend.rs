@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use keypool::{ClassCounts, KeyHealth, KeyRecord, KeyUpdate, OutcomeClass};
+use keypool::{KeyHealth, KeyRecord, KeyUpdate, OutcomeClass};
 
 use super::error::BackendError;
 
@@ -12,7 +12,8 @@ pub type BackendFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, BackendErr
 
 /// A persistent store as [`super::ResilientStore`] drives it: batched writes
 /// of coalesced deltas, and whole-pool reads. Implementations merge in the
-/// store itself (later deadline wins, counters add), atomically per call, so
+/// store itself by the rules of [`KeyRecord::absorb`] (later deadline wins,
+/// counters add, the latest attempt's class stays), atomically per call, so
 /// any number of processes may write at once.
 pub trait Backend: Send + Sync + 'static {
     /// Where the data lives, for logs (`sqlite /path`, `redis 127.0.0.1:6379/0`),
@@ -25,39 +26,23 @@ pub trait Backend: Send + Sync + 'static {
     fn apply<'a>(&'a self, deltas: &'a [KeyDelta]) -> BackendFuture<'a, ()>;
 }
 
-/// What one or more attempts did to one key, ready to merge into a store.
-/// Deltas for one key coalesce without loss ([`KeyDelta::absorb`]), which is
-/// what keeps the write-behind queue bounded.
+/// What one or more attempts did to one key of `pool`, ready to merge into a
+/// store. Deltas for one key coalesce without loss ([`KeyRecord::absorb`]),
+/// which is what keeps the write-behind queue bounded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyDelta {
     pub pool: String,
-    /// The key's fingerprint id; never key material.
-    pub id: String,
-    pub health: KeyHealth,
-    /// Attempts to add to the key's counter (0 for a health-only change).
-    pub requests: u64,
-    /// Attempts to add per outcome class.
-    pub outcomes: ClassCounts,
-    pub last_class: Option<OutcomeClass>,
-    pub last_reason: Option<String>,
-    /// Unix ms of the latest attempt folded in; 0 when none.
-    pub last_used_ms: u64,
+    /// The change: the key's fingerprint id (never key material), its health,
+    /// the counts to add, and the latest attempt's class and reason.
+    pub record: KeyRecord,
 }
 
 impl KeyDelta {
     /// One attempt.
     pub fn attempt(pool: &str, update: &KeyUpdate<'_>) -> KeyDelta {
-        let mut outcomes = ClassCounts::default();
-        outcomes.add(update.class, 1);
         KeyDelta {
             pool: pool.to_owned(),
-            id: update.id.to_owned(),
-            health: update.health.clone(),
-            requests: 1,
-            outcomes,
-            last_class: Some(update.class),
-            last_reason: update.reason.map(str::to_owned),
-            last_used_ms: update.at_ms,
+            record: KeyRecord::attempt(update),
         }
     }
 
@@ -65,24 +50,7 @@ impl KeyDelta {
     pub fn health_only(pool: &str, id: &str, health: &KeyHealth) -> KeyDelta {
         KeyDelta {
             pool: pool.to_owned(),
-            id: id.to_owned(),
-            health: health.clone(),
-            ..KeyDelta::default()
-        }
-    }
-
-    /// Folds a later delta for the same key into this one: health merges,
-    /// counters add, the latest attempt's class and reason win.
-    pub fn absorb(&mut self, other: &KeyDelta) {
-        self.health.merge(&other.health);
-        self.requests += other.requests;
-        for class in OutcomeClass::ALL {
-            self.outcomes.add(class, other.outcomes.get(class));
-        }
-        if other.requests > 0 && other.last_used_ms >= self.last_used_ms {
-            self.last_class = other.last_class;
-            self.last_reason.clone_from(&other.last_reason);
-            self.last_used_ms = other.last_used_ms;
+            record: KeyRecord::health_only(id, health),
         }
     }
 }

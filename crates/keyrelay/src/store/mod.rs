@@ -28,9 +28,8 @@ use keypool::{MemoryStore, StateStore};
 pub use backend::{Backend, BackendFuture, KeyDelta};
 pub use error::{BackendError, OpenError};
 pub use resilient::{ResilientOptions, ResilientStore};
-pub use spec::{default_sqlite_path, StateSpec};
+pub use spec::{StateSettings, StateSpec};
 
-use crate::config::StateSettings;
 use crate::env::Env;
 
 /// SQLite's own wait for another process's write lock. Shorter than the
@@ -56,7 +55,7 @@ pub fn open(settings: &StateSettings, env: &dyn Env) -> Result<Arc<dyn StateStor
             return Ok(Arc::new(MemoryStore::new()));
         }
         StateSpec::Sqlite(path) => {
-            let Some(path) = path.or_else(|| default_sqlite_path(env)) else {
+            let Some(path) = spec::sqlite_file(path.as_deref(), env) else {
                 tracing::warn!(
                     "neither XDG_STATE_HOME nor HOME is set: key state kept in memory only; pass --state sqlite:PATH to persist it"
                 );

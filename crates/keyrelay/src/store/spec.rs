@@ -1,13 +1,34 @@
 //! Which store to use: `memory`, `sqlite[:PATH]` or `redis://HOST:PORT[/DB]`,
-//! as given to `--state`, `KEYRELAY_STATE` or the config file's `[state]`.
+//! as given to `--state`, `KEYRELAY_STATE` or the config file's `[state]`,
+//! and the rest of `[state]`.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::env::Env;
+use crate::env::{state_dir, Env};
+
+/// The key state store (`[state]`); `--state` and `KEYRELAY_STATE` override `store`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSettings {
+    /// `memory`, `sqlite`, `sqlite:PATH` or `redis://HOST:PORT[/DB]`. Unset:
+    /// SQLite at `$XDG_STATE_HOME/keyrelay/state.db` (else `~/.local/state/…`).
+    pub store: Option<StateSpec>,
+    /// Milliseconds one store call may take before keyrelay goes on from memory.
+    pub timeout_ms: u64,
+}
+
+impl Default for StateSettings {
+    fn default() -> Self {
+        StateSettings {
+            store: None,
+            timeout_ms: 250,
+        }
+    }
+}
 
 /// A state store choice. Printed and serialised with any Redis password
 /// replaced by `***`.
@@ -17,7 +38,9 @@ pub enum StateSpec {
     /// This process only; nothing survives a restart.
     Memory,
     /// A SQLite file shared by the processes of one machine; `None` is the
-    /// default path ([`default_sqlite_path`]).
+    /// default, `state.db` in keyrelay's state directory
+    /// ([`crate::env::state_dir`]). A leading `~/` stays as given here and is
+    /// expanded when the store opens.
     Sqlite(Option<PathBuf>),
     /// A Redis server shared by replicas on several hosts (the URL as given).
     Redis(String),
@@ -41,7 +64,8 @@ impl FromStr for StateSpec {
             if path.is_empty() {
                 return Err(StateSpecError(text.to_owned()));
             }
-            Ok(StateSpec::Sqlite(Some(expand_home(path))))
+            // `~/` is expanded when the store opens, against its `Env`.
+            Ok(StateSpec::Sqlite(Some(PathBuf::from(path))))
         } else if text.starts_with("redis://") {
             Ok(StateSpec::Redis(text.to_owned()))
         } else {
@@ -91,26 +115,21 @@ fn redact_password(url: &str) -> String {
     }
 }
 
-/// `~/x` → `$HOME/x`, as a shell would; anything else unchanged.
-fn expand_home(path: &str) -> PathBuf {
-    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
-        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => PathBuf::from(path),
+/// The file `sqlite[:PATH]` names: PATH, a leading `~/` taken from `HOME` as
+/// a shell would; without PATH the default ([`default_sqlite_path`]).
+pub(super) fn sqlite_file(path: Option<&Path>, env: &dyn Env) -> Option<PathBuf> {
+    let Some(path) = path else {
+        return default_sqlite_path(env);
+    };
+    let home = env.non_empty("HOME");
+    match (path.to_str().and_then(|p| p.strip_prefix("~/")), home) {
+        (Some(rest), Some(home)) => Some(PathBuf::from(home).join(rest)),
+        _ => Some(path.to_owned()),
     }
 }
 
-/// `$XDG_STATE_HOME/keyrelay/state.db`, else `$HOME/.local/state/keyrelay/state.db`
-/// (the XDG base directory rules); `None` when neither variable is set, e.g. a
-/// test's clean environment, which then keeps state in memory.
-pub fn default_sqlite_path(env: &dyn Env) -> Option<PathBuf> {
-    let base = env
-        .non_empty("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        // XDG says relative values are invalid and must be ignored.
-        .filter(|p| p.is_absolute())
-        .or_else(|| {
-            env.non_empty("HOME")
-                .map(|home| PathBuf::from(home).join(".local").join("state"))
-        })?;
-    Some(base.join("keyrelay").join("state.db"))
+/// `state.db` in keyrelay's state directory ([`state_dir`]); `None` when it
+/// has none, and then state is kept in memory.
+fn default_sqlite_path(env: &dyn Env) -> Option<PathBuf> {
+    Some(state_dir(env)?.join("state.db"))
 }

@@ -1,10 +1,11 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keypool::{KeyHealth, KeyRecord, KeyUpdate, OutcomeClass, StateStore};
 
+use super::spec::sqlite_file;
 use super::warn::WarnLimiter;
 use super::*;
 use crate::env::MapEnv;
@@ -64,54 +65,30 @@ fn the_config_file_chooses_the_store() {
 fn the_default_path_follows_xdg_then_home() {
     let xdg = MapEnv::new([("XDG_STATE_HOME", "/x/state"), ("HOME", "/home/u")]);
     assert_eq!(
-        default_sqlite_path(&xdg),
+        sqlite_file(None, &xdg),
         Some(PathBuf::from("/x/state/keyrelay/state.db"))
     );
     let home = MapEnv::new([("XDG_STATE_HOME", "relative"), ("HOME", "/home/u")]);
     assert_eq!(
-        default_sqlite_path(&home),
+        sqlite_file(None, &home),
         Some(PathBuf::from("/home/u/.local/state/keyrelay/state.db"))
     );
-    assert_eq!(default_sqlite_path(&MapEnv::default()), None);
-}
-
-fn attempt(class: OutcomeClass, at_ms: u64, health: &KeyHealth) -> KeyDelta {
-    let update = KeyUpdate {
-        id: "abc123abc123",
-        health,
-        class,
-        reason: Some(class.as_str()),
-        at_ms,
-    };
-    KeyDelta::attempt("gemini", &update)
+    assert_eq!(sqlite_file(None, &MapEnv::default()), None);
 }
 
 #[test]
-fn deltas_coalesce_without_losing_counts_or_the_later_deadline() {
-    let cooling = KeyHealth {
-        cooling_until_ms: 9_000,
-        cooling_class: Some(OutcomeClass::RateLimited),
-        ..KeyHealth::default()
+fn a_leading_tilde_is_the_home_of_the_given_environment() {
+    let StateSpec::Sqlite(path) = "sqlite:~/k/state.db".parse().unwrap() else {
+        panic!("not sqlite")
     };
-    let mut delta = attempt(OutcomeClass::RateLimited, 2_000, &cooling);
-    delta.absorb(&attempt(
-        OutcomeClass::Success,
-        3_000,
-        &KeyHealth::default(),
-    ));
-    delta.absorb(&attempt(
-        OutcomeClass::Transient,
-        1_000,
-        &KeyHealth::default(),
-    ));
-    assert_eq!(delta.requests, 3);
-    assert_eq!(delta.outcomes.get(OutcomeClass::RateLimited), 1);
-    assert_eq!(delta.outcomes.get(OutcomeClass::Success), 1);
-    assert_eq!(delta.health.cooling_until_ms, 9_000);
+    let env = MapEnv::new([("HOME", "/home/u")]);
     assert_eq!(
-        (delta.last_class, delta.last_used_ms),
-        (Some(OutcomeClass::Success), 3_000),
-        "the latest attempt wins, whatever the order of arrival"
+        sqlite_file(path.as_deref(), &env),
+        Some(PathBuf::from("/home/u/k/state.db"))
+    );
+    assert_eq!(
+        sqlite_file(Some(Path::new("/var/k~/x.db")), &env),
+        Some(PathBuf::from("/var/k~/x.db"))
     );
 }
 
@@ -174,8 +151,8 @@ impl FlakyBackend {
         let applied = self.applied.lock().unwrap();
         applied
             .iter()
-            .filter(|d| d.id == id)
-            .map(|d| d.requests)
+            .filter(|d| d.record.id == id)
+            .map(|d| d.record.requests)
             .sum()
     }
 }
@@ -249,5 +226,5 @@ async fn updates_made_while_the_store_is_down_reach_it_when_it_answers() {
     let applied = backend.applied.lock().unwrap();
     assert!(applied
         .iter()
-        .any(|d| d.id == "k1" && d.health.is_disabled()));
+        .any(|d| d.record.id == "k1" && d.record.health.is_disabled()));
 }

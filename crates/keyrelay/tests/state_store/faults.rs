@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use keypool::{KeyHealth, KeyUpdate, OutcomeClass, StateStore};
-use keyrelay::config::{Config, StateSettings};
+use keypool::{KeyHealth, KeyUpdate, OutcomeClass};
+use keyrelay::config::Config;
 use keyrelay::env::MapEnv;
 use keyrelay::server::{RunningGateway, ServeSettings};
 use keyrelay::store::sqlite::SqliteStore;
-use keyrelay::store::{self, StateSpec};
+use keyrelay::store::{self, Backend, StateSettings, StateSpec};
 use testkit::{FakeUpstream, Reply};
 
 use super::*;
@@ -107,7 +107,7 @@ async fn a_locked_sqlite_file_falls_back_to_memory_and_catches_up_when_released(
         "the update to reach the file",
         Duration::from_secs(10),
         || async {
-            record_of(&reader, "anthropic", INVALID)
+            stored(&reader, "anthropic", INVALID)
                 .await
                 .is_some_and(|r| r.health.is_disabled() && r.requests == 1)
         },

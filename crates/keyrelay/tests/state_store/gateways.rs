@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use keypool::StateStore;
 use keyrelay::store::redis::RedisStore;
 use keyrelay::store::sqlite::SqliteStore;
+use keyrelay::store::Backend;
 use testkit::{FakeUpstream, RedisServer, Reply};
 
 use super::*;
@@ -30,7 +30,7 @@ fn scripted_upstream(upstream: &FakeUpstream) {
 
 /// Gateway A meets the invalid and the rate-limited key; B (fresh) and A
 /// restarted never reach them. `store` reads the shared store directly.
-async fn a_second_gateway_skips_keys_the_first_found_bad(state: &str, store: &dyn StateStore) {
+async fn a_second_gateway_skips_keys_the_first_found_bad(state: &str, store: &dyn Backend) {
     let upstream = FakeUpstream::start().await;
     scripted_upstream(&upstream);
     let env = anthropic_env(&upstream, &[INVALID, LIMITED, GOOD]);
@@ -45,8 +45,8 @@ async fn a_second_gateway_skips_keys_the_first_found_bad(state: &str, store: &dy
         "A's findings in the store",
         Duration::from_secs(5),
         || async {
-            let invalid = record_of(store, "anthropic", INVALID).await;
-            let limited = record_of(store, "anthropic", LIMITED).await;
+            let invalid = stored(store, "anthropic", INVALID).await;
+            let limited = stored(store, "anthropic", LIMITED).await;
             invalid.is_some_and(|r| r.health.is_disabled())
                 && limited.is_some_and(|r| r.health.cooling_until_ms > 0)
         },
@@ -78,7 +78,7 @@ async fn a_second_gateway_skips_keys_the_first_found_bad(state: &str, store: &dy
         ),
         (1, 1, 7)
     );
-    let limited = record_of(store, "anthropic", LIMITED).await.unwrap();
+    let limited = stored(store, "anthropic", LIMITED).await.unwrap();
     let now_ms = u64::try_from(chrono_now_ms()).unwrap();
     assert!(
         limited.health.cooling_until_ms > now_ms + 590_000,
@@ -187,7 +187,7 @@ async fn serve_keeps_key_state_in_sqlite_under_xdg_state_home_by_default() {
         "the record in the default file",
         Duration::from_secs(5),
         || async {
-            record_of(&store, "anthropic", INVALID)
+            stored(&store, "anthropic", INVALID)
                 .await
                 .is_some_and(|r| r.health.is_disabled())
         },

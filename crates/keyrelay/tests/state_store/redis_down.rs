@@ -29,7 +29,7 @@ async fn a_gateway_answers_every_request_while_redis_dies_and_resyncs_when_it_re
 
     assert_eq!(ask(&client, &gateway.url).await, (200, 2));
     let disabled_in_redis = || async {
-        record_of(&store, "anthropic", INVALID)
+        stored(&store, "anthropic", INVALID)
             .await
             .is_some_and(|r| r.health.is_disabled())
     };

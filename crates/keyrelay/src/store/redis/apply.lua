@@ -1,6 +1,8 @@
 -- Merges coalesced key updates into their hashes, atomically (Redis runs a
--- script alone). The later cooldown deadline and the latest disable/reinstate
--- event win; counters add. Times are Unix ms (they fit a Lua double exactly).
+-- script alone), by the rules of keypool's KeyRecord::absorb: the later
+-- cooldown deadline and the latest disable/reinstate event win, counters add,
+-- the latest attempt sets the last class, reason and time. Times are Unix ms
+-- (they fit a Lua double exactly).
 --
 -- KEYS[1]: the schema version key. Then per update, 3 keys: the pool's id set,
 -- the key's hash, the key's cooling marker.

@@ -17,7 +17,7 @@ mod record;
 
 use std::time::Duration;
 
-use keypool::{KeyHealth, KeyRecord, KeyUpdate, StateStore, StoreFuture};
+use keypool::KeyRecord;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 use tokio::sync::Mutex;
@@ -141,8 +141,8 @@ impl RedisStore {
             call.arg(SCHEMA_VERSION);
             for delta in deltas {
                 call.key(Self::ids_key(&delta.pool))
-                    .key(Self::record_key(&delta.pool, &delta.id))
-                    .key(Self::cooling_key(&delta.pool, &delta.id));
+                    .key(Self::record_key(&delta.pool, &delta.record.id))
+                    .key(Self::cooling_key(&delta.pool, &delta.record.id));
                 for value in record::args(delta) {
                     call.arg(value);
                 }
@@ -164,26 +164,5 @@ impl Backend for RedisStore {
 
     fn apply<'a>(&'a self, deltas: &'a [KeyDelta]) -> BackendFuture<'a, ()> {
         Box::pin(self.apply_all(deltas))
-    }
-}
-
-impl StateStore for RedisStore {
-    fn load<'a>(&'a self, pool: &'a str) -> StoreFuture<'a, Vec<KeyRecord>> {
-        Box::pin(async move { Ok(self.load_pool(pool).await?) })
-    }
-
-    fn record<'a>(&'a self, pool: &'a str, update: KeyUpdate<'a>) -> StoreFuture<'a, ()> {
-        let delta = [KeyDelta::attempt(pool, &update)];
-        Box::pin(async move { Ok(self.apply_all(&delta).await?) })
-    }
-
-    fn merge_health<'a>(
-        &'a self,
-        pool: &'a str,
-        id: &'a str,
-        health: &'a KeyHealth,
-    ) -> StoreFuture<'a, ()> {
-        let delta = [KeyDelta::health_only(pool, id, health)];
-        Box::pin(async move { Ok(self.apply_all(&delta).await?) })
     }
 }

@@ -6,7 +6,8 @@ use crate::store::backend::{class_from_str, KeyDelta};
 use crate::store::error::BackendError;
 
 /// The 18 per-update arguments of `apply.lua`, in its order; `""` for none.
-pub(super) fn args(d: &KeyDelta) -> Vec<String> {
+pub(super) fn args(delta: &KeyDelta) -> Vec<String> {
+    let d = &delta.record;
     let h = &d.health;
     let text = |v: Option<&str>| v.unwrap_or("").to_owned();
     let mut args = vec![

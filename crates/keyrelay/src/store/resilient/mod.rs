@@ -154,9 +154,9 @@ impl Shared {
     /// Queues `delta`, coalescing with what is already queued for its key.
     fn enqueue(&self, delta: KeyDelta) {
         let mut pending = self.pending();
-        let slot = (delta.pool.clone(), delta.id.clone());
+        let slot = (delta.pool.clone(), delta.record.id.clone());
         if let Some(queued) = pending.deltas.get_mut(&slot) {
-            queued.absorb(&delta);
+            queued.record.absorb(&delta.record);
         } else if pending.deltas.len() < self.options.max_pending {
             pending.deltas.insert(slot, delta);
         } else {

@@ -60,7 +60,7 @@ pub(super) async fn run(shared: Arc<Shared>) {
         // wrote nothing; otherwise they might count twice. Health always
         // reaches the store: the retry is a resync from the mirror.
         if failure {
-            for delta in batch.deltas.iter().filter(|d| d.requests > 0) {
+            for delta in batch.deltas.iter().filter(|d| d.record.requests > 0) {
                 shared.enqueue(delta.clone());
             }
         }
@@ -106,7 +106,7 @@ async fn take_batch(shared: &Shared, resync_due: bool) -> Option<Batch> {
         for record in records {
             let mut delta = KeyDelta::health_only(&pool, &record.id, &record.health);
             if let Some(update) = queued.remove(&(pool.clone(), record.id.clone())) {
-                delta.absorb(&update);
+                delta.record.absorb(&update.record);
             }
             deltas.insert((pool.clone(), record.id), delta);
         }

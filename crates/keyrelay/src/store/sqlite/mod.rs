@@ -7,7 +7,7 @@ mod worker;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use keypool::{KeyHealth, KeyRecord, KeyUpdate, StateStore, StoreFuture};
+use keypool::KeyRecord;
 use tokio::sync::{mpsc, oneshot};
 
 pub use schema::SCHEMA_VERSION;
@@ -23,9 +23,7 @@ const QUEUE: usize = 64;
 /// A SQLite state store. Every call runs on one dedicated thread that owns the
 /// connection; the file opens lazily (creating its directory) and reopens
 /// after failures, so a locked or corrupt file is an error per call, not a crash.
-///
-/// Usable directly as a [`StateStore`] (tests, tools); the gateway wraps it in
-/// [`super::ResilientStore`].
+/// The gateway reaches it through [`super::ResilientStore`].
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
@@ -80,26 +78,5 @@ impl Backend for SqliteStore {
             deltas: deltas.to_vec(),
             reply,
         }))
-    }
-}
-
-impl StateStore for SqliteStore {
-    fn load<'a>(&'a self, pool: &'a str) -> StoreFuture<'a, Vec<KeyRecord>> {
-        Box::pin(async move { Ok(Backend::load(self, pool).await?) })
-    }
-
-    fn record<'a>(&'a self, pool: &'a str, update: KeyUpdate<'a>) -> StoreFuture<'a, ()> {
-        let delta = [KeyDelta::attempt(pool, &update)];
-        Box::pin(async move { Ok(self.apply(&delta).await?) })
-    }
-
-    fn merge_health<'a>(
-        &'a self,
-        pool: &'a str,
-        id: &'a str,
-        health: &'a KeyHealth,
-    ) -> StoreFuture<'a, ()> {
-        let delta = [KeyDelta::health_only(pool, id, health)];
-        Box::pin(async move { Ok(self.apply(&delta).await?) })
     }
 }

@@ -121,8 +121,10 @@ fn read_record(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
 }
 
 /// The merge happens in SQL, so writers in other processes never lose an
-/// update: the later deadline and the latest disable/reinstate win (`MAX`),
-/// counters add. In `DO UPDATE`, bare column names are the stored row's values.
+/// update. The rules are [`keypool::KeyRecord::absorb`]'s: the later deadline
+/// and the latest disable/reinstate win, counters add, the latest attempt sets
+/// the last class, reason and time. In `DO UPDATE`, bare column names are the
+/// stored row's values (all of them from before this update).
 const UPSERT: &str = "INSERT INTO key_state (pool, key_id, cooling_until_ms, cooling_class,
     disabled_at_ms, disabled_reason, reinstated_at_ms, requests, success, client_error,
     key_invalid, key_no_credit, quota_daily, rate_limited, transient, provider_down,
@@ -149,7 +151,8 @@ ON CONFLICT (pool, key_id) DO UPDATE SET
         THEN excluded.last_class ELSE last_class END,
     last_reason = CASE WHEN excluded.requests > 0 AND excluded.last_used_ms >= last_used_ms
         THEN excluded.last_reason ELSE last_reason END,
-    last_used_ms = MAX(last_used_ms, excluded.last_used_ms)";
+    last_used_ms = CASE WHEN excluded.requests > 0 AND excluded.last_used_ms >= last_used_ms
+        THEN excluded.last_used_ms ELSE last_used_ms END";
 
 fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError> {
     if deltas.is_empty() {
@@ -164,11 +167,11 @@ fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError>
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut upsert = tx.prepare_cached(UPSERT)?;
-        for d in deltas {
+        for KeyDelta { pool, record: d } in deltas {
             let h = &d.health;
             let n = |class: OutcomeClass| sql_int(d.outcomes.get(class));
             upsert.execute(params![
-                d.pool,
+                pool,
                 d.id,
                 sql_int(h.cooling_until_ms),
                 h.cooling_class.map(OutcomeClass::as_str),
