@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::Duration;
 
-use testkit::{FakeUpstream, Reply};
+use testkit::{eventually, FakeUpstream, Reply};
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 
@@ -305,13 +306,10 @@ async fn sigterm_to_keyrelay_reaches_claude_and_its_exit_code_comes_back() {
         .unwrap();
     let pid = child.id().unwrap().to_string();
     let waiting = sandbox.dir.join("waiting");
-    tokio::time::timeout(std::time::Duration::from_secs(20), async {
-        while !waiting.exists() {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+    eventually("claude to start", Duration::from_secs(20), || {
+        waiting.exists()
     })
-    .await
-    .expect("claude started");
+    .await;
     let killed = Command::new("kill")
         .args(["-TERM", &pid])
         .status()

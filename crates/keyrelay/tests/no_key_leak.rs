@@ -5,12 +5,14 @@
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use keypool::ApiKey;
 use keyrelay::config::Config;
 use keyrelay::env::MapEnv;
 use keyrelay::server::{RunningGateway, ServeSettings};
 use serde_json::json;
-use testkit::{FakeUpstream, Reply};
+use testkit::{eventually, FakeUpstream, Reply};
 
 const KEYS: [&str; 5] = [
     "test-leak-key-invalid-ABCDEFGH01",
@@ -105,10 +107,30 @@ async fn no_key_material_in_logs_or_responses() {
             seen_by_client.push_str(&response.text().await.unwrap_or_default());
         }
     }
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // A stream that breaks after its answer has started is counted against its
+    // key after the client has it all: wait until each such failure is logged.
+    let stream_key = ApiKey::new(KEYS[3], None).fingerprint().to_string();
+    let logged = || String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    eventually(
+        "every broken stream's failure in the log",
+        Duration::from_secs(10),
+        || {
+            let failures = logged()
+                .lines()
+                .filter(|line| line.contains("key attempt failed") && line.contains(&stream_key))
+                .count();
+            let broken = upstream.hits(KEYS[3]);
+            if broken > 0 && failures >= broken {
+                Ok(())
+            } else {
+                Err(format!("{failures} of {broken}"))
+            }
+        },
+    )
+    .await;
     gateway.stop().await;
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let logs = logged();
     assert!(
         logs.contains("key attempt failed"),
         "the scenarios ran with logging: {logs}"

@@ -10,6 +10,9 @@
 //! [`RedisServer`] runs a real `redis-server` on a free port for the state store
 //! tests (it panics with install instructions when Redis is missing).
 //!
+//! [`eventually`] and [`eventually_async`] wait for a condition on the tokio
+//! clock instead of sleeping for a fixed time.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use testkit::{FakeUpstream, Reply};
@@ -24,6 +27,7 @@
 #![forbid(unsafe_code)]
 
 mod bodies;
+mod eventually;
 mod fixture;
 mod recorded;
 mod redis;
@@ -37,6 +41,7 @@ pub use bodies::{
     anthropic_stream_events, openai_chat_stream_events, ANTHROPIC_MODEL, GEMINI_MODEL,
     OLLAMA_MODEL, OPENAI_MODEL, PROMPT_TOKENS,
 };
+pub use eventually::{eventually, eventually_async, Verdict, POLL_EVERY};
 pub use fixture::{fixture_bytes, fixture_path};
 pub use recorded::Recorded;
 pub use redis::RedisServer;

@@ -10,6 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
+use crate::eventually::eventually_async;
+
 const INSTALL_HINT: &str = "redis-server is not installed: install it with \
     `apt-get install redis-server` (Debian/Ubuntu) or `brew install redis`; \
     scripts/test installs it when run as root";
@@ -75,7 +77,8 @@ impl RedisServer {
         );
     }
 
-    /// Spawns the server and waits up to 10 s for `PING`; false if it exited.
+    /// Spawns the server and waits for `PING`; false if it exited. Panics
+    /// (the child is killed as it drops) if it neither answers nor exits in 10 s.
     async fn launch(&mut self) -> bool {
         let spawned = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
@@ -92,18 +95,24 @@ impl RedisServer {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!("{INSTALL_HINT}"),
             Err(err) => panic!("RedisServer: cannot run redis-server: {err}"),
         };
-        for _ in 0..500 {
-            if ping(self.port).await {
-                self.child = Some(child);
-                return true;
+        let port = self.port;
+        let what = format!("redis-server to answer PING on port {port}");
+        let up = eventually_async(&what, Duration::from_secs(10), || {
+            // It exits at once when the port was taken after all.
+            let exited = matches!(child.try_wait(), Ok(Some(_)));
+            async move {
+                if exited {
+                    Some(false)
+                } else {
+                    ping(port).await.then_some(true)
+                }
             }
-            if let Ok(Some(_)) = child.try_wait() {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        })
+        .await;
+        if up {
+            self.child = Some(child);
         }
-        let _ = child.start_kill();
-        false
+        up
     }
 }
 

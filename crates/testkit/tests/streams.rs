@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde_json::json;
 use support::{client, frames, hyper_cause, post, status_and_body};
-use testkit::{FakeUpstream, Reply, SseEvent};
+use testkit::{eventually, FakeUpstream, Reply, SseEvent};
 
 fn three_events() -> Vec<SseEvent> {
     vec![
@@ -165,12 +165,16 @@ async fn hang_never_answers_until_the_upstream_is_dropped() {
     upstream.fallback([Reply::hang()]);
     let url = upstream.url("/");
     let mut pending = tokio::spawn(async move { post(&client(), &url, &[]).await });
+    eventually("the request to arrive", Duration::from_secs(5), || {
+        upstream.total_hits() == 1
+    })
+    .await;
+    // Proving a negative takes a window: nothing answers in this one.
     let waited = tokio::time::timeout(Duration::from_millis(200), &mut pending).await;
     assert!(
         waited.is_err(),
         "a hanging reply must not answer: {waited:?}"
     );
-    assert_eq!(upstream.total_hits(), 1);
     drop(upstream);
     let outcome = tokio::time::timeout(Duration::from_secs(5), pending)
         .await

@@ -1,7 +1,9 @@
 //! Streams: held until the first event so an in-stream error still fails
 //! over; cut after content → a proper error event and a clean end.
 
-use testkit::{FakeUpstream, Reply, SseEvent};
+use std::time::Duration;
+
+use testkit::{eventually, FakeUpstream, Reply, SseEvent};
 
 use super::*;
 
@@ -96,13 +98,12 @@ async fn a_stream_cut_after_content_ends_with_an_error_event() {
             .outcomes
             .get(keypool::OutcomeClass::Transient)
     };
-    for _ in 0..100 {
-        if transient() > 0 {
-            break;
-        }
-        tokio::task::yield_now().await;
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    eventually(
+        "the broken stream counted against its key",
+        Duration::from_secs(5),
+        || transient() > 0,
+    )
+    .await;
     assert_eq!(transient(), 1);
 }
 

@@ -2,11 +2,11 @@
 //! logged, and the key state reaches Redis again once it is back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keyrelay::store::redis::RedisStore;
-use testkit::{FakeUpstream, RedisServer, Reply};
+use testkit::{eventually, eventually_async, FakeUpstream, RedisServer, Reply};
 
 use super::*;
 
@@ -33,44 +33,74 @@ async fn a_gateway_answers_every_request_while_redis_dies_and_resyncs_when_it_re
             .await
             .is_some_and(|r| r.health.is_disabled())
     };
-    eventually(
+    eventually_async(
         "the disabled key in Redis",
         Duration::from_secs(5),
         disabled_in_redis,
     )
     .await;
 
-    // A steady stream of requests, bounded in count and time.
+    // A steady stream of requests until the test says stop.
+    let answers = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let load = tokio::spawn({
-        let (client, url, stop) = (client.clone(), gateway.url.clone(), stop.clone());
+        let (client, url) = (client.clone(), gateway.url.clone());
+        let (answers, stop) = (answers.clone(), stop.clone());
         async move {
-            let mut answers = Vec::new();
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            while !stop.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
-                answers.push(ask(&client, &url).await);
+            while !stop.load(Ordering::SeqCst) {
+                let answer = ask(&client, &url).await;
+                answers.lock().unwrap().push(answer);
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            answers
         }
     });
+    let answered = || answers.lock().unwrap().len();
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    server.kill().await;
-    // Long enough for several refreshes (1 s) and writes to fail.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
-    server.restart().await;
     eventually(
+        "requests before Redis dies",
+        Duration::from_secs(10),
+        || answered() >= 5,
+    )
+    .await;
+    server.kill().await;
+    let answered_at_kill = answered();
+    eventually(
+        "the warning that the state store is down",
+        Duration::from_secs(10),
+        || !gateway.log_lines(&["WARN", "state store"]).is_empty(),
+    )
+    .await;
+    // Part of the scenario, not a wait: Redis stays down past the writer's
+    // next retry (1 s apart), so more than one write fails behind the warning.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    eventually(
+        "requests while Redis is down",
+        Duration::from_secs(10),
+        || answered() >= answered_at_kill + 10,
+    )
+    .await;
+    server.restart().await;
+    eventually_async(
         "the resync to restore the record",
         Duration::from_secs(10),
         disabled_in_redis,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually(
+        "the note that the state store answers again",
+        Duration::from_secs(10),
+        || !gateway.log_lines(&["state store answers again"]).is_empty(),
+    )
+    .await;
+    let answered_at_resync = answered();
+    eventually("requests after the resync", Duration::from_secs(10), || {
+        answered() >= answered_at_resync + 5
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
+    load.await.unwrap();
 
-    let answers = load.await.unwrap();
-    assert!(answers.len() > 20, "only {} requests", answers.len());
+    let answers = answers.lock().unwrap().clone();
     assert!(
         answers.iter().all(|&answer| answer == (200, 1)),
         "every request succeeds on the good key: {answers:?}"
