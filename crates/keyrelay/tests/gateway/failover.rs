@@ -1,5 +1,7 @@
 //! Key failover on /v1/messages against a fake Anthropic upstream.
 
+use std::time::Duration;
+
 use serde_json::json;
 use testkit::{FakeUpstream, Reply};
 
@@ -261,4 +263,44 @@ async fn model_aliases_route_and_rewrite_the_model() {
         let last = upstream.requests().pop().unwrap();
         assert_eq!(last.json().unwrap()["model"], sent, "{asked}");
     }
+}
+
+/// `RunningGateway` is how `keyrelay claude` runs its in-process gateway:
+/// it too re-checks disabled keys in the background, as `serve` does.
+#[tokio::test]
+async fn a_disabled_key_that_works_again_comes_back_by_itself() {
+    let upstream = FakeUpstream::start().await;
+    let models = Reply::json(200, json!({"data": [], "has_more": false}));
+    upstream.on_key(INVALID, [invalid_key(), models]);
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message("ok"))]);
+    let env = anthropic_env(&upstream, &[INVALID, GOOD]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let gateway = start(&env, "[pool]\nrecheck_disabled_every = 0.1\n").await;
+    let first = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+    assert_eq!((first.status().as_u16(), attempts(&first)), (200, 2));
+
+    let available = || async {
+        let health: serde_json::Value = client()
+            .get(format!("{}/health", gateway.url()))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (health["providers"][0]["available"] == 2).then_some(())
+    };
+    testkit::eventually_async(
+        "the disabled key to be re-checked",
+        Duration::from_secs(10),
+        available,
+    )
+    .await;
+    let check = upstream
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET")
+        .expect("a key check was sent");
+    assert_eq!(check.path, "/v1/models");
+    assert_eq!(check.header("x-api-key"), Some(INVALID));
 }

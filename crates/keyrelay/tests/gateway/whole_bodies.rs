@@ -204,14 +204,7 @@ async fn an_answer_beyond_max_response_bytes_streams_through_intact() {
     let upstream = FakeUpstream::start().await;
     let big = "x".repeat(10_000);
     upstream.on_key(GOOD, [Reply::anthropic_message(&big).in_chunks(8)]);
-    let gateway = start(
-        &[
-            ("ANTHROPIC_API_KEYS", GOOD),
-            ("ANTHROPIC_UPSTREAM_BASE_URL", &upstream.base_url()),
-        ],
-        "[limits]\nmax_response_bytes = 4096\n",
-    )
-    .await;
+    let gateway = with_a_4_kib_limit(&upstream).await;
     let response = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("the whole answer");
@@ -224,18 +217,23 @@ async fn an_answer_beyond_max_response_bytes_that_breaks_off_is_cut_for_the_clie
     let big = "x".repeat(10_000);
     let broken = Reply::anthropic_message(&big).in_chunks(8).cut_after(4);
     upstream.on_key(GOOD, [broken]);
-    let gateway = start(
-        &[
-            ("ANTHROPIC_API_KEYS", GOOD),
-            ("ANTHROPIC_UPSTREAM_BASE_URL", &upstream.base_url()),
-        ],
-        "[limits]\nmax_response_bytes = 4096\n",
-    )
-    .await;
+    let gateway = with_a_4_kib_limit(&upstream).await;
     let response = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
     assert_eq!(response.status(), 200, "the answer had started");
     assert!(
         response.bytes().await.is_err(),
         "the client sees a cut, not a complete body"
     );
+}
+
+/// An Anthropic gateway that reads whole answers up to 4 KiB only.
+async fn with_a_4_kib_limit(upstream: &FakeUpstream) -> RunningGateway {
+    start(
+        &[
+            ("ANTHROPIC_API_KEYS", GOOD),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", &upstream.base_url()),
+        ],
+        "[limits]\nmax_response_bytes = 4096\n",
+    )
+    .await
 }
