@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
@@ -26,7 +26,7 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts a server on a free port and waits until it answers `PING`.
+    /// Starts a server on a free port and waits until it answers.
     ///
     /// Panics when `redis-server` is missing or does not come up.
     pub async fn start() -> RedisServer {
@@ -77,8 +77,9 @@ impl RedisServer {
         );
     }
 
-    /// Spawns the server and waits for `PING`; false if it exited. Panics
-    /// (the child is killed as it drops) if it neither answers nor exits in 10 s.
+    /// Spawns the server and waits until it answers as itself; false if it
+    /// exited. Panics (the child is killed as it drops) if it neither answers
+    /// nor exits in 10 s.
     async fn launch(&mut self) -> bool {
         let spawned = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
@@ -96,15 +97,18 @@ impl RedisServer {
             Err(err) => panic!("RedisServer: cannot run redis-server: {err}"),
         };
         let port = self.port;
-        let what = format!("redis-server to answer PING on port {port}");
+        let pid = child.id();
+        let what = format!("redis-server to answer on port {port}");
         let up = eventually_async(&what, Duration::from_secs(10), || {
-            // It exits at once when the port was taken after all.
+            // It exits at once when the port was taken after all; until it
+            // has, the server answering may be the one that took it (another
+            // test's), so only this child's own answer counts.
             let exited = matches!(child.try_wait(), Ok(Some(_)));
             async move {
                 if exited {
                     Some(false)
                 } else {
-                    ping(port).await.then_some(true)
+                    (pid.is_some() && answering_pid(port).await == pid).then_some(true)
                 }
             }
         })
@@ -125,19 +129,26 @@ impl Drop for RedisServer {
     }
 }
 
-/// Whether a Redis server answers `PING` on the port.
-async fn ping(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else {
-        return false;
+/// The process id of the Redis server answering on the port (`INFO server`),
+/// if one answers.
+async fn answering_pid(port: u16) -> Option<u32> {
+    let ask = async {
+        let mut stream = BufReader::new(TcpStream::connect(("127.0.0.1", port)).await.ok()?);
+        stream.write_all(b"INFO server\r\n").await.ok()?;
+        // A bulk string: `$<length>\r\n<text>\r\n`.
+        let mut header = String::new();
+        stream.read_line(&mut header).await.ok()?;
+        let length: usize = header.strip_prefix('$')?.trim_end().parse().ok()?;
+        let mut text = vec![0u8; length];
+        stream.read_exact(&mut text).await.ok()?;
+        String::from_utf8_lossy(&text)
+            .lines()
+            .find_map(|line| line.strip_prefix("process_id:")?.trim().parse().ok())
     };
-    if stream.write_all(b"PING\r\n").await.is_err() {
-        return false;
-    }
-    let mut reply = [0u8; 7];
-    matches!(
-        tokio::time::timeout(Duration::from_secs(1), stream.read_exact(&mut reply)).await,
-        Ok(Ok(_)) if &reply == b"+PONG\r\n"
-    )
+    tokio::time::timeout(Duration::from_secs(1), ask)
+        .await
+        .ok()
+        .flatten()
 }
 
 fn free_port() -> u16 {
@@ -146,3 +157,6 @@ fn free_port() -> u16 {
         .map(|addr| addr.port())
         .expect("RedisServer: cannot bind 127.0.0.1:0")
 }
+
+#[cfg(test)]
+mod tests;

@@ -47,6 +47,34 @@ async fn a_sqlite_file_from_a_newer_keyrelay_is_refused_and_left_alone() {
     assert_eq!(version, 99);
 }
 
+/// Processes starting together on a new file all switch it to WAL; while one
+/// does, it holds the write lock, and SQLite fails the others' switch at once
+/// instead of waiting `busy_timeout`. The store waits, as for any lock.
+#[tokio::test]
+async fn a_new_sqlite_file_locked_by_another_process_is_waited_for_not_failed() {
+    let dir = TempDir::new("wal-switch");
+    let other = rusqlite::Connection::open(dir.join("state.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let held = Duration::from_millis(300);
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(held);
+        other.execute_batch("COMMIT").unwrap();
+    });
+    let started = std::time::Instant::now();
+    let answer = sqlite_in(&dir).load(POOL).await;
+    release.join().unwrap();
+    assert_eq!(answer.unwrap(), Vec::new());
+    assert!(
+        started.elapsed() >= held,
+        "answered while the lock was held"
+    );
+    let conn = rusqlite::Connection::open(dir.join("state.db")).unwrap();
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
 #[tokio::test]
 async fn redis_carries_its_schema_version_and_a_cooling_marker() {
     let server = RedisServer::start().await;

@@ -2,7 +2,7 @@
 //! here, never on an async worker; the async side talks to it by channel.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use keypool::{KeyHealth, KeyRecord, OutcomeClass};
 use rusqlite::{params, Connection, Row, TransactionBehavior};
@@ -70,14 +70,40 @@ fn open(path: &Path, busy_timeout: Duration) -> Result<Connection, BackendError>
     }
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(busy_timeout)?;
-    // WAL: readers never wait for a writer, and processes share one file safely.
-    // This is also the first read of the file, so a corrupt one fails here.
-    let _mode: String =
-        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    enter_wal(&conn, busy_timeout)?;
     // With WAL, NORMAL never corrupts; a power loss may drop the last commits.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     schema::migrate(&mut conn)?;
     Ok(conn)
+}
+
+/// Pause between two tries of the switch to WAL while another connection holds the lock.
+const WAL_RETRY_PAUSE: Duration = Duration::from_millis(5);
+
+/// Puts the file in WAL mode: readers never wait for a writer, and processes
+/// share one file safely. This is also the first read of the file, so a
+/// corrupt one fails here.
+///
+/// A file not yet in WAL mode (a new one) is switched under a read lock that
+/// is then upgraded to a write lock. When several connections do that at
+/// once (processes starting together on a new file), SQLite fails the losers
+/// with "database is locked" at once, without waiting `busy_timeout`, since
+/// waiting while holding a read lock could deadlock. That contention lasts
+/// only as long as the winner's switch, so it is retried here, for at most
+/// `busy_timeout`, like any other wait for a lock.
+fn enter_wal(conn: &Connection, busy_timeout: Duration) -> Result<(), BackendError> {
+    let deadline = Instant::now() + busy_timeout;
+    loop {
+        let switched = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0))
+            .map_err(BackendError::from);
+        match switched {
+            Err(err) if err.is_busy() && Instant::now() < deadline => {
+                std::thread::sleep(WAL_RETRY_PAUSE);
+            }
+            other => return other.map(drop),
+        }
+    }
 }
 
 const SELECT: &str = "SELECT key_id, cooling_until_ms, cooling_class, disabled_at_ms,
