@@ -83,7 +83,7 @@ pub enum KeyState {
 }
 
 /// Counts per outcome class, indexed by [`OutcomeClass::index`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClassCounts(pub [u64; 8]);
 
 impl ClassCounts {
@@ -95,7 +95,6 @@ impl ClassCounts {
         self.0[class.index()]
     }
 
-    /// Every class except success.
     /// Adds every count of `other`.
     pub fn add_all(&mut self, other: &ClassCounts) {
         for (mine, theirs) in self.0.iter_mut().zip(other.0) {
@@ -103,6 +102,7 @@ impl ClassCounts {
         }
     }
 
+    /// Every class except success.
     pub fn failures(&self) -> u64 {
         OutcomeClass::ALL
             .iter()
@@ -132,17 +132,12 @@ pub struct KeyRecord {
 impl KeyRecord {
     /// What one attempt adds to its key's record.
     pub fn attempt(update: &KeyUpdate<'_>) -> KeyRecord {
-        let mut outcomes = ClassCounts::default();
-        outcomes.add(update.class, 1);
-        KeyRecord {
+        let mut record = KeyRecord {
             id: update.id.to_owned(),
-            health: update.health.clone(),
-            requests: 1,
-            outcomes,
-            last_class: Some(update.class),
-            last_reason: update.reason.map(str::to_owned),
-            last_used_ms: update.at_ms,
-        }
+            ..KeyRecord::default()
+        };
+        record.absorb(&RecordChange::attempt(update));
+        record
     }
 
     /// A health change without an attempt (a reinstated key, or a resync).
@@ -154,19 +149,77 @@ impl KeyRecord {
         }
     }
 
-    /// Folds in another record of the same key: the one merge every store
-    /// follows (the SQLite and Redis stores say it again in SQL and Lua).
-    /// Health merges ([`KeyHealth::merge`]), counters add, and the latest
-    /// attempt (by `last_used_ms`) sets the last class and reason, whatever
-    /// the order of arrival; on a tie the record folded in last wins.
-    pub fn absorb(&mut self, other: &KeyRecord) {
-        self.health.merge(&other.health);
-        self.requests += other.requests;
-        self.outcomes.add_all(&other.outcomes);
-        if other.requests > 0 && other.last_used_ms >= self.last_used_ms {
-            self.last_class = other.last_class;
-            self.last_reason.clone_from(&other.last_reason);
-            self.last_used_ms = other.last_used_ms;
+    /// This record as a change to fold into another record of the same key.
+    pub fn as_change(&self) -> RecordChange<'_> {
+        RecordChange {
+            health: &self.health,
+            requests: self.requests,
+            outcomes: self.outcomes,
+            last_class: self.last_class,
+            last_reason: self.last_reason.as_deref(),
+            last_used_ms: self.last_used_ms,
+        }
+    }
+
+    /// Folds in a change to the same key: the one merge every store follows
+    /// (the SQLite and Redis stores say it again in SQL and Lua). Health
+    /// merges ([`KeyHealth::merge`]), counters add, and the latest attempt
+    /// (by `last_used_ms`) sets the last class and reason, whatever the order
+    /// of arrival; on a tie the change folded in last wins.
+    pub fn absorb(&mut self, change: &RecordChange<'_>) {
+        self.health.merge(change.health);
+        self.requests += change.requests;
+        self.outcomes.add_all(&change.outcomes);
+        if change.requests > 0 && change.last_used_ms >= self.last_used_ms {
+            self.last_class = change.last_class;
+            match (&mut self.last_reason, change.last_reason) {
+                (Some(mine), Some(theirs)) => {
+                    mine.clear();
+                    mine.push_str(theirs);
+                }
+                (mine, theirs) => *mine = theirs.map(str::to_owned),
+            }
+            self.last_used_ms = change.last_used_ms;
+        }
+    }
+}
+
+/// A change to a key's record, borrowed: one attempt, a health change, or
+/// another record of the same key ([`KeyRecord::as_change`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordChange<'a> {
+    pub health: &'a KeyHealth,
+    pub requests: u64,
+    pub outcomes: ClassCounts,
+    pub last_class: Option<OutcomeClass>,
+    pub last_reason: Option<&'a str>,
+    pub last_used_ms: u64,
+}
+
+impl<'a> RecordChange<'a> {
+    /// What one attempt changes.
+    pub fn attempt(update: &KeyUpdate<'a>) -> RecordChange<'a> {
+        let mut outcomes = ClassCounts::default();
+        outcomes.add(update.class, 1);
+        RecordChange {
+            health: update.health,
+            requests: 1,
+            outcomes,
+            last_class: Some(update.class),
+            last_reason: update.reason,
+            last_used_ms: update.at_ms,
+        }
+    }
+
+    /// A health change without an attempt.
+    pub fn health_only(health: &'a KeyHealth) -> RecordChange<'a> {
+        RecordChange {
+            health,
+            requests: 0,
+            outcomes: ClassCounts::default(),
+            last_class: None,
+            last_reason: None,
+            last_used_ms: 0,
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 /// The longest of every hint the headers carry, or `None` when there is none.
 pub fn longest(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
@@ -84,17 +84,27 @@ pub fn epoch_ms_reset(headers: &HeaderMap, now: SystemTime) -> Option<Duration> 
 /// When a success says no requests are left in the window, the time until the
 /// window resets, so the key can be parked before it earns a 429.
 pub fn exhausted_until(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let zero = |name: &str| header_str(headers, name).is_some_and(|v| v.trim() == "0");
-    if zero("anthropic-ratelimit-requests-remaining") {
+    // Checked on every success: names built once, not parsed per call.
+    const ANTHROPIC_REMAINING: HeaderName =
+        HeaderName::from_static("anthropic-ratelimit-requests-remaining");
+    const OPENAI_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining-requests");
+    const OPENROUTER_REMAINING: HeaderName = HeaderName::from_static("x-ratelimit-remaining");
+    let zero = |name: &HeaderName| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0")
+    };
+    if zero(&ANTHROPIC_REMAINING) {
         let reset = header_str(headers, "anthropic-ratelimit-requests-reset")
             .and_then(|v| until_rfc3339(v, now));
         return Some(reset.unwrap_or(Duration::from_secs(1)));
     }
-    if zero("x-ratelimit-remaining-requests") {
+    if zero(&OPENAI_REMAINING) {
         let reset = header_str(headers, "x-ratelimit-reset-requests").and_then(parse_go_duration);
         return Some(reset.unwrap_or(Duration::from_secs(1)));
     }
-    if zero("x-ratelimit-remaining") {
+    if zero(&OPENROUTER_REMAINING) {
         return Some(epoch_ms_reset(headers, now).unwrap_or(Duration::from_secs(1)));
     }
     None

@@ -21,7 +21,7 @@ mod strategy;
 
 pub use clock::Clock;
 pub use executor::{Attempt, AttemptReply, ExecuteOptions, Finished, Refusal};
-pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState};
+pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange};
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};
 pub use policy::CooldownPolicy;

@@ -414,7 +414,7 @@ impl KeyPool {
                         .flatten(),
                     requests: state.requests[i],
                     failures: state.outcomes[i].failures(),
-                    outcomes: state.outcomes[i].clone(),
+                    outcomes: state.outcomes[i],
                     last_class: state.last_class[i],
                     inflight: state.inflight[i],
                 }

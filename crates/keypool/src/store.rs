@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use crate::health::{KeyHealth, KeyRecord};
+use crate::health::{KeyHealth, KeyRecord, RecordChange};
 use crate::outcome::OutcomeClass;
 
 /// A boxed future, so stores can be used as `dyn StateStore`.
@@ -69,14 +69,19 @@ impl MemoryStore {
     }
 
     /// Merges `change` into the key's record ([`KeyRecord::absorb`]).
-    fn absorb(&self, pool: &str, change: &KeyRecord) {
+    fn absorb(&self, pool: &str, id: &str, change: &RecordChange<'_>) {
         let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        // Look up before inserting: the common case allocates nothing.
+        if let Some(record) = pools.get_mut(pool).and_then(|p| p.get_mut(id)) {
+            record.absorb(change);
+            return;
+        }
         pools
             .entry(pool.to_owned())
             .or_default()
-            .entry(change.id.clone())
+            .entry(id.to_owned())
             .or_insert_with(|| KeyRecord {
-                id: change.id.clone(),
+                id: id.to_owned(),
                 ..KeyRecord::default()
             })
             .absorb(change);
@@ -94,7 +99,7 @@ impl StateStore for MemoryStore {
     }
 
     fn record<'a>(&'a self, pool: &'a str, update: KeyUpdate<'a>) -> StoreFuture<'a, ()> {
-        self.absorb(pool, &KeyRecord::attempt(&update));
+        self.absorb(pool, update.id, &RecordChange::attempt(&update));
         Box::pin(async { Ok(()) })
     }
 
@@ -104,7 +109,7 @@ impl StateStore for MemoryStore {
         id: &'a str,
         health: &'a KeyHealth,
     ) -> StoreFuture<'a, ()> {
-        self.absorb(pool, &KeyRecord::health_only(id, health));
+        self.absorb(pool, id, &RecordChange::health_only(health));
         Box::pin(async { Ok(()) })
     }
 }

@@ -11,8 +11,7 @@ use keypool::{ApiKey, Fingerprint, Outcome, OutcomeClass};
 use serde::Serialize;
 
 use crate::call::{Caller, Upstream};
-use crate::providers::ProviderSpec;
-use crate::registry::{Provider, Registry};
+use crate::registry::{MissingBaseUrl, Provider, Registry};
 use crate::transport::Outbound;
 
 /// What a check found out about one key.
@@ -63,15 +62,16 @@ pub struct KeyCheck {
 
 /// The request that checks a key: the dialect's unbilled call (a model
 /// list, or OpenRouter's key info).
-pub fn check_request(spec: &ProviderSpec, base: &str) -> Outbound {
-    Outbound {
+pub fn check_request(provider: &Provider) -> Result<Outbound, MissingBaseUrl> {
+    let spec = &provider.spec;
+    Ok(Outbound {
         method: Method::GET,
-        url: format!("{base}{}", spec.dialect.key_check_path()),
+        url: provider.endpoint(spec.dialect.key_check_path(), None)?,
         headers: HeaderMap::new(),
         body: Bytes::new(),
         auth: spec.auth.clone(),
         dialect: spec.dialect,
-    }
+    })
 }
 
 /// Checks one key and applies the result to its pool: a valid disabled key
@@ -83,8 +83,8 @@ pub async fn check_key(caller: &Caller, provider: &Provider, key: &ApiKey) -> Ke
         verdict,
         detail,
     };
-    let base = match provider.base_url() {
-        Ok(base) => base,
+    let request = match check_request(provider) {
+        Ok(request) => request,
         Err(missing) => {
             return verdict_of(
                 Verdict::Unreachable,
@@ -92,7 +92,6 @@ pub async fn check_key(caller: &Caller, provider: &Provider, key: &ApiKey) -> Ke
             )
         }
     };
-    let request = check_request(&provider.spec, base);
     let (outcome, upstream) = caller
         .attempt(&request, key, provider.pool.clock().wall(), None)
         .await;

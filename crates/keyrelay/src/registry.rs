@@ -17,6 +17,8 @@ pub struct Provider {
     /// `None` when the provider needs a base URL nobody gave (litellm); see
     /// [`Provider::base_url`].
     base_url: Option<String>,
+    /// `base_url` parsed once, so a request only appends its path.
+    base: Option<reqwest::Url>,
     pub pool: Arc<KeyPool>,
 }
 
@@ -35,6 +37,29 @@ impl Provider {
                 .clone()
                 .unwrap_or_else(|| "base_url in the config file".to_owned()),
         })
+    }
+}
+
+impl Provider {
+    /// The upstream URL of `path` (which starts with `/`) below the base
+    /// URL, with `query` if any.
+    pub fn endpoint(
+        &self,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<reqwest::Url, MissingBaseUrl> {
+        let Some(base) = &self.base else {
+            self.base_url()?;
+            return Err(MissingBaseUrl {
+                provider: self.spec.name.clone(),
+                set: "a base URL that parses as a URL".to_owned(),
+            });
+        };
+        let mut url = base.clone();
+        let joined = format!("{}{path}", base.path().trim_end_matches('/'));
+        url.set_path(&joined);
+        url.set_query(query);
+        Ok(url)
     }
 }
 
@@ -93,8 +118,12 @@ impl Registry {
                 };
                 let pool =
                     KeyPool::with_store(spec.name.clone(), keys, pool_config, clock, store.clone());
+                let base = base_url
+                    .as_deref()
+                    .and_then(|url| reqwest::Url::parse(url).ok());
                 Arc::new(Provider {
                     spec,
+                    base,
                     base_url,
                     pool: Arc::new(pool),
                 })

@@ -31,7 +31,7 @@ pub async fn status(
         for mut key in provider.pool.snapshot() {
             if let Some(record) = stored.iter().find(|r| r.id == key.id) {
                 key.requests = key.requests.max(record.requests);
-                key.outcomes = record.outcomes.clone();
+                key.outcomes = record.outcomes;
                 key.failures = record.outcomes.failures();
                 key.last_class = record.last_class.or(key.last_class);
             }

@@ -21,12 +21,11 @@ const IMAGE_TOKENS: u64 = 1_600;
 pub async fn count(
     gateway: &Gateway,
     provider: &Provider,
-    base: &str,
     request: &MessagesRequest,
     model: &str,
 ) -> Response {
     if provider.spec.dialect.token_counter() == TokenCounter::GeminiCountTokens {
-        match gemini_count(gateway, provider, base, request, model).await {
+        match gemini_count(gateway, provider, request, model).await {
             Ok(tokens) => {
                 let response = axum::Json(json!({"input_tokens": tokens})).into_response();
                 return decorate(response, provider, None, OutcomeClass::Success);
@@ -43,13 +42,12 @@ pub async fn count(
 async fn gemini_count(
     gateway: &Gateway,
     provider: &Provider,
-    base: &str,
     request: &MessagesRequest,
     model: &str,
 ) -> Result<u64, String> {
     let counted =
         dialects::gemini::count_tokens_request(request, model).map_err(|e| e.to_string())?;
-    let outbound = provider_call(provider, base, &counted)?;
+    let outbound = provider_call(provider, &counted)?;
     let finished = gateway
         .caller
         .call(provider, &outbound)

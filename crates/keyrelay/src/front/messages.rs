@@ -41,12 +41,11 @@ pub async fn count_tokens(
 /// What a Messages request turned into after routing.
 enum Plan {
     /// An Anthropic-dialect provider: forward the bytes.
-    Forward(Arc<Provider>, Outbound),
+    Forward(Arc<Provider>, Box<Outbound>),
     /// Another dialect: translate.
     Translate {
         provider: Arc<Provider>,
         translator: &'static dyn Translator,
-        base: String,
         request: Box<MessagesRequest>,
         model: String,
     },
@@ -62,24 +61,20 @@ async fn handle(
     let counting = path.ends_with("count_tokens");
     match prepare(gateway, path, &uri, &headers, body) {
         Ok(Plan::Forward(provider, outbound)) => {
-            forward(gateway, &provider, outbound, Dialect::Anthropic).await
+            forward(gateway, &provider, *outbound, Dialect::Anthropic).await
         }
         Ok(Plan::Translate {
             provider,
-            base,
             request,
             model,
             ..
-        }) if counting => {
-            super::count_tokens::count(gateway, &provider, &base, &request, &model).await
-        }
+        }) if counting => super::count_tokens::count(gateway, &provider, &request, &model).await,
         Ok(Plan::Translate {
             provider,
             translator,
-            base,
             request,
             model,
-        }) => translated(gateway, &provider, translator, &base, *request, &model).await,
+        }) => translated(gateway, &provider, translator, *request, &model).await,
         Err(error) => error.into_response(),
     }
 }
@@ -96,7 +91,6 @@ fn prepare(
     let model = requested_model(&body)?;
     let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
     let provider = route.provider;
-    let base = provider.base_url()?.to_owned();
     if let Some(translator) = provider.spec.dialect.translator() {
         let request: MessagesRequest = serde_json::from_slice(&body).map_err(|e| {
             ApiError::invalid(format!("request body is not a valid Messages request: {e}"))
@@ -104,7 +98,6 @@ fn prepare(
         return Ok(Plan::Translate {
             provider,
             translator,
-            base,
             request: Box::new(request),
             model: route.model,
         });
@@ -121,16 +114,15 @@ fn prepare(
         );
         Bytes::from(serde_json::to_vec(&request).map_err(|e| ApiError::invalid(e.to_string()))?)
     };
-    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let outbound = Outbound {
         method: Method::POST,
-        url: format!("{base}{path}{query}"),
+        url: provider.endpoint(path, uri.query())?,
         headers: forwardable_request_headers(headers),
         body,
         auth: provider.spec.auth.clone(),
         dialect: provider.spec.dialect,
     };
-    Ok(Plan::Forward(provider, outbound))
+    Ok(Plan::Forward(provider, Box::new(outbound)))
 }
 
 /// The `model` field, read without building the rest of the document (a

@@ -43,16 +43,12 @@ pub async fn passthrough(
                 .into_response()
         }
     };
-    let base = match provider.base_url() {
-        Ok(base) => base,
-        Err(missing) => return ApiError::from(missing).in_shape(shape).into_response(),
-    };
     // The raw path, not axum's percent-decoded capture: forward it exactly.
     let rest = uri.path().splitn(4, '/').nth(3).unwrap_or("");
     let query = uri.query().map(strip_key_param).filter(|q| !q.is_empty());
-    let url = match query {
-        Some(query) => format!("{base}/{rest}?{query}"),
-        None => format!("{base}/{rest}"),
+    let url = match provider.endpoint(&format!("/{rest}"), query.as_deref()) {
+        Ok(url) => url,
+        Err(missing) => return ApiError::from(missing).in_shape(shape).into_response(),
     };
     let outbound = Outbound {
         method,

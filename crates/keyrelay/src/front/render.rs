@@ -3,7 +3,7 @@
 //! upstream answered.
 
 use axum::response::{IntoResponse, Response};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 use keypool::{Fingerprint, Finished, OutcomeClass, Refusal};
 
 use super::error::{ApiError, ErrorKind};
@@ -11,6 +11,10 @@ use crate::call::{Upstream, UpstreamResponse};
 use crate::classify::TransportFailure;
 use crate::dialect::Dialect;
 use crate::registry::Provider;
+
+const PROVIDER: HeaderName = HeaderName::from_static("x-keyrelay-provider");
+const KEY: HeaderName = HeaderName::from_static("x-keyrelay-key");
+const ATTEMPTS: HeaderName = HeaderName::from_static("x-keyrelay-attempts");
 
 /// Adds `x-keyrelay-*` headers (on every proxied response, errors included).
 pub fn decorate(
@@ -20,17 +24,17 @@ pub fn decorate(
     class: OutcomeClass,
 ) -> Response {
     let headers = response.headers_mut();
-    headers.insert("x-keyrelay-provider", header_text(provider.name()));
+    headers.insert(PROVIDER, header_text(provider.name()));
     match key {
         Some((key, attempts)) => {
-            headers.insert("x-keyrelay-key", header_text(key.as_str()));
-            headers.insert("x-keyrelay-attempts", HeaderValue::from(attempts));
+            headers.insert(KEY, header_text(key.as_str()));
+            headers.insert(ATTEMPTS, HeaderValue::from(attempts));
             if !matches!(class, OutcomeClass::Success) {
                 tracing::info!(provider = %provider.name(), key = %key, attempts, %class, "request finished without success");
             }
         }
         None => {
-            headers.insert("x-keyrelay-attempts", HeaderValue::from(0));
+            headers.insert(ATTEMPTS, HeaderValue::from(0));
         }
     }
     response
@@ -103,17 +107,14 @@ pub fn refused(provider: &Provider, refusal: Refusal, shape: Dialect) -> Respons
 
 /// Header values are ASCII: `…` becomes `...`, other non-ASCII becomes `?`.
 fn header_text(text: &str) -> HeaderValue {
-    let ascii: String = text
-        .replace('…', "...")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect();
+    let mut ascii = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        match c {
+            '…' => ascii.push_str("..."),
+            c if c.is_ascii_graphic() || c == ' ' => ascii.push(c),
+            _ => ascii.push('?'),
+        }
+    }
     HeaderValue::from_str(&ascii).unwrap_or_else(|_| HeaderValue::from_static("-"))
 }
 

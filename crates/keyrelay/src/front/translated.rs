@@ -32,14 +32,13 @@ pub async fn translated(
     gateway: &Gateway,
     provider: &Provider,
     translator: &'static dyn Translator,
-    base: &str,
     request: MessagesRequest,
     upstream_model: &str,
 ) -> Response {
     let outbound = match translator
         .request(&request, upstream_model)
         .map_err(|err| err.to_string())
-        .and_then(|translated| provider_call(provider, base, &translated))
+        .and_then(|translated| provider_call(provider, &translated))
     {
         Ok(outbound) => outbound,
         Err(err) => {
@@ -94,19 +93,10 @@ fn bad_gateway(message: String) -> Response {
     ApiError::new(StatusCode::BAD_GATEWAY, ErrorKind::Api, message).into_response()
 }
 
-/// A translated request as an upstream call: JSON POST to `base` + path,
-/// with the provider's auth and dialect.
-pub fn provider_call(
-    provider: &Provider,
-    base: &str,
-    request: &ProviderRequest,
-) -> Result<Outbound, String> {
+/// A translated request as an upstream call: a JSON POST below the
+/// provider's base URL, with its auth and dialect.
+pub fn provider_call(provider: &Provider, request: &ProviderRequest) -> Result<Outbound, String> {
     let body = serde_json::to_vec(&request.body).map_err(|e| e.to_string())?;
-    let query = request
-        .query
-        .as_ref()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
     let mut headers = HeaderMap::new();
     headers.insert(
         http::header::CONTENT_TYPE,
@@ -114,7 +104,9 @@ pub fn provider_call(
     );
     Ok(Outbound {
         method: Method::POST,
-        url: format!("{base}{}{query}", request.path),
+        url: provider
+            .endpoint(&request.path, request.query.as_deref())
+            .map_err(|e| e.to_string())?,
         headers,
         body: Bytes::from(body),
         auth: provider.spec.auth.clone(),

@@ -50,8 +50,15 @@ pub fn forwardable_request_headers(client: &HeaderMap) -> HeaderMap {
 /// Upstream response headers that may go back to the client: all but the
 /// hop-by-hop ones (the body's length and framing are the gateway's own).
 pub fn forwardable_response_headers(mut upstream: HeaderMap) -> HeaderMap {
-    for name in HOP_BY_HOP {
-        upstream.remove(*name);
+    // A response has a handful of headers: look at those rather than hash
+    // every hop-by-hop name.
+    let hop_by_hop: Vec<HeaderName> = upstream
+        .keys()
+        .filter(|name| HOP_BY_HOP.contains(&name.as_str()))
+        .cloned()
+        .collect();
+    for name in hop_by_hop {
+        upstream.remove(name);
     }
     upstream
 }

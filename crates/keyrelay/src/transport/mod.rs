@@ -30,7 +30,7 @@ pub struct Transport {
 /// A request to replay with each key: the body is buffered once.
 pub struct Outbound {
     pub method: Method,
-    pub url: String,
+    pub url: reqwest::Url,
     /// Already filtered (no client credentials).
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -79,7 +79,7 @@ impl Transport {
         headers::inject_key(&mut headers, &outbound.auth, key.expose());
         let request = self
             .client
-            .request(outbound.method.clone(), &outbound.url)
+            .request(outbound.method.clone(), outbound.url.clone())
             .headers(headers)
             .body(outbound.body.clone());
         match tokio::time::timeout(self.first_byte, request.send()).await {

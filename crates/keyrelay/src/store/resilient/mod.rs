@@ -156,7 +156,7 @@ impl Shared {
         let mut pending = self.pending();
         let slot = (delta.pool.clone(), delta.record.id.clone());
         if let Some(queued) = pending.deltas.get_mut(&slot) {
-            queued.record.absorb(&delta.record);
+            queued.record.absorb(&delta.record.as_change());
         } else if pending.deltas.len() < self.options.max_pending {
             pending.deltas.insert(slot, delta);
         } else {

@@ -106,7 +106,7 @@ async fn take_batch(shared: &Shared, resync_due: bool) -> Option<Batch> {
         for record in records {
             let mut delta = KeyDelta::health_only(&pool, &record.id, &record.health);
             if let Some(update) = queued.remove(&(pool.clone(), record.id.clone())) {
-                delta.record.absorb(&update.record);
+                delta.record.absorb(&update.record.as_change());
             }
             deltas.insert((pool.clone(), record.id), delta);
         }

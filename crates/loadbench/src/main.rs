@@ -1,0 +1,410 @@
+//! Whole-process measurements of keyrelay, every figure against a baseline
+//! taken in the same run (these machines are noisy; ratios travel better):
+//!
+//! - `loadbench table --keyrelay PATH`: throughput, latency, stream time to
+//!   first byte and CPU per request, straight to a minimal fake upstream,
+//!   through nginx (when installed) and through keyrelay (passthrough,
+//!   translated, streamed, failover), at several concurrencies;
+//! - `loadbench memory --keyrelay PATH`: keyrelay's resident memory idle
+//!   and with many streams open;
+//! - `loadbench fake --port N`: the fake upstream itself (one thread).
+#![forbid(unsafe_code)]
+
+mod fake;
+mod load;
+mod procs;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use http::{HeaderName, HeaderValue};
+use load::{Load, Report};
+use procs::{cpu_seconds, free_port, memory_kib, wait_listening, Running};
+
+#[derive(Parser)]
+#[command(about = "Load and memory measurements of keyrelay against a fake upstream")]
+struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The fake upstream, on one thread.
+    Fake {
+        #[arg(long)]
+        port: u16,
+    },
+    /// The throughput and latency table.
+    Table {
+        #[arg(long)]
+        keyrelay: PathBuf,
+        /// Measured seconds per row (after a short warm-up).
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Concurrencies to measure.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        concurrency: Vec<usize>,
+    },
+    /// Resident memory idle and with many streams open.
+    Memory {
+        #[arg(long)]
+        keyrelay: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        streams: usize,
+    },
+}
+
+const KEYS: &str = "bench-key-0000000000000a,bench-key-0000000000000b";
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    match args.command {
+        Cmd::Fake { port } => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&runtime, async move {
+                let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+                fake::serve(listener).await
+            })
+        }
+        Cmd::Table {
+            keyrelay,
+            seconds,
+            concurrency,
+        } => table(&keyrelay, Duration::from_secs_f64(seconds), &concurrency),
+        Cmd::Memory { keyrelay, streams } => memory(&keyrelay, streams),
+    }
+}
+
+/// The fake and a keyrelay in front of it, both started and listening.
+struct Setup {
+    fake_addr: SocketAddr,
+    fake: Running,
+    keyrelay_addr: SocketAddr,
+    keyrelay: Running,
+}
+
+fn start(keyrelay: &Path) -> anyhow::Result<Setup> {
+    let fake_addr = free_port()?;
+    let fake = Running::spawn(
+        "fake upstream",
+        Command::new(std::env::current_exe()?).args([
+            "fake",
+            "--port",
+            &fake_addr.port().to_string(),
+        ]),
+    )?;
+    wait_listening("fake upstream", fake_addr)?;
+    let keyrelay_addr = free_port()?;
+    let base = format!("http://{fake_addr}");
+    let mut command = Command::new(keyrelay);
+    command.env_clear();
+    // The runtime's worker count may be set for an experiment.
+    if let Ok(workers) = std::env::var("TOKIO_WORKER_THREADS") {
+        command.env("TOKIO_WORKER_THREADS", workers);
+    }
+    let running = Running::spawn(
+        "keyrelay",
+        command
+            .args([
+                "serve",
+                "--listen",
+                &keyrelay_addr.to_string(),
+                "--state",
+                "memory",
+                "--log",
+                "warn",
+            ])
+            .env("ANTHROPIC_API_KEYS", KEYS)
+            .env("ANTHROPIC_UPSTREAM_BASE_URL", &base)
+            .env("OPENAI_API_KEYS", KEYS)
+            .env("OPENAI_BASE_URL", format!("{base}/v1")),
+    )?;
+    wait_listening("keyrelay", keyrelay_addr)?;
+    Ok(Setup {
+        fake_addr,
+        fake,
+        keyrelay_addr,
+        keyrelay: running,
+    })
+}
+
+fn messages_body(model: &str, stream: bool) -> Bytes {
+    Bytes::from(
+        serde_json::json!({
+            "model": model,
+            "max_tokens": 64,
+            "stream": stream,
+            "messages": [{"role": "user", "content": "Say hello"}],
+        })
+        .to_string()
+        .replace("\"stream\": ", "\"stream\":"),
+    )
+}
+
+/// One row kind of the table.
+struct Target {
+    name: &'static str,
+    addr: SocketAddr,
+    body: Bytes,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    unique_ids: bool,
+    /// The process whose CPU is counted, if it is a proxy.
+    proxy: Option<u32>,
+    /// Compared with the direct stream rather than the direct document.
+    streamed: bool,
+}
+
+fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow::Result<()> {
+    let setup = start(keyrelay)?;
+    let nginx_dir =
+        std::env::temp_dir().join(format!("keyrelay-bench-nginx-{}", std::process::id()));
+    let nginx = match procs::find_nginx() {
+        Some(binary) => {
+            let addr = free_port()?;
+            Some((
+                addr,
+                procs::start_nginx(&binary, &nginx_dir, addr, setup.fake_addr)?,
+            ))
+        }
+        None => {
+            eprintln!("loadbench: nginx is not installed; its row is left out");
+            None
+        }
+    };
+    let fail_first = vec![(
+        HeaderName::from_static("x-bench-fail-first"),
+        HeaderValue::from_static("1"),
+    )];
+    let keyrelay_pid = Some(setup.keyrelay.pid());
+    let mut targets = vec![Target {
+        name: "direct to the fake",
+        addr: setup.fake_addr,
+        body: messages_body("claude-sonnet-4-5", false),
+        headers: Vec::new(),
+        unique_ids: false,
+        proxy: None,
+        streamed: false,
+    }];
+    if let Some((addr, running)) = &nginx {
+        targets.push(Target {
+            name: "nginx reverse proxy",
+            addr: *addr,
+            body: messages_body("claude-sonnet-4-5", false),
+            headers: Vec::new(),
+            unique_ids: false,
+            proxy: Some(running.pid()),
+            streamed: false,
+        });
+    }
+    targets.extend([
+        Target {
+            name: "keyrelay, anthropic passthrough",
+            addr: setup.keyrelay_addr,
+            body: messages_body("claude-sonnet-4-5", false),
+            headers: Vec::new(),
+            unique_ids: false,
+            proxy: keyrelay_pid,
+            streamed: false,
+        },
+        Target {
+            name: "keyrelay, translated to OpenAI Chat",
+            addr: setup.keyrelay_addr,
+            body: messages_body("openai@gpt-4.1", false),
+            headers: Vec::new(),
+            unique_ids: false,
+            proxy: keyrelay_pid,
+            streamed: false,
+        },
+        Target {
+            name: "keyrelay, failover (first key 429)",
+            addr: setup.keyrelay_addr,
+            body: messages_body("claude-sonnet-4-5", false),
+            headers: fail_first,
+            unique_ids: true,
+            proxy: keyrelay_pid,
+            streamed: false,
+        },
+        Target {
+            name: "direct to the fake, streamed",
+            addr: setup.fake_addr,
+            body: messages_body("claude-sonnet-4-5", true),
+            headers: Vec::new(),
+            unique_ids: false,
+            proxy: None,
+            streamed: true,
+        },
+        Target {
+            name: "keyrelay, streamed passthrough",
+            addr: setup.keyrelay_addr,
+            body: messages_body("claude-sonnet-4-5", true),
+            headers: Vec::new(),
+            unique_ids: false,
+            proxy: keyrelay_pid,
+            streamed: true,
+        },
+    ]);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    println!("| target | c | req/s (ratio) | p50 | p99 | first byte p50 | CPU/req of the proxy |");
+    println!("|---|---|---|---|---|---|---|");
+    for &concurrency in concurrencies {
+        let mut direct = 0.0;
+        let mut direct_streamed = 0.0;
+        for target in &targets {
+            let load = Load {
+                addr: target.addr,
+                path: "/v1/messages".to_owned(),
+                body: target.body.clone(),
+                headers: target.headers.clone(),
+                concurrency,
+                warmup: Duration::from_millis(500),
+                duration: seconds,
+                unique_ids: target.unique_ids,
+            };
+            let (report, cpu) = runtime.block_on(measure(&load, target.proxy));
+            let baseline = if target.streamed {
+                &mut direct_streamed
+            } else {
+                &mut direct
+            };
+            if target.proxy.is_none() {
+                *baseline = report.per_second;
+            }
+            let ratio = if *baseline > 0.0 {
+                report.per_second / *baseline
+            } else {
+                0.0
+            };
+            print_row(target, concurrency, &report, ratio, cpu);
+        }
+    }
+    drop(nginx);
+    let _ = std::fs::remove_dir_all(&nginx_dir);
+    drop(setup);
+    Ok(())
+}
+
+/// Runs `load`, and reads the proxy's CPU over the measured window.
+async fn measure(load: &Load, proxy: Option<u32>) -> (Report, Option<f64>) {
+    let from = tokio::time::Instant::now() + load.warmup;
+    let until = from + load.duration;
+    let cpu = proxy.map(|pid| {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(from).await;
+            let before = cpu_seconds(pid);
+            tokio::time::sleep_until(until).await;
+            cpu_seconds(pid) - before
+        })
+    });
+    let report = load::run(load).await;
+    let cpu = match cpu {
+        Some(task) => task.await.ok(),
+        None => None,
+    };
+    (report, cpu)
+}
+
+fn print_row(target: &Target, concurrency: usize, report: &Report, ratio: f64, cpu: Option<f64>) {
+    let ms = |micros: f64| {
+        if micros < 1000.0 {
+            format!("{micros:.0} µs")
+        } else {
+            format!("{:.2} ms", micros / 1000.0)
+        }
+    };
+    let first_byte = if target.streamed {
+        ms(report.first_byte.p50)
+    } else {
+        "—".to_owned()
+    };
+    let cpu = match cpu {
+        Some(secs) if report.requests > 0 => {
+            format!("{:.0} µs", secs * 1e6 / report.requests as f64)
+        }
+        _ => "—".to_owned(),
+    };
+    let errors = if report.errors > 0 {
+        format!(" ({} errors)", report.errors)
+    } else {
+        String::new()
+    };
+    println!(
+        "| {} | {concurrency} | {:.1}k ({ratio:.2}){errors} | {} | {} | {first_byte} | {cpu} |",
+        target.name,
+        report.per_second / 1000.0,
+        ms(report.total.p50),
+        ms(report.total.p99),
+    );
+}
+
+fn memory(keyrelay: &Path, streams: usize) -> anyhow::Result<()> {
+    let setup = start(keyrelay)?;
+    let pid = setup.keyrelay.pid();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    // One request first, so the idle figure includes a warm connection pool.
+    runtime.block_on(load::run(&Load {
+        addr: setup.keyrelay_addr,
+        path: "/v1/messages".to_owned(),
+        body: messages_body("claude-sonnet-4-5", false),
+        headers: Vec::new(),
+        concurrency: 1,
+        warmup: Duration::ZERO,
+        duration: Duration::from_millis(200),
+        unique_ids: false,
+    }));
+    std::thread::sleep(Duration::from_millis(500));
+    let idle = memory_kib(pid, "VmRSS:").unwrap_or(0);
+    let open = Arc::new(AtomicUsize::new(0));
+    let body = messages_body("claude-sonnet-4-5", true);
+    let tasks: Vec<_> = (0..streams)
+        .map(|_| {
+            let (open, body, addr) = (open.clone(), body.clone(), setup.keyrelay_addr);
+            runtime.spawn(async move { load::hold_stream(addr, body, "30", &open).await })
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_secs(60);
+    while open.load(Ordering::SeqCst) < streams && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let opened = open.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(2));
+    let busy = memory_kib(pid, "VmRSS:").unwrap_or(0);
+    runtime.block_on(async {
+        for task in tasks {
+            let _ = task.await;
+        }
+    });
+    let peak = memory_kib(pid, "VmHWM:").unwrap_or(0);
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!("| keyrelay resident memory | MiB |");
+    println!("|---|---|");
+    println!("| idle (after one request) | {:.1} |", mib(idle));
+    println!("| {opened} streams open | {:.1} |", mib(busy));
+    println!("| peak | {:.1} |", mib(peak));
+    if opened > 0 {
+        println!(
+            "| per open stream | {:.0} KiB |",
+            busy.saturating_sub(idle) as f64 / opened as f64
+        );
+    }
+    drop(setup.fake);
+    if opened < streams {
+        anyhow::bail!("only {opened} of {streams} streams opened (raise `ulimit -n`?)");
+    }
+    Ok(())
+}
