@@ -134,9 +134,10 @@ pub fn start_nginx(
          events {{ worker_connections 4096; }}\n\
          http {{\n\
            access_log off;\n\
+           keepalive_requests 10000000;\n\
            client_body_temp_path {dir}/body;\n\
            proxy_temp_path {dir}/proxy;\n\
-           upstream fake {{ server {upstream}; keepalive 64; }}\n\
+           upstream fake {{ server {upstream}; keepalive 64; keepalive_requests 10000000; }}\n\
            server {{\n\
              listen {listen};\n\
              location / {{\n\
