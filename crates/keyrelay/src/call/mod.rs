@@ -84,7 +84,7 @@ pub struct HeldStream {
 }
 
 impl Caller {
-    pub fn new(config: &Config) -> Result<Caller, reqwest::Error> {
+    pub fn new(config: &Config) -> Result<Caller, rustls::Error> {
         let timeouts = &config.timeouts;
         let transport = Transport::new(
             Timeouts::duration(timeouts.connect),
