@@ -4,7 +4,9 @@
 //! they mean is the call layer's ([`crate::call`]).
 
 pub mod headers;
+mod proxy;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,7 +15,7 @@ use futures_util::StreamExt;
 use http::header::ACCEPT;
 use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyDataStream, Full};
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -21,6 +23,7 @@ use keypool::ApiKey;
 
 use crate::classify::TransportFailure;
 use crate::dialect::Dialect;
+use crate::env::Env;
 use crate::providers::Auth;
 
 /// An upstream body not read yet.
@@ -33,6 +36,9 @@ type Pooled = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 #[derive(Clone)]
 pub struct Transport {
     client: Pooled,
+    /// Set when the environment names a proxy (see [`proxy`]): requests it
+    /// intercepts take its client, the others the direct one.
+    proxy: Option<Arc<proxy::Proxy>>,
     first_byte: Duration,
 }
 
@@ -72,7 +78,13 @@ impl Transport {
     /// `connect` bounds opening a connection, `first_byte` the wait for the
     /// response head. There is no whole-request timeout: it would cut long
     /// streams. Redirects are never followed: a redirect is an answer.
-    pub fn new(connect: Duration, first_byte: Duration) -> Result<Transport, rustls::Error> {
+    /// Proxies come from `env`'s `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`
+    /// and `NO_PROXY` (see [`proxy`]).
+    pub fn new(
+        connect: Duration,
+        first_byte: Duration,
+        env: &dyn Env,
+    ) -> Result<Transport, rustls::Error> {
         let mut tcp = HttpConnector::new();
         // The TLS layer above decides the scheme: https or plain http.
         tcp.enforce_http(false);
@@ -81,17 +93,36 @@ impl Transport {
         tcp.set_keepalive(Some(TCP_KEEPALIVE));
         tcp.set_keepalive_interval(Some(TCP_KEEPALIVE));
         tcp.set_keepalive_retries(Some(3));
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_webpki_roots()
+        .with_no_client_auth();
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_idle_timeout(POOL_IDLE)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new());
+        let proxy = proxy::Settings::from_env(env).map(|settings| {
+            tracing::info!(proxy = %settings.summary, "upstream requests go through a proxy");
+            Arc::new(proxy::Proxy::new(
+                settings,
+                tcp.clone(),
+                tls.clone(),
+                &builder,
+            ))
+        });
         let connector = HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())?
+            .with_tls_config(tls)
             .https_or_http()
             .enable_all_versions()
             .wrap_connector(tcp);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
-        Ok(Transport { client, first_byte })
+        Ok(Transport {
+            client: builder.build(connector),
+            proxy,
+            first_byte,
+        })
     }
 
     /// Longest wait for a response head (and, in the call layer, for a
@@ -107,12 +138,20 @@ impl Transport {
         headers
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("*/*"));
+        let proxied = match &self.proxy {
+            Some(proxy) => proxy.route(&outbound.url, &mut headers),
+            None => None,
+        };
         // `host` comes from the URI, `content-length` from the body.
         let mut request = Request::new(Full::new(outbound.body.clone()));
         *request.method_mut() = outbound.method.clone();
         *request.uri_mut() = outbound.url.clone();
         *request.headers_mut() = headers;
-        match tokio::time::timeout(self.first_byte, self.client.request(request)).await {
+        let sent = match proxied {
+            Some(client) => client.request(request),
+            None => self.client.request(request),
+        };
+        match tokio::time::timeout(self.first_byte, sent).await {
             Err(_) => Err(SendError {
                 failure: TransportFailure::FirstByteTimeout,
                 message: "no response from upstream in time".into(),
