@@ -11,7 +11,7 @@ use keypool::{ApiKey, Fingerprint, Outcome, OutcomeClass};
 use serde::Serialize;
 
 use crate::call::{Caller, Upstream};
-use crate::registry::{MissingBaseUrl, Provider, Registry};
+use crate::registry::{EndpointError, Provider, Registry};
 use crate::transport::Outbound;
 
 /// What a check found out about one key.
@@ -62,7 +62,7 @@ pub struct KeyCheck {
 
 /// The request that checks a key: the dialect's unbilled call (a model
 /// list, or OpenRouter's key info).
-pub fn check_request(provider: &Provider) -> Result<Outbound, MissingBaseUrl> {
+pub fn check_request(provider: &Provider) -> Result<Outbound, EndpointError> {
     let spec = &provider.spec;
     Ok(Outbound {
         method: Method::GET,
@@ -85,12 +85,13 @@ pub async fn check_key(caller: &Caller, provider: &Provider, key: &ApiKey) -> Ke
     };
     let request = match check_request(provider) {
         Ok(request) => request,
-        Err(missing) => {
+        Err(EndpointError::MissingBaseUrl(missing)) => {
             return verdict_of(
                 Verdict::Unreachable,
                 Some(format!("no base URL (set {})", missing.set)),
             )
         }
+        Err(err) => return verdict_of(Verdict::Unreachable, Some(err.to_string())),
     };
     let (outcome, upstream) = caller
         .attempt(&request, key, provider.pool.clock().wall(), None)

@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::uri::{Authority, Parts, PathAndQuery, Scheme};
+use http::Uri;
 use keypool::{parse_keys, ApiKey, Clock, KeyEntry, KeyPool, PoolConfig, StateStore};
 
 use crate::config::{Config, ConfigError, KeyConfig, ProviderConfig};
@@ -17,8 +19,8 @@ pub struct Provider {
     /// `None` when the provider needs a base URL nobody gave (litellm); see
     /// [`Provider::base_url`].
     base_url: Option<String>,
-    /// `base_url` parsed once, so a request only appends its path.
-    base: Option<reqwest::Url>,
+    /// `base_url` taken apart once, so a request only appends its path.
+    base: Option<Base>,
     pub pool: Arc<KeyPool>,
 }
 
@@ -42,25 +44,121 @@ impl Provider {
 
 impl Provider {
     /// The upstream URL of `path` (which starts with `/`) below the base
-    /// URL, with `query` if any.
-    pub fn endpoint(
-        &self,
-        path: &str,
-        query: Option<&str>,
-    ) -> Result<reqwest::Url, MissingBaseUrl> {
+    /// URL, with `query` if any. Characters a URL may not carry are
+    /// percent-encoded; existing escapes (`%2F`) go through unchanged.
+    pub fn endpoint(&self, path: &str, query: Option<&str>) -> Result<Uri, EndpointError> {
         let Some(base) = &self.base else {
             self.base_url()?;
             return Err(MissingBaseUrl {
                 provider: self.spec.name.clone(),
-                set: "a base URL that parses as a URL".to_owned(),
-            });
+                set: "an http:// or https:// base URL (without user:password@)".to_owned(),
+            }
+            .into());
         };
-        let mut url = base.clone();
-        let joined = format!("{}{path}", base.path().trim_end_matches('/'));
-        url.set_path(&joined);
-        url.set_query(query);
-        Ok(url)
+        let mut target = String::with_capacity(
+            base.path.len() + 1 + path.len() + query.map_or(0, |q| 1 + q.len()),
+        );
+        target.push_str(&base.path);
+        if !path.starts_with('/') {
+            target.push('/');
+        }
+        push_encoded(&mut target, path, Part::Path);
+        if let Some(query) = query {
+            target.push('?');
+            push_encoded(&mut target, query, Part::Query);
+        }
+        let mut parts = Parts::default();
+        parts.scheme = Some(base.scheme.clone());
+        parts.authority = Some(base.authority.clone());
+        parts.path_and_query =
+            Some(PathAndQuery::try_from(target).map_err(|_| EndpointError::TooLong)?);
+        Uri::from_parts(parts).map_err(|_| EndpointError::TooLong)
     }
+}
+
+/// A base URL taken apart once: what every upstream URI starts with.
+struct Base {
+    scheme: Scheme,
+    authority: Authority,
+    /// Percent-encoded, without a trailing `/`: request paths go after it.
+    path: String,
+}
+
+impl Base {
+    /// `None` unless `url` is an absolute `http`/`https` URL with a host
+    /// and no credentials in it.
+    fn parse(url: &str) -> Option<Base> {
+        let parts = url.parse::<Uri>().ok()?.into_parts();
+        let scheme = parts.scheme?;
+        let authority = parts.authority?;
+        if (scheme != Scheme::HTTP && scheme != Scheme::HTTPS)
+            || authority.host().is_empty()
+            || authority.as_str().contains('@')
+        {
+            return None;
+        }
+        let path = parts.path_and_query.as_ref().map_or("", |p| p.path());
+        let mut encoded = String::with_capacity(path.len());
+        push_encoded(&mut encoded, path.trim_end_matches('/'), Part::Path);
+        Some(Base {
+            scheme,
+            authority,
+            path: encoded,
+        })
+    }
+}
+
+/// The two parts of a URL a request fills in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Path,
+    Query,
+}
+
+impl Part {
+    /// Bytes this part carries as they are, `%` among them so escapes stay
+    /// escapes. The sets WHATWG URL parsers use for http(s) URLs: both
+    /// escape controls, space, non-ASCII bytes, the double quote, `#`, `<`
+    /// and `>`; a path also `?`, the backtick, `{` and `}`, a query `'`.
+    fn keeps(self, b: u8) -> bool {
+        match self {
+            Part::Path => {
+                matches!(b, 0x21 | 0x24..=0x3B | 0x3D | 0x40..=0x5B | 0x5D..=0x5F | 0x61..=0x7A | 0x7C | 0x7E)
+            }
+            Part::Query => matches!(b, 0x21 | 0x24..=0x26 | 0x28..=0x3B | 0x3D | 0x3F..=0x7E),
+        }
+    }
+}
+
+/// Appends `text` as `part` of a URL, percent-encoding what it may not carry.
+fn push_encoded(out: &mut String, text: &str, part: Part) {
+    if text.bytes().all(|b| part.keeps(b)) {
+        out.push_str(text);
+        return;
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in text.bytes() {
+        if part.keeps(b) {
+            out.push(char::from(b));
+        } else if part == Part::Path && b == b'\\' {
+            // As URL parsers read it in an http(s) path.
+            out.push('/');
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
+        }
+    }
+}
+
+/// Why there is no upstream URL for a request.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EndpointError {
+    #[error(transparent)]
+    MissingBaseUrl(#[from] MissingBaseUrl),
+    /// Longer than a URI may be (64 KiB).
+    #[error("keyrelay: the upstream URL would be too long")]
+    TooLong,
 }
 
 /// A provider that needs a base URL nobody gave (litellm without `LITELLM_BASE_URL`).
@@ -118,9 +216,7 @@ impl Registry {
                 };
                 let pool =
                     KeyPool::with_store(spec.name.clone(), keys, pool_config, clock, store.clone());
-                let base = base_url
-                    .as_deref()
-                    .and_then(|url| reqwest::Url::parse(url).ok());
+                let base = base_url.as_deref().and_then(Base::parse);
                 Arc::new(Provider {
                     spec,
                     base,

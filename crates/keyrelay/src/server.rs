@@ -40,7 +40,7 @@ pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<
         );
     }
     let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
-    let caller = Caller::new(config).context("building the HTTP client")?;
+    let caller = Caller::new(config, env).context("building the HTTP client")?;
     Ok(Arc::new(Gateway {
         registry,
         aliases,

@@ -7,6 +7,9 @@
 //! way), a dropped connection, or no answer at all. Every request is recorded as a
 //! [`Recorded`] so tests can assert what the gateway actually sent.
 //!
+//! [`FakeProxy`] is a plain HTTP proxy on `127.0.0.1` that records what
+//! reaches it and forwards requests in absolute form to their upstream.
+//!
 //! [`RedisServer`] runs a real `redis-server` on a free port for the state store
 //! tests (it panics with install instructions when Redis is missing).
 //!
@@ -29,6 +32,7 @@
 mod bodies;
 mod eventually;
 mod fixture;
+mod proxy;
 mod recorded;
 mod redis;
 mod reply;
@@ -43,6 +47,7 @@ pub use bodies::{
 };
 pub use eventually::{eventually, eventually_async, Verdict, POLL_EVERY};
 pub use fixture::{fixture_bytes, fixture_path};
+pub use proxy::{FakeProxy, ProxyRequest};
 pub use recorded::Recorded;
 pub use redis::RedisServer;
 pub use reply::Reply;

@@ -66,7 +66,7 @@ pub async fn read(mut body: BodyStream, limits: ReadLimits) -> Read {
                     reason: format!(
                         "upstream body broke off after {} bytes: {}",
                         got.len(),
-                        describe(err)
+                        describe(&err)
                     ),
                     partial: got.freeze(),
                 }

@@ -27,6 +27,7 @@ use keypool::{
 use crate::classify::TransportFailure;
 use crate::config::{Config, Timeouts};
 use crate::dialect::Framing;
+use crate::env::Env;
 use crate::redact::redact;
 use crate::registry::Provider;
 use crate::transport::{BodyStream, Outbound, Transport};
@@ -84,11 +85,13 @@ pub struct HeldStream {
 }
 
 impl Caller {
-    pub fn new(config: &Config) -> Result<Caller, reqwest::Error> {
+    /// `env` names the proxy, if any (see [`Transport::new`]).
+    pub fn new(config: &Config, env: &dyn Env) -> Result<Caller, rustls::Error> {
         let timeouts = &config.timeouts;
         let transport = Transport::new(
             Timeouts::duration(timeouts.connect),
             Timeouts::duration(timeouts.first_byte),
+            env,
         )?;
         Ok(Caller {
             transport,

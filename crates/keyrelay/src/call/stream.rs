@@ -147,7 +147,7 @@ impl Loop {
                 }
                 Ok(None) => self.end(None),
                 Ok(Some(Err(err))) => {
-                    self.end(Some(format!("upstream stream broke: {}", describe(err))))
+                    self.end(Some(format!("upstream stream broke: {}", describe(&err))))
                 }
                 Err(_) => {
                     self.silent += wait;

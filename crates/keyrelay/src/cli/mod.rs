@@ -146,7 +146,7 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
                     );
                 }
             }
-            let caller = crate::call::Caller::new(&config)?;
+            let caller = crate::call::Caller::new(&config, &ProcessEnv)?;
             let (text, all_valid) = crate::commands::keys::check(
                 &registry,
                 &caller,

@@ -6,7 +6,7 @@ use http::{HeaderValue, StatusCode};
 
 use crate::dialect::Dialect;
 pub use crate::dialect::ErrorKind;
-use crate::registry::MissingBaseUrl;
+use crate::registry::{EndpointError, MissingBaseUrl};
 
 /// An error keyrelay answers itself.
 #[derive(Debug, Clone)]
@@ -65,6 +65,19 @@ impl From<MissingBaseUrl> for ApiError {
             ErrorKind::Api,
             missing.to_string(),
         )
+    }
+}
+
+impl From<EndpointError> for ApiError {
+    fn from(err: EndpointError) -> Self {
+        match err {
+            EndpointError::MissingBaseUrl(missing) => missing.into(),
+            EndpointError::TooLong => ApiError::new(
+                StatusCode::URI_TOO_LONG,
+                ErrorKind::InvalidRequest,
+                err.to_string(),
+            ),
+        }
     }
 }
 

@@ -48,7 +48,7 @@ pub async fn passthrough(
     let query = uri.query().map(strip_key_param).filter(|q| !q.is_empty());
     let url = match provider.endpoint(&format!("/{rest}"), query.as_deref()) {
         Ok(url) => url,
-        Err(missing) => return ApiError::from(missing).in_shape(shape).into_response(),
+        Err(err) => return ApiError::from(err).in_shape(shape).into_response(),
     };
     let outbound = Outbound {
         method,

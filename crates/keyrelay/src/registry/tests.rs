@@ -102,3 +102,72 @@ fn keyless_local_providers_get_one_anonymous_slot() {
     let r = build("", &[]).expect("registry");
     assert_eq!(shown(&r, "ollama"), ["no-key"]);
 }
+
+fn endpoint(base: &str, path: &str, query: Option<&str>) -> Result<String, String> {
+    let r = build("", &[("OPENAI_BASE_URL", base)]).expect("registry");
+    let provider = r.get("openai").expect("openai");
+    provider
+        .endpoint(path, query)
+        .map(|uri| uri.to_string())
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn endpoints_append_the_path_to_the_base_path_and_set_the_query() {
+    let ok = |base, path, query| endpoint(base, path, query).expect("endpoint");
+    assert_eq!(
+        ok("http://127.0.0.1:9/v1/", "/chat/completions", None),
+        "http://127.0.0.1:9/v1/chat/completions"
+    );
+    assert_eq!(
+        ok(
+            "https://generativelanguage.googleapis.com",
+            "/v1beta/models/m:generateContent",
+            Some("alt=sse")
+        ),
+        "https://generativelanguage.googleapis.com/v1beta/models/m:generateContent?alt=sse"
+    );
+    assert_eq!(
+        ok("http://[::1]:8080/a%20b", "/", Some("")),
+        "http://[::1]:8080/a%20b/?"
+    );
+    // Escapes go through as they are; what a URL may not carry is escaped
+    // the way URL parsers do it.
+    assert_eq!(ok("http://h/v1", "/a%2Fb/c", None), "http://h/v1/a%2Fb/c");
+    assert_eq!(
+        ok(
+            "http://h",
+            "/a b/\"{}<>`?#/é|\\[]",
+            Some("x='y z'&q=/?{}#é")
+        ),
+        "http://h/a%20b/%22%7B%7D%3C%3E%60%3F%23/%C3%A9|/[]?x=%27y%20z%27&q=/?{}%23%C3%A9"
+    );
+}
+
+#[test]
+fn a_base_url_must_be_an_http_url_with_a_host() {
+    for base in [
+        "127.0.0.1:9",
+        "ftp://h/x",
+        "http:///x",
+        "http://user:secret@h/v1",
+        "not a url",
+    ] {
+        let err = endpoint(base, "/x", None).expect_err(base);
+        assert!(err.contains("has no base URL"), "{base}: {err}");
+    }
+    let err = build("", &[])
+        .expect("registry")
+        .get("litellm")
+        .expect("litellm")
+        .endpoint("/x", None)
+        .expect_err("no base");
+    assert!(err.to_string().contains("LITELLM_BASE_URL"), "{err}");
+}
+
+#[test]
+fn an_endpoint_too_long_for_a_uri_is_an_error() {
+    let path = format!("/{}", "a".repeat(70_000));
+    let err = endpoint("http://h/v1", &path, None).expect_err("too long");
+    assert!(err.contains("too long"), "{err}");
+}

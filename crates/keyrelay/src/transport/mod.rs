@@ -4,33 +4,49 @@
 //! they mean is the call layer's ([`crate::call`]).
 
 pub mod headers;
+mod proxy;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use http::{HeaderMap, Method, StatusCode};
+use http::header::ACCEPT;
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyDataStream, Full};
+use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use keypool::ApiKey;
 
 use crate::classify::TransportFailure;
 use crate::dialect::Dialect;
+use crate::env::Env;
 use crate::providers::Auth;
 
 /// An upstream body not read yet.
-pub type BodyStream = BoxStream<'static, Result<Bytes, reqwest::Error>>;
+pub type BodyStream = BoxStream<'static, Result<Bytes, hyper::Error>>;
+
+/// HTTPS (or plain HTTP, for local servers) over a connection pool.
+type Pooled = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 /// The shared upstream client.
 #[derive(Clone)]
 pub struct Transport {
-    client: reqwest::Client,
+    client: Pooled,
+    /// Set when the environment names a proxy (see [`proxy`]): requests it
+    /// intercepts take its client, the others the direct one.
+    proxy: Option<Arc<proxy::Proxy>>,
     first_byte: Duration,
 }
 
 /// A request to replay with each key: the body is buffered once.
 pub struct Outbound {
     pub method: Method,
-    pub url: reqwest::Url,
+    /// Absolute: scheme, authority, path and query.
+    pub url: Uri,
     /// Already filtered (no client credentials).
     pub headers: HeaderMap,
     pub body: Bytes,
@@ -53,18 +69,60 @@ pub struct SendError {
     pub message: String,
 }
 
+/// Idle pooled connections are closed after this long.
+const POOL_IDLE: Duration = Duration::from_secs(90);
+/// TCP keepalive probes on upstream connections.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(15);
+
 impl Transport {
     /// `connect` bounds opening a connection, `first_byte` the wait for the
     /// response head. There is no whole-request timeout: it would cut long
-    /// streams.
-    pub fn new(connect: Duration, first_byte: Duration) -> Result<Transport, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(connect)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
-        Ok(Transport { client, first_byte })
+    /// streams. Redirects are never followed: a redirect is an answer.
+    /// Proxies come from `env`'s `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`
+    /// and `NO_PROXY` (see [`proxy`]).
+    pub fn new(
+        connect: Duration,
+        first_byte: Duration,
+        env: &dyn Env,
+    ) -> Result<Transport, rustls::Error> {
+        let mut tcp = HttpConnector::new();
+        // The TLS layer above decides the scheme: https or plain http.
+        tcp.enforce_http(false);
+        tcp.set_connect_timeout(Some(connect));
+        tcp.set_nodelay(true);
+        tcp.set_keepalive(Some(TCP_KEEPALIVE));
+        tcp.set_keepalive_interval(Some(TCP_KEEPALIVE));
+        tcp.set_keepalive_retries(Some(3));
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_webpki_roots()
+        .with_no_client_auth();
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_idle_timeout(POOL_IDLE)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new());
+        let proxy = proxy::Settings::from_env(env).map(|settings| {
+            tracing::info!(proxy = %settings.summary, "upstream requests go through a proxy");
+            Arc::new(proxy::Proxy::new(
+                settings,
+                tcp.clone(),
+                tls.clone(),
+                &builder,
+            ))
+        });
+        let connector = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(tcp);
+        Ok(Transport {
+            client: builder.build(connector),
+            proxy,
+            first_byte,
+        })
     }
 
     /// Longest wait for a response head (and, in the call layer, for a
@@ -77,12 +135,23 @@ impl Transport {
     pub async fn send(&self, outbound: &Outbound, key: &ApiKey) -> Result<ResponseHead, SendError> {
         let mut headers = outbound.headers.clone();
         headers::inject_key(&mut headers, &outbound.auth, key.expose());
-        let request = self
-            .client
-            .request(outbound.method.clone(), outbound.url.clone())
-            .headers(headers)
-            .body(outbound.body.clone());
-        match tokio::time::timeout(self.first_byte, request.send()).await {
+        headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static("*/*"));
+        let proxied = match &self.proxy {
+            Some(proxy) => proxy.route(&outbound.url, &mut headers),
+            None => None,
+        };
+        // `host` comes from the URI, `content-length` from the body.
+        let mut request = Request::new(Full::new(outbound.body.clone()));
+        *request.method_mut() = outbound.method.clone();
+        *request.uri_mut() = outbound.url.clone();
+        *request.headers_mut() = headers;
+        let sent = match proxied {
+            Some(client) => client.request(request),
+            None => self.client.request(request),
+        };
+        match tokio::time::timeout(self.first_byte, sent).await {
             Err(_) => Err(SendError {
                 failure: TransportFailure::FirstByteTimeout,
                 message: "no response from upstream in time".into(),
@@ -93,22 +162,25 @@ impl Transport {
                 } else {
                     TransportFailure::Reset
                 },
-                message: describe(err),
+                message: describe(&err),
             }),
-            Ok(Ok(mut response)) => Ok(ResponseHead {
-                status: response.status(),
-                headers: std::mem::take(response.headers_mut()),
-                body: response.bytes_stream().boxed(),
-            }),
+            Ok(Ok(response)) => {
+                let (head, body) = response.into_parts();
+                Ok(ResponseHead {
+                    status: head.status,
+                    headers: head.headers,
+                    body: BodyDataStream::new(body).boxed(),
+                })
+            }
         }
     }
 }
 
-/// A transport error as text, without the URL (which may carry a query key).
-pub fn describe(err: reqwest::Error) -> String {
-    let err = err.without_url();
+/// A transport error and its causes as text. None of them carries the URL
+/// (which may hold a query key): connectors only see scheme and authority.
+pub fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
+    let mut source = err.source();
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
@@ -116,3 +188,6 @@ pub fn describe(err: reqwest::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,6 +7,7 @@ mod failover;
 mod hints;
 mod input;
 mod passthrough;
+mod proxy;
 mod streams;
 mod translated;
 mod whole_bodies;
