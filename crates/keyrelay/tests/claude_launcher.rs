@@ -325,3 +325,41 @@ async fn sigterm_to_keyrelay_reaches_claude_and_its_exit_code_comes_back() {
     );
     assert_eq!(sandbox.read("signal").trim(), "terminated");
 }
+
+/// A proxy in the user's environment cannot reach this machine's loopback:
+/// Claude Code must reach the gateway directly, while upstream requests
+/// still follow the user's own `NO_PROXY`.
+#[tokio::test]
+async fn claude_reaches_the_gateway_directly_when_the_environment_names_a_proxy() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(GOOD, [Reply::anthropic_message("hello past the proxy")]);
+    // Nothing listens on the discard port: a request sent to this proxy fails.
+    let dead_proxy = "http://127.0.0.1:9";
+    let upstream_by_name = upstream.base_url().replace("127.0.0.1", "localhost");
+    let sandbox = Sandbox::new("proxy");
+    let output = keyrelay(&sandbox, &sandbox.bin())
+        .args(["claude", "--model", "anthropic@claude-sonnet-4-5"])
+        .env("ANTHROPIC_API_KEYS", GOOD)
+        .env("ANTHROPIC_UPSTREAM_BASE_URL", upstream_by_name)
+        .env("HTTP_PROXY", dead_proxy)
+        .env("http_proxy", dead_proxy)
+        .env("NO_PROXY", "localhost")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let env = sandbox.read("env");
+    let no_proxy = env
+        .lines()
+        .find_map(|l| l.strip_prefix("NO_PROXY="))
+        .unwrap_or_default();
+    assert_eq!(no_proxy, "localhost,127.0.0.1");
+    let response: serde_json::Value =
+        serde_json::from_str(sandbox.read("response").trim()).unwrap();
+    assert_eq!(response["status"], 200);
+    assert_eq!(
+        response["body"]["content"][0]["text"],
+        "hello past the proxy"
+    );
+}

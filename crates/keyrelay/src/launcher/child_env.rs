@@ -39,6 +39,24 @@ pub fn claude_env(base_url: &str, token: &str, slots: &ModelSlots) -> Vec<(&'sta
     ]
 }
 
+/// `NO_PROXY` for Claude Code: the user's own list plus the loopback names,
+/// so Claude Code reaches the gateway directly whatever proxy the
+/// environment names (a proxy cannot reach this machine's loopback).
+pub fn no_proxy(user: Option<&str>) -> String {
+    let mut hosts: Vec<&str> = user
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    for loopback in ["127.0.0.1", "localhost"] {
+        if !hosts.iter().any(|h| h.eq_ignore_ascii_case(loopback)) {
+            hosts.push(loopback);
+        }
+    }
+    hosts.join(",")
+}
+
 /// A random token for this run only: 32 characters from a 62-letter alphabet.
 pub fn run_token() -> String {
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use anyhow::Context;
 use keypool::MemoryStore;
 
-pub use child_env::{claude_env, run_token, ModelSlots, REMOVED};
+pub use child_env::{claude_env, no_proxy, run_token, ModelSlots, REMOVED};
 pub use preflight::{check_model, find_claude, PreflightError};
 
 use crate::config::Config;
@@ -81,6 +81,11 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
     for (name, value) in claude_env(&gateway.url(), &token, &slots) {
         command.env(name, value);
     }
+    let user_no_proxy = env.var("NO_PROXY").or_else(|| env.var("no_proxy"));
+    let no_proxy = no_proxy(user_no_proxy.as_deref());
+    command
+        .env("NO_PROXY", &no_proxy)
+        .env("no_proxy", &no_proxy);
     let mut child = command
         .spawn()
         .with_context(|| format!("launching {}", claude.display()))?;
