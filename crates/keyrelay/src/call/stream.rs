@@ -26,19 +26,25 @@ pub enum Step {
 }
 
 impl Step {
-    fn chunk(&mut self, chunk: Bytes) -> Option<Bytes> {
+    /// `events` is scratch space, kept across chunks so a translated stream
+    /// does not allocate a list per chunk.
+    fn chunk(&mut self, chunk: Bytes, events: &mut Vec<StreamEvent>) -> Option<Bytes> {
         match self {
             Step::Forward { .. } => Some(chunk).filter(|c| !c.is_empty()),
             Step::Translate(translator) => {
-                let mut events = Vec::new();
-                translator.push(&chunk, &mut events);
-                encode(&events)
+                events.clear();
+                translator.push(&chunk, events);
+                encode(events)
             }
         }
     }
 
     /// The stream's last bytes; `Err` when the client can only be told by a cut.
-    fn finish(&mut self, failure: Option<&str>) -> Result<Option<Bytes>, std::io::Error> {
+    fn finish(
+        &mut self,
+        failure: Option<&str>,
+        events: &mut Vec<StreamEvent>,
+    ) -> Result<Option<Bytes>, std::io::Error> {
         match self {
             Step::Forward { shape, framing } => match failure {
                 None => Ok(None),
@@ -48,9 +54,9 @@ impl Step {
                     .ok_or_else(|| std::io::Error::other(reason.to_owned())),
             },
             Step::Translate(translator) => {
-                let mut events = Vec::new();
-                translator.finish(failure, &mut events);
-                Ok(encode(&events))
+                events.clear();
+                translator.finish(failure, events);
+                Ok(encode(events))
             }
         }
     }
@@ -104,6 +110,7 @@ pub fn run(
         head: Some(head),
         rest,
         step,
+        events: Vec::new(),
         idle,
         silent: Duration::ZERO,
         on_end: Some(Box::new(on_end)),
@@ -119,6 +126,8 @@ struct Loop {
     head: Option<Bytes>,
     rest: BodyStream,
     step: Step,
+    /// Scratch space for the events one chunk translates to.
+    events: Vec<StreamEvent>,
     idle: Duration,
     /// Silence so far, counted in ping intervals.
     silent: Duration,
@@ -129,7 +138,7 @@ struct Loop {
 impl Loop {
     async fn next(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         if let Some(head) = self.head.take() {
-            if let Some(bytes) = self.step.chunk(head) {
+            if let Some(bytes) = self.step.chunk(head, &mut self.events) {
                 return Some(Ok(bytes));
             }
         }
@@ -143,7 +152,7 @@ impl Loop {
             let out = match tokio::time::timeout(wait, self.rest.next()).await {
                 Ok(Some(Ok(chunk))) => {
                     self.silent = Duration::ZERO;
-                    self.step.chunk(chunk).map(Ok)
+                    self.step.chunk(chunk, &mut self.events).map(Ok)
                 }
                 Ok(None) => self.end(None),
                 Ok(Some(Err(err))) => {
@@ -169,7 +178,7 @@ impl Loop {
     /// Ends the stream: its last bytes, if any.
     fn end(&mut self, failure: Option<String>) -> Option<Result<Bytes, std::io::Error>> {
         self.done = true;
-        let last = self.step.finish(failure.as_deref());
+        let last = self.step.finish(failure.as_deref(), &mut self.events);
         if let Some(on_end) = self.on_end.take() {
             on_end(failure.map_or(StreamEnd::Complete, StreamEnd::Broken));
         }

@@ -28,6 +28,15 @@ fn with_credentials(proxy: &FakeProxy) -> String {
     format!("http://proxy-user:{PROXY_PASSWORD}@{}", proxy.addr())
 }
 
+/// A key check's GET of `/v1/models` on `upstream`, with the test key.
+async fn list_models(
+    transport: &Transport,
+    upstream: &FakeUpstream,
+) -> Result<super::ResponseHead, super::SendError> {
+    let request = outbound(Method::GET, &upstream.url("/v1/models"), "");
+    transport.send(&request, &ApiKey::new(KEY, None)).await
+}
+
 fn outbound(method: Method, url: &str, body: &'static str) -> Outbound {
     Outbound {
         method,
@@ -72,12 +81,7 @@ async fn a_request_carries_its_key_host_length_and_the_exact_path() {
 async fn a_get_without_a_body_sends_no_length() {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(KEY, [Reply::raw(200, "text/plain", "")]);
-    let sent = transport()
-        .send(
-            &outbound(Method::GET, &upstream.url("/v1/models"), ""),
-            &ApiKey::new(KEY, None),
-        )
-        .await;
+    let sent = list_models(&transport(), &upstream).await;
     assert!(sent.is_ok());
     let recorded = &upstream.requests()[0];
     assert_eq!(recorded.method, "GET");
@@ -197,12 +201,7 @@ async fn an_https_upstream_is_tunnelled_with_connect_and_basic_credentials() {
     // HTTPS_PROXY is for https:// upstreams only: http:// ones go direct.
     let upstream = FakeUpstream::start().await;
     upstream.on_key(KEY, [Reply::raw(200, "text/plain", "")]);
-    let direct = transport
-        .send(
-            &outbound(Method::GET, &upstream.url("/v1/models"), ""),
-            &ApiKey::new(KEY, None),
-        )
-        .await;
+    let direct = list_models(&transport, &upstream).await;
     assert!(direct.is_ok());
     assert_eq!((upstream.total_hits(), proxy.hits()), (1, 1));
 }
@@ -218,12 +217,7 @@ async fn hosts_in_no_proxy_are_reached_directly() {
         ("HTTPS_PROXY", proxy_url.as_str()),
         ("NO_PROXY", "localhost, 127.0.0.1"),
     ]);
-    let sent = transport
-        .send(
-            &outbound(Method::GET, &upstream.url("/v1/models"), ""),
-            &ApiKey::new(KEY, None),
-        )
-        .await;
+    let sent = list_models(&transport, &upstream).await;
     assert!(sent.is_ok());
     assert_eq!((upstream.total_hits(), proxy.hits()), (1, 0));
 }
@@ -235,12 +229,7 @@ async fn lower_case_all_proxy_serves_when_no_specific_proxy_is_set() {
     let proxy = FakeProxy::start().await;
     let proxy_url = proxy.url();
     let transport = transport_with(&[("all_proxy", proxy_url.as_str())]);
-    let sent = transport
-        .send(
-            &outbound(Method::GET, &upstream.url("/v1/models"), ""),
-            &ApiKey::new(KEY, None),
-        )
-        .await;
+    let sent = list_models(&transport, &upstream).await;
     assert!(sent.is_ok());
     assert_eq!((upstream.total_hits(), proxy.hits()), (1, 1));
     assert_eq!(proxy.requests()[0].header("proxy-authorization"), None);
@@ -376,11 +365,7 @@ async fn a_socks5_proxy_carries_an_http_upstream_with_its_credentials() {
     let (socks, seen) = fake_socks5().await;
     let proxy_url = format!("socks5h://proxy-user:{PROXY_PASSWORD}@{socks}");
     let transport = transport_with(&[("ALL_PROXY", proxy_url.as_str())]);
-    let head = transport
-        .send(
-            &outbound(Method::GET, &upstream.url("/v1/models"), ""),
-            &ApiKey::new(KEY, None),
-        )
+    let head = list_models(&transport, &upstream)
         .await
         .map_err(|e| e.message)
         .expect("response through the SOCKS proxy");
