@@ -23,6 +23,9 @@ pub struct ExecuteOptions {
     pub same_key_retries: u32,
     /// First backoff before a same-key retry; doubles, with ±50% jitter.
     pub same_key_backoff: Duration,
+    /// The model the request asks the provider for, when known: keys cooling
+    /// for that model alone are passed over.
+    pub model: Option<String>,
 }
 
 impl Default for ExecuteOptions {
@@ -32,6 +35,7 @@ impl Default for ExecuteOptions {
             max_wait: Duration::ZERO,
             same_key_retries: 1,
             same_key_backoff: Duration::from_millis(250),
+            model: None,
         }
     }
 }
@@ -121,7 +125,7 @@ impl KeyPool {
                     None => Err(Refusal::DeadlineExceeded { attempts }),
                 };
             }
-            let index = match self.pick(&tried) {
+            let index = match self.pick(&tried, options.model.as_deref()) {
                 Pick::Key(index) => index,
                 Pick::None {
                     earliest_ms,
@@ -131,7 +135,7 @@ impl KeyPool {
                         let retry = finished.class == OutcomeClass::Transient && same_key_left > 0;
                         if retry
                             && self.wait_backoff(options, same_key_left).await
-                            && self.take_if_available(index)
+                            && self.take_if_available(index, options.model.as_deref())
                         {
                             same_key_left -= 1;
                             index

@@ -23,6 +23,21 @@ pub struct KeyHealth {
     pub rate_streak: u32,
     /// Consecutive transient failures, for cooling a key that keeps failing.
     pub transient_streak: u32,
+    /// Cooldowns that hold for one model only (a per-model quota): the key
+    /// keeps serving every other model. Sorted by model; expired entries are
+    /// dropped whenever the key's health changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scoped: Vec<ScopedCooldown>,
+}
+
+/// A cooldown for one model of a key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopedCooldown {
+    /// The model, as the request named it upstream.
+    pub model: String,
+    /// Unix ms until which the key must not be used for `model`.
+    pub until_ms: u64,
+    pub class: OutcomeClass,
 }
 
 impl KeyHealth {
@@ -38,12 +53,71 @@ impl KeyHealth {
         !self.is_disabled() && !self.is_cooling(now_ms)
     }
 
+    /// Whether the key may serve `model` now: available, and not cooling for
+    /// that model. A request whose model is unknown sees only key-wide state.
+    pub fn is_available_for(&self, now_ms: u64, model: Option<&str>) -> bool {
+        self.is_available(now_ms) && self.model_cooling_until(model) <= now_ms
+    }
+
+    /// When the key can serve `model` again, cooldowns of both scopes
+    /// together (0 when it can now, disabled aside).
+    pub fn available_at_ms(&self, model: Option<&str>) -> u64 {
+        self.cooling_until_ms.max(self.model_cooling_until(model))
+    }
+
+    /// The end of `model`'s own cooldown on this key (0 when none).
+    pub fn model_cooling_until(&self, model: Option<&str>) -> u64 {
+        match model {
+            Some(model) if !self.scoped.is_empty() => self
+                .scoped_index(model)
+                .ok()
+                .map_or(0, |i| self.scoped[i].until_ms),
+            _ => 0,
+        }
+    }
+
     /// Extends the cooldown to `until_ms`; never shortens an existing one.
     pub fn cool_until(&mut self, until_ms: u64, class: OutcomeClass) {
         if until_ms > self.cooling_until_ms {
             self.cooling_until_ms = until_ms;
             self.cooling_class = Some(class);
         }
+    }
+
+    /// Extends `model`'s own cooldown to `until_ms`; never shortens it.
+    pub fn cool_model_until(&mut self, model: &str, until_ms: u64, class: OutcomeClass) {
+        match self.scoped_index(model) {
+            Ok(i) => {
+                let entry = &mut self.scoped[i];
+                if until_ms > entry.until_ms {
+                    entry.until_ms = until_ms;
+                    entry.class = class;
+                }
+            }
+            Err(i) => self.scoped.insert(
+                i,
+                ScopedCooldown {
+                    model: model.to_owned(),
+                    until_ms,
+                    class,
+                },
+            ),
+        }
+    }
+
+    /// Drops model cooldowns that ended by `now_ms`.
+    pub fn forget_expired(&mut self, now_ms: u64) {
+        self.scoped.retain(|c| c.until_ms > now_ms);
+    }
+
+    /// Model cooldowns still running at `now_ms`.
+    pub fn scoped_at(&self, now_ms: u64) -> impl Iterator<Item = &ScopedCooldown> {
+        self.scoped.iter().filter(move |c| c.until_ms > now_ms)
+    }
+
+    fn scoped_index(&self, model: &str) -> Result<usize, usize> {
+        self.scoped
+            .binary_search_by(|c| c.model.as_str().cmp(model))
     }
 
     pub fn state(&self, now_ms: u64) -> KeyState {
@@ -68,6 +142,9 @@ impl KeyHealth {
             self.disabled_reason.clone_from(&other.disabled_reason);
         }
         self.reinstated_at_ms = self.reinstated_at_ms.max(other.reinstated_at_ms);
+        for cooldown in &other.scoped {
+            self.cool_model_until(&cooldown.model, cooldown.until_ms, cooldown.class);
+        }
         // Streaks stay local: a success here must reset them even if another
         // view still carries an old streak.
     }

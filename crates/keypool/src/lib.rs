@@ -21,11 +21,11 @@ mod strategy;
 
 pub use clock::Clock;
 pub use executor::{Attempt, AttemptReply, ExecuteOptions, Finished, Refusal};
-pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange};
+pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange, ScopedCooldown};
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};
 pub use policy::CooldownPolicy;
-pub use pool::{KeyEntry, KeyPool, KeySnapshot, PoolConfig};
+pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig};
 pub use secret::{ApiKey, Fingerprint};
 pub use store::{KeyUpdate, MemoryStore, StateStore, StoreError, StoreFuture};
 pub use strategy::Strategy;

@@ -94,6 +94,13 @@ pub struct Outcome {
     pub penalize: bool,
     /// A short, secret-free reason for logs and the key table (`invalid_api_key`).
     pub reason: Option<String>,
+    /// Set when the limit is the model's, not the key's (a per-model quota):
+    /// a rate limit or quota then cools the key for this model only. Key
+    /// problems (invalid, no credit) stay key-wide whatever this says.
+    pub model: Option<String>,
+    /// The quota group the provider named (a Google Cloud project, an OpenAI
+    /// organisation): keys in one group share their limits.
+    pub group: Option<String>,
 }
 
 impl Outcome {
@@ -104,6 +111,8 @@ impl Outcome {
             signature: None,
             penalize: true,
             reason: None,
+            model: None,
+            group: None,
         }
     }
 
@@ -124,6 +133,36 @@ impl Outcome {
     pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
         self
+    }
+
+    /// Limits the cooldown to `model` (see [`Outcome::model`]).
+    pub fn for_model(mut self, model: impl Into<String>) -> Self {
+        self.model = Some(model.into());
+        self
+    }
+
+    pub fn with_group(mut self, group: impl Into<String>) -> Self {
+        self.group = Some(group.into());
+        self
+    }
+
+    /// Whether this outcome cools one model only: a rate limit or quota
+    /// that named a model.
+    pub fn model_scope(&self) -> Option<&str> {
+        match self.class {
+            OutcomeClass::RateLimited | OutcomeClass::QuotaDaily => self.model.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether this outcome uses up a limit that every key of its group
+    /// shares: a rate limit, a quota or an empty account.
+    pub fn shared_by_group(&self) -> bool {
+        self.penalize
+            && matches!(
+                self.class,
+                OutcomeClass::RateLimited | OutcomeClass::QuotaDaily | OutcomeClass::KeyNoCredit
+            )
     }
 
     pub fn without_penalty(mut self) -> Self {

@@ -58,6 +58,13 @@ impl CooldownPolicy {
         let at =
             |d: Duration| now_ms.saturating_add(u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let hint = outcome.retry_after;
+        health.forget_expired(now_ms);
+        // A per-model limit cools the key for that model only.
+        let cool =
+            |health: &mut KeyHealth, until: u64, class: OutcomeClass| match outcome.model_scope() {
+                Some(model) => health.cool_model_until(model, until, class),
+                None => health.cool_until(until, class),
+            };
         match outcome.class {
             OutcomeClass::Success => {
                 health.rate_streak = 0;
@@ -80,7 +87,11 @@ impl CooldownPolicy {
                 );
             }
             OutcomeClass::QuotaDaily => {
-                health.cool_until(at(hint.unwrap_or(self.quota_daily_fallback)), outcome.class);
+                cool(
+                    health,
+                    at(hint.unwrap_or(self.quota_daily_fallback)),
+                    outcome.class,
+                );
             }
             OutcomeClass::RateLimited => {
                 health.rate_streak = health.rate_streak.saturating_add(1);
@@ -91,7 +102,7 @@ impl CooldownPolicy {
                         health.rate_streak - 1,
                     )
                 });
-                health.cool_until(at(wait), outcome.class);
+                cool(health, at(wait), outcome.class);
             }
             OutcomeClass::Transient => {
                 health.transient_streak = health.transient_streak.saturating_add(1);

@@ -14,16 +14,22 @@ use crate::secret::{ApiKey, Fingerprint};
 use crate::store::{KeyUpdate, MemoryStore, StateStore};
 use crate::strategy::{Rotation, Strategy};
 
-/// A key and its weight (used by [`Strategy::Weighted`]; at least 1).
+/// A key, its weight (used by [`Strategy::Weighted`]; at least 1) and the
+/// quota group it shares limits with, when the configuration names one.
 #[derive(Debug, Clone)]
 pub struct KeyEntry {
     pub key: ApiKey,
     pub weight: u32,
+    pub group: Option<String>,
 }
 
 impl From<ApiKey> for KeyEntry {
     fn from(key: ApiKey) -> Self {
-        KeyEntry { key, weight: 1 }
+        KeyEntry {
+            key,
+            weight: 1,
+            group: None,
+        }
     }
 }
 
@@ -56,6 +62,9 @@ struct PoolState {
     rotation: Rotation,
     /// Recent failures with a signature: (key, signature, unix ms).
     recent: VecDeque<(usize, String, u64)>,
+    /// Quota groups the provider named in its answers, per key. A group in
+    /// the configuration wins over a learned one.
+    learned_groups: Vec<Option<String>>,
     last_refresh_ms: Option<u64>,
 }
 
@@ -87,6 +96,18 @@ pub struct KeySnapshot {
     pub outcomes: ClassCounts,
     pub last_class: Option<OutcomeClass>,
     pub inflight: u32,
+    /// The quota group, configured or named by the provider.
+    pub group: Option<String>,
+    /// Models the key is cooling for while it serves others.
+    pub model_cooldowns: Vec<ModelCooldown>,
+}
+
+/// A running cooldown for one model of a key.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelCooldown {
+    pub model: String,
+    pub remaining_ms: u64,
+    pub class: OutcomeClass,
 }
 
 impl KeyPool {
@@ -124,6 +145,7 @@ impl KeyPool {
                 inflight: vec![0; n],
                 rotation: Rotation::new(n),
                 recent: VecDeque::new(),
+                learned_groups: vec![None; n],
                 last_refresh_ms: None,
             }),
         }
@@ -192,8 +214,9 @@ impl KeyPool {
         }
     }
 
-    /// Chooses an untried, available key by the pool's strategy and counts it in flight.
-    pub(crate) fn pick(&self, tried: &[bool]) -> Pick {
+    /// Chooses an untried key that may serve `model` now, by the pool's
+    /// strategy, and counts it in flight.
+    pub(crate) fn pick(&self, tried: &[bool], model: Option<&str>) -> Pick {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         let PoolState {
@@ -205,7 +228,7 @@ impl KeyPool {
         } = &mut *state;
         let chosen = rotation.choose(
             self.config.strategy,
-            |i| !tried[i] && health[i].is_available(now),
+            |i| !tried[i] && health[i].is_available_for(now, model),
             |i| (inflight[i], requests[i]),
             |i| self.keys[i].weight,
         );
@@ -217,18 +240,18 @@ impl KeyPool {
             None => Pick::None {
                 earliest_ms: (0..self.keys.len())
                     .filter(|&i| !tried[i] && !health[i].is_disabled())
-                    .map(|i| health[i].cooling_until_ms)
+                    .map(|i| health[i].available_at_ms(model))
                     .min(),
                 all_disabled: health.iter().all(KeyHealth::is_disabled),
             },
         }
     }
 
-    /// Whether key `index` may be used now (for a same-key retry).
-    pub(crate) fn take_if_available(&self, index: usize) -> bool {
+    /// Whether key `index` may serve `model` now (for a same-key retry).
+    pub(crate) fn take_if_available(&self, index: usize, model: Option<&str>) -> bool {
         let now = self.clock.now_ms();
         let mut state = self.lock();
-        let ok = state.health[index].is_available(now);
+        let ok = state.health[index].is_available_for(now, model);
         if ok {
             state.inflight[index] += 1;
         }
@@ -258,7 +281,7 @@ impl KeyPool {
 
     async fn record(&self, index: usize, outcome: &Outcome, in_flight: bool) -> OutcomeClass {
         let now = self.clock.now_ms();
-        let (class, health) = {
+        let (class, health, group_health) = {
             let mut state = self.lock();
             if in_flight {
                 state.inflight[index] = state.inflight[index].saturating_sub(1);
@@ -280,13 +303,33 @@ impl KeyPool {
             state.requests[index] += 1;
             state.outcomes[index].add(class, 1);
             state.last_class[index] = Some(class);
-            let PoolState {
-                health, rotation, ..
-            } = &mut *state;
-            rotation.settle(index, class, |i| health[i].is_available(now));
-            (class, state.health[index].clone())
+            if let Some(group) = &outcome.group {
+                if state.learned_groups[index].as_ref() != Some(group) {
+                    state.learned_groups[index] = Some(group.clone());
+                }
+            }
+            let group_health = if class == outcome.class && outcome.shared_by_group() {
+                self.share_with_group(&mut state, index, outcome)
+            } else {
+                Vec::new()
+            };
+            // A key cooling for one model still serves the others: the
+            // sticky cursor stays (requests for that model pass it over).
+            if outcome.model_scope().is_none() || class != outcome.class {
+                let PoolState {
+                    health, rotation, ..
+                } = &mut *state;
+                rotation.settle(index, class, |i| health[i].is_available(now));
+            }
+            (class, state.health[index].clone(), group_health)
         };
         self.log_outcome(index, class, outcome);
+        for (i, health) in &group_health {
+            let id = self.key(*i).fingerprint().id();
+            if let Err(err) = self.store.merge_health(&self.name, id, health).await {
+                tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
+            }
+        }
         let update = KeyUpdate {
             id: self.key(index).fingerprint().id(),
             health: &health,
@@ -298,6 +341,57 @@ impl KeyPool {
             tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
         }
         class
+    }
+
+    /// The quota group of key `index`: configured, else named by the provider.
+    fn group_of<'s>(&'s self, state: &'s PoolState, index: usize) -> Option<&'s str> {
+        self.keys[index]
+            .group
+            .as_deref()
+            .or(state.learned_groups[index].as_deref())
+    }
+
+    /// Gives every other key of `index`'s quota group the cooldown `outcome`
+    /// just gave `index` (for its model only, when scoped): they share the
+    /// limit, so trying them would only burn more requests. Returns the
+    /// changed keys' health, to store.
+    fn share_with_group(
+        &self,
+        state: &mut PoolState,
+        index: usize,
+        outcome: &Outcome,
+    ) -> Vec<(usize, KeyHealth)> {
+        let Some(group) = self.group_of(state, index).map(str::to_owned) else {
+            return Vec::new();
+        };
+        let source = &state.health[index];
+        let model = outcome.model_scope();
+        let (until, class) = match model {
+            Some(model) => match source.scoped.iter().find(|c| c.model == model) {
+                Some(c) => (c.until_ms, c.class),
+                None => return Vec::new(),
+            },
+            None => match source.cooling_class {
+                Some(class) => (source.cooling_until_ms, class),
+                None => return Vec::new(),
+            },
+        };
+        let members: Vec<usize> = (0..self.keys.len())
+            .filter(|&i| i != index && self.group_of(state, i) == Some(group.as_str()))
+            .collect();
+        let mut changed = Vec::with_capacity(members.len());
+        for i in members {
+            let health = &mut state.health[i];
+            match model {
+                Some(model) => health.cool_model_until(model, until, class),
+                None => health.cool_until(until, class),
+            }
+            changed.push((i, health.clone()));
+        }
+        if !changed.is_empty() {
+            tracing::info!(pool = %self.name, %group, keys = changed.len() + 1, model = model.unwrap_or("*"), %class, "quota group cooled together");
+        }
+        changed
     }
 
     fn settle_class(
@@ -417,6 +511,15 @@ impl KeyPool {
                     outcomes: state.outcomes[i],
                     last_class: state.last_class[i],
                     inflight: state.inflight[i],
+                    group: self.group_of(&state, i).map(str::to_owned),
+                    model_cooldowns: health
+                        .scoped_at(now)
+                        .map(|c| ModelCooldown {
+                            model: c.model.clone(),
+                            remaining_ms: c.until_ms - now,
+                            class: c.class,
+                        })
+                        .collect(),
                 }
             })
             .collect()

@@ -139,7 +139,8 @@ pub struct ProviderConfig {
     pub strategy: Option<Strategy>,
 }
 
-/// A key in the config file: a plain string, or a table with a label and weight.
+/// A key in the config file: a plain string, or a table with a label,
+/// weight and quota group.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum KeyConfig {
@@ -150,6 +151,10 @@ pub enum KeyConfig {
         label: Option<String>,
         #[serde(default)]
         weight: Option<u32>,
+        /// Keys sharing one quota (a Google Cloud project, an OpenAI
+        /// organisation): a rate limit or quota on one cools them all.
+        #[serde(default)]
+        group: Option<String>,
     },
 }
 

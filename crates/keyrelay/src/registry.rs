@@ -294,7 +294,7 @@ fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, Conf
     })
 }
 
-/// File keys first (they carry labels and weights), then environment keys
+/// File keys first (they carry labels, weights and groups), then environment keys
 /// the file does not already list.
 fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env) -> Vec<KeyEntry> {
     if !spec.needs_keys() {
@@ -304,9 +304,14 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
     for key in custom.map(|c| c.keys.as_slice()).unwrap_or_default() {
-        let (secret, label, weight) = match key {
-            KeyConfig::Plain(k) => (k.as_str(), None, None),
-            KeyConfig::Detailed { key, label, weight } => (key.as_str(), label.as_deref(), *weight),
+        let (secret, label, weight, group) = match key {
+            KeyConfig::Plain(k) => (k.as_str(), None, None, None),
+            KeyConfig::Detailed {
+                key,
+                label,
+                weight,
+                group,
+            } => (key.as_str(), label.as_deref(), *weight, group.as_deref()),
         };
         let secret = secret.trim();
         if secret.is_empty() {
@@ -317,6 +322,10 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
             entries.push(KeyEntry {
                 key,
                 weight: weight.unwrap_or(1).max(1),
+                group: group
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty())
+                    .map(str::to_owned),
             });
         }
     }

@@ -51,6 +51,22 @@ pub struct Caller {
     max_response_bytes: usize,
 }
 
+/// What the key pool weighs about a request beyond its bytes.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    /// The model asked of the provider: keys cooling for that model alone
+    /// are passed over, and a per-model limit is recorded under this name.
+    pub model: Option<String>,
+}
+
+impl RequestFacts {
+    pub fn for_model(model: impl Into<String>) -> Self {
+        RequestFacts {
+            model: Some(model.into()),
+        }
+    }
+}
+
 /// What one attempt (and so one request) produced.
 pub enum Upstream {
     Response(UpstreamResponse),
@@ -110,16 +126,18 @@ impl Caller {
         &self,
         provider: &Provider,
         outbound: &Outbound,
+        facts: &RequestFacts,
     ) -> Result<Finished<Upstream>, Refusal> {
         let pool = &provider.pool;
         let options = ExecuteOptions {
             deadline: Some(tokio::time::Instant::now() + self.request_timeout),
             max_wait: self.max_wait,
             same_key_retries: self.same_key_retries,
+            model: facts.model.clone(),
             ..ExecuteOptions::default()
         };
         pool.execute(&options, |attempt| async move {
-            let (outcome, mut upstream) = self
+            let (mut outcome, mut upstream) = self
                 .attempt(
                     outbound,
                     &attempt.key,
@@ -127,6 +145,11 @@ impl Caller {
                     attempt.deadline,
                 )
                 .await;
+            // A per-model limit is kept under the name requests use, which
+            // is how later requests for that model find it.
+            if outcome.model.is_some() && facts.model.is_some() {
+                outcome.model.clone_from(&facts.model);
+            }
             // Upstreams echo keys in error bodies; strip them while the key is at hand.
             if outcome.class != OutcomeClass::Success {
                 if let Upstream::Response(response) = &mut upstream {

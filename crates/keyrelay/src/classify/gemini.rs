@@ -1,9 +1,11 @@
 //! Gemini (Google APIs): `{"error":{"code":429,"message":…,"status":"RESOURCE_EXHAUSTED",
 //! "details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure",…}]}}`.
 //!
-//! Quotas belong to the Google Cloud project, not the key, so a 429 carries the
-//! violated quota ids as its signature: keys of one project then produce the
-//! same signature and the pool stops rotating among them. Key problems come as
+//! Quotas belong to the Google Cloud project, not the key, and most are per
+//! model (`quotaDimensions.model`, or "model: NAME" in the message): a 429 that
+//! names a model cools the key for that model only. When the body names the
+//! project (`ErrorInfo.metadata.consumer`, or "consumer 'project_number:N'"),
+//! the outcome carries it as the key's quota group. Key problems come as
 //! `ErrorInfo.reason` (`API_KEY_INVALID`, `API_KEY_SERVICE_BLOCKED`,
 //! `CONSUMER_SUSPENDED`) on a 400 or 403.
 
@@ -38,12 +40,16 @@ pub(super) fn classify_body(status: u16, json: Option<&Value>, now: SystemTime) 
         .and_then(Value::as_array)
         .map_or(&[], Vec::as_slice);
     let info_reason = details_of(details, ERROR_INFO).find_map(|d| str_at(d, &["reason"]));
+    let with_project = |outcome: Outcome| match project_of(details, message) {
+        Some(project) => outcome.with_group(project),
+        None => outcome,
+    };
 
     if let Some(reason) = key_problem(info_reason, google_status, message) {
-        return Outcome::new(OutcomeClass::KeyInvalid).with_reason(reason);
+        return with_project(Outcome::new(OutcomeClass::KeyInvalid).with_reason(reason));
     }
     if status == 429 || google_status == "RESOURCE_EXHAUSTED" {
-        return resource_exhausted(message, details, now);
+        return with_project(resource_exhausted(message, details, now));
     }
     let reason = info_reason.or(Some(google_status)).and_then(code_token);
     let outcome = match google_status {
@@ -91,12 +97,16 @@ fn key_problem(info_reason: Option<&str>, google_status: &str, message: &str) ->
 }
 
 /// 429 RESOURCE_EXHAUSTED: per-day exhaustion parks the key until midnight
-/// Pacific; `limit: 0` means the key's tier has no access to this model at all
-/// (rotate, but do not hold it against the key); anything else is a short wait.
+/// Pacific; `limit: 0` means the key's tier has no access to the model at all
+/// (parked for the day, for that model); anything else is a short wait. A
+/// quota per model holds for that model only: the key keeps serving others.
 fn resource_exhausted(message: &str, details: &[Value], now: SystemTime) -> Outcome {
-    let mut quota_ids: Vec<&str> = details_of(details, QUOTA_FAILURE)
+    let violations: Vec<&Value> = details_of(details, QUOTA_FAILURE)
         .filter_map(|d| d.get("violations").and_then(Value::as_array))
         .flatten()
+        .collect();
+    let mut quota_ids: Vec<&str> = violations
+        .iter()
         .filter_map(|v| str_at(v, &["quotaId"]))
         .collect();
     quota_ids.sort_unstable();
@@ -108,11 +118,29 @@ fn resource_exhausted(message: &str, details: &[Value], now: SystemTime) -> Outc
 
     let per_day = quota_ids.iter().any(|id| id.contains("PerDay"));
     let per_minute = quota_ids.iter().any(|id| id.contains("PerMinute"));
+    // The model the quota counts: named in the violation or the message; a
+    // per-model quota id without a name still scopes to the request's model.
+    let model = violations
+        .iter()
+        .find_map(|v| str_at(v, &["quotaDimensions", "model"]))
+        .or_else(|| word_after(message, "model: "))
+        .and_then(code_token)
+        .or_else(|| {
+            quota_ids
+                .iter()
+                .any(|id| id.contains("PerModel"))
+                .then(String::new)
+        });
     let outcome = if message.contains("limit: 0") {
-        Outcome::new(OutcomeClass::RateLimited)
-            .without_penalty()
-            .with_retry_after(hint)
-            .with_reason("quota_limit_zero")
+        match &model {
+            // This tier never serves the model: nothing changes before the day does.
+            Some(_) => Outcome::new(OutcomeClass::QuotaDaily)
+                .with_retry_after(hint.max(Some(hints::until_pacific_midnight(now)))),
+            None => Outcome::new(OutcomeClass::RateLimited)
+                .without_penalty()
+                .with_retry_after(hint),
+        }
+        .with_reason("quota_limit_zero")
     } else if per_day && !per_minute {
         let until_reset = hints::until_pacific_midnight(now);
         Outcome::new(OutcomeClass::QuotaDaily)
@@ -123,11 +151,39 @@ fn resource_exhausted(message: &str, details: &[Value], now: SystemTime) -> Outc
             .with_retry_after(hint)
             .with_reason("RESOURCE_EXHAUSTED")
     };
+    if let Some(model) = model {
+        // Scoped to one model of one key (and its project's group): other
+        // projects' keys have quotas of their own, so no shared signature.
+        return outcome.for_model(model);
+    }
     if quota_ids.is_empty() {
         // No quota named: nothing says which keys share it.
         return outcome;
     }
     outcome.with_signature(quota_ids.join(","))
+}
+
+/// The Google Cloud project a body names, as `projects/NUMBER`: from
+/// `ErrorInfo.metadata.consumer`, or "for consumer 'project_number:N'".
+fn project_of(details: &[Value], message: &str) -> Option<String> {
+    let from_info = details_of(details, ERROR_INFO)
+        .find_map(|d| str_at(d, &["metadata", "consumer"]))
+        .and_then(|c| c.strip_prefix("projects/"));
+    let number = from_info.or_else(|| word_after(message, "project_number:"))?;
+    let number = number.trim_end_matches(['\'', '.']);
+    (!number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| format!("projects/{number}"))
+}
+
+/// The word right after `marker` in a message, up to a space, comma,
+/// quote or line end.
+fn word_after<'a>(message: &'a str, marker: &str) -> Option<&'a str> {
+    let start = message.find(marker)? + marker.len();
+    let rest = &message[start..];
+    let end = rest
+        .find(|c: char| c.is_whitespace() || matches!(c, ',' | '\'' | '"'))
+        .unwrap_or(rest.len());
+    Some(&rest[..end]).filter(|w| !w.is_empty())
 }
 
 /// The `details[]` entries of one `@type`.

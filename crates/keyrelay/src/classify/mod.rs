@@ -53,17 +53,27 @@ pub fn classify(
     body: &[u8],
     now: SystemTime,
 ) -> Outcome {
-    if status.is_success() {
+    let outcome = if status.is_success() {
         let parked = hints::exhausted_until(headers, now);
-        return match error_in_success_body(dialect, body, now) {
+        match error_in_success_body(dialect, body, now) {
             Some(outcome) => merge_hint(outcome, parked),
             None => Outcome::success().with_retry_after(parked),
-        };
+        }
+    } else {
+        let code = status.as_u16();
+        let json = parse_json(body);
+        let outcome = classify_body(dialect, code, json.as_ref(), now);
+        merge_hint(enforce_status(outcome, code), hints::longest(headers, now))
+    };
+    match dialect {
+        Dialect::OpenaiChat if outcome.group.is_none() => {
+            match openai::organization_header(headers) {
+                Some(organization) => outcome.with_group(organization),
+                None => outcome,
+            }
+        }
+        _ => outcome,
     }
-    let code = status.as_u16();
-    let json = parse_json(body);
-    let outcome = classify_body(dialect, code, json.as_ref(), now);
-    merge_hint(enforce_status(outcome, code), hints::longest(headers, now))
 }
 
 /// An error found inside an HTTP-200 stream: `event` is the SSE `event:` name if

@@ -3,6 +3,10 @@
 //! `code` carries the meaning (`invalid_api_key`, `insufficient_quota`,
 //! `rate_limit_exceeded`); older bodies leave it null and put the same word in
 //! `type`, so both are read. A 429 is either "wait" or "no credit", never both.
+//!
+//! Rate limits are per model and shared by an organisation's keys: "Rate
+//! limit reached for gpt-4o in organization org-… on tokens per min" cools the
+//! key for that model, and names its quota group.
 
 use keypool::{Outcome, OutcomeClass};
 use serde_json::Value;
@@ -22,12 +26,35 @@ pub(super) fn classify_body(status: u16, json: Option<&Value>) -> Outcome {
         }
     };
     let outcome = known_code(error).unwrap_or_else(fallback);
-    let hint = str_at(error, &["message"]).and_then(|m| duration_after(m, "try again in "));
+    let message = str_at(error, &["message"]).unwrap_or("");
+    let hint = duration_after(message, "try again in ");
     match outcome.class {
         // "Please try again in 20s." is the only hint a token-limit 429 carries in its body.
-        OutcomeClass::RateLimited => outcome.with_retry_after(hint),
+        OutcomeClass::RateLimited => {
+            let mut outcome = outcome.with_retry_after(hint);
+            if let Some((model, organization)) = rate_limit_subject(message) {
+                outcome = outcome.for_model(model).with_group(organization);
+            }
+            outcome
+        }
         _ => outcome,
     }
+}
+
+/// The model and organisation of "Rate limit reached for MODEL in
+/// organization ORG on …", both as identifier tokens.
+fn rate_limit_subject(message: &str) -> Option<(String, String)> {
+    let rest = message.split_once("limit reached for ")?.1;
+    let (model, rest) = rest.split_once(" in organization ")?;
+    let organization = rest.split_whitespace().next()?;
+    Some((code_token(model)?, code_token(organization)?))
+}
+
+/// The organisation an OpenAI-dialect response names in its
+/// `openai-organization` header, on any answer: its keys share limits.
+pub(super) fn organization_header(headers: &http::HeaderMap) -> Option<String> {
+    let value = headers.get("openai-organization")?.to_str().ok()?.trim();
+    code_token(value)
 }
 
 /// A data event whose JSON has a top-level `error` object (Chat Completions

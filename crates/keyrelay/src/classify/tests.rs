@@ -132,7 +132,7 @@ fn every_indexed_fixture_classifies_to_its_expected_class() {
 }
 
 /// (fixture, status, expected retry_after in ms, expected signature), `now` fixed.
-const HINTS: [(&str, u16, Option<u64>, Option<&str>); 10] = [
+const HINTS: [(&str, u16, Option<u64>, Option<&str>); 11] = [
     // retry-after 17 s, but the token window resets in 60 s (RFC 3339 stamp).
     ("anthropic_rate_limit.json", 429, Some(60_000), None),
     // x-ratelimit-reset-requests "6m0s" beats retry-after 20 and the body's "try again in 20s".
@@ -140,13 +140,26 @@ const HINTS: [(&str, u16, Option<u64>, Option<&str>); 10] = [
     // No headers: the body's "Please try again in 1m9.696s."
     ("openai_tokens_per_day.json", 429, Some(69_696), None),
     // X-RateLimit-Reset in epoch milliseconds, one minute ahead.
-    ("openrouter_rate_limit.json", 429, Some(60_000), Some("openrouter-account")),
+    (
+        "openrouter_rate_limit.json",
+        429,
+        Some(60_000),
+        Some("openrouter-account"),
+    ),
     // The free-model day ends at midnight UTC, twelve hours away.
-    ("openrouter_per_day_quota.json", 429, Some(43_200_000), Some("openrouter-account")),
-    ("gemini_rate_limit.json", 429, Some(58_000), Some("GenerateRequestsPerMinutePerProjectPerModel-FreeTier")),
+    (
+        "openrouter_per_day_quota.json",
+        429,
+        Some(43_200_000),
+        Some("openrouter-account"),
+    ),
+    // Per-model quotas: scoped to the model, so no signature shared across projects.
+    ("gemini_rate_limit.json", 429, Some(58_000), None),
     // 04:00 in Los Angeles: the daily quota resets in 20 h, not in the 5 s RetryInfo says.
-    ("gemini_per_day_quota.json", 429, Some(72_000_000), Some("GenerateRequestsPerDayPerProjectPerModel-FreeTier")),
-    ("gemini_day_and_minute_quota.json", 429, Some(47_000), Some("GenerateContentInputTokensPerModelPerMinute-FreeTier,GenerateRequestsPerDayPerProjectPerModel-FreeTier,GenerateRequestsPerMinutePerProjectPerModel-FreeTier")),
+    ("gemini_per_day_quota.json", 429, Some(72_000_000), None),
+    ("gemini_day_and_minute_quota.json", 429, Some(47_000), None),
+    // A project quota that is not per model keeps its signature.
+    ("gemini_project_rate_limit.json", 429, None, None),
     ("gemini_quota_no_details.json", 429, None, None),
     // "You will regain access on 2026-02-01 at 00:00 UTC": 16.5 days away.
     ("anthropic_usage_limit.json", 400, Some(1_425_600_000), None),
@@ -169,12 +182,79 @@ fn hints_and_signatures_with_fixed_now() {
         Some(hints::until_pacific_midnight(now()))
     );
     for file in ["gemini_limit_zero.json", "gemini_paid_limit_zero.json"] {
+        let outcome = http(file, 429);
         assert!(
-            !http(file, 429).penalize,
-            "{file}: limit 0 must not count against the key"
+            outcome.model_scope().is_some(),
+            "{file}: limit 0 parks the key for this model only"
+        );
+        assert_eq!(
+            outcome.retry_after,
+            Some(hints::until_pacific_midnight(now())),
+            "{file}"
         );
     }
     assert!(http("gemini_rate_limit.json", 429).penalize);
+}
+
+/// (fixture, status, model the cooldown is scoped to, quota group named).
+/// `Some("")`: a per-model quota whose model the body does not name; the
+/// gateway scopes it to the request's model.
+const SCOPES: [(&str, u16, Option<&str>, Option<&str>); 10] = [
+    ("gemini_rate_limit.json", 429, Some("gemini-3-flash"), None),
+    (
+        "gemini_per_day_quota.json",
+        429,
+        Some("gemini-2.0-pro-exp"),
+        None,
+    ),
+    ("gemini_limit_zero.json", 429, Some("gemini-2.5-pro"), None),
+    ("gemini_paid_limit_zero.json", 429, Some(""), None),
+    (
+        "gemini_project_rate_limit.json",
+        429,
+        None,
+        Some("projects/100000000001"),
+    ),
+    ("gemini_invalid_key.json", 400, None, None),
+    (
+        "openai_rate_limit.json",
+        429,
+        Some("gpt-4o"),
+        Some("org-FAKEFAKEFAKE"),
+    ),
+    (
+        "openai_tokens_per_day.json",
+        429,
+        Some("gpt-4-turbo-preview"),
+        Some("org-FAKEFAKEFAKE"),
+    ),
+    // No credit is the account's, never one model's.
+    ("openai_no_credit.json", 429, None, None),
+    ("anthropic_rate_limit.json", 429, None, None),
+];
+
+#[test]
+fn per_model_scopes_and_quota_groups_from_real_bodies() {
+    for (file, status, model, group) in SCOPES {
+        let outcome = http(file, status);
+        assert_eq!(outcome.model_scope(), model, "{file}: model scope");
+        assert_eq!(outcome.group.as_deref(), group, "{file}: group");
+    }
+}
+
+#[test]
+fn the_openai_organization_header_names_the_group_on_any_answer() {
+    let org = headers(&[("openai-organization", "user-fakefakefake")]);
+    let ok = call(O, 200, &org, b"{\"id\":\"x\",\"choices\":[]}");
+    assert_eq!(ok.class, OutcomeClass::Success);
+    assert_eq!(ok.group.as_deref(), Some("user-fakefakefake"));
+    let failed = call(O, 503, &org, &read("openai_overloaded.json"));
+    assert_eq!(failed.group.as_deref(), Some("user-fakefakefake"));
+    // The body's organisation wins over the header's.
+    let limited = call(O, 429, &org, &read("openai_rate_limit.json"));
+    assert_eq!(limited.group.as_deref(), Some("org-FAKEFAKEFAKE"));
+    // Other dialects ignore it.
+    assert_eq!(call(A, 200, &org, b"{}").group, None);
 }
 
 #[test]
@@ -327,7 +407,7 @@ const STREAM: [StreamCase; 27] = [
     (R, None, r#"{"choices":[{"finish_reason":"error","error":{"code":401,"message":"User not found."}}]}"#, Some(OutcomeClass::KeyInvalid), None),
     (R, None, r#"{"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}"#, None, None),
     (G, None, r#"{"candidates":[{"content":{"parts":[{"text":"hi"}],"role":"model"}}]}"#, None, None),
-    (G, None, r#"{"error":{"code":429,"message":"m","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}"#, Some(OutcomeClass::QuotaDaily), Some("GenerateRequestsPerDayPerProjectPerModel-FreeTier")),
+    (G, None, r#"{"error":{"code":429,"message":"m","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}"#, Some(OutcomeClass::QuotaDaily), None),
     (L, None, r#"{"model":"gpt-oss:120b","message":{"role":"assistant","content":"hi"},"done":false}"#, None, None),
     (L, None, r#"{"error":"unauthorized"}"#, Some(OutcomeClass::KeyInvalid), None),
     (L, None, r#"{"error":"rate limit exceeded"}"#, Some(OutcomeClass::RateLimited), None),

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use keypool::{KeyState, OutcomeClass, StateStore};
+use keypool::{KeySnapshot, KeyState, OutcomeClass, StateStore};
 use serde_json::json;
 
 use super::output::{color_enabled, duration_ms, table, Tone};
@@ -40,7 +40,10 @@ pub async fn status(
                 .filter(|c| **c != OutcomeClass::Success && key.outcomes.get(**c) > 0)
                 .map(|c| format!("{}={}", c, key.outcomes.get(*c)))
                 .collect();
-            let (state, tone) = match key.state {
+            // A key cooling for some models only is shown cooling, with
+            // the models as its scope; it still serves every other model.
+            let view = CooldownView::of(&key);
+            let (state, tone) = match view.state {
                 KeyState::Available => ("available", Tone::Good),
                 KeyState::Cooling => ("cooling", Tone::Warn),
                 KeyState::Disabled => ("disabled", Tone::Bad),
@@ -49,7 +52,9 @@ pub async fn status(
                 (provider.name().to_owned(), Tone::Plain),
                 (key.key.to_string(), Tone::Plain),
                 (state.to_owned(), tone),
-                (duration_ms(key.cooldown_remaining_ms), Tone::Plain),
+                (duration_ms(view.remaining_ms), Tone::Plain),
+                (view.scope.clone().unwrap_or_else(|| "—".into()), Tone::Dim),
+                (key.group.clone().unwrap_or_else(|| "—".into()), Tone::Dim),
                 (key.requests.to_string(), Tone::Plain),
                 (
                     if failures.is_empty() {
@@ -67,9 +72,12 @@ pub async fn status(
             records.push(json!({
                 "provider": provider.name(),
                 "key": key.key,
-                "state": key.state,
-                "cooldown_remaining_ms": key.cooldown_remaining_ms,
-                "cooling_class": key.cooling_class,
+                "state": view.state,
+                "cooldown_remaining_ms": view.remaining_ms,
+                "cooling_class": view.class,
+                "cooldown_scope": view.scope,
+                "model_cooldowns": key.model_cooldowns,
+                "group": key.group,
                 "disabled_reason": key.disabled_reason,
                 "requests": key.requests,
                 "failures": key.failures,
@@ -86,11 +94,55 @@ pub async fn status(
     }
     table(
         &[
-            "PROVIDER", "KEY", "STATE", "COOLDOWN", "REQUESTS", "FAILURES", "LAST",
+            "PROVIDER", "KEY", "STATE", "COOLDOWN", "SCOPE", "GROUP", "REQUESTS", "FAILURES",
+            "LAST",
         ],
         &rows,
         color_enabled(env),
     )
+}
+
+/// A key's cooldown as people read it: key-wide when there is one, else the
+/// longest of its per-model cooldowns, scoped to those models.
+struct CooldownView {
+    state: KeyState,
+    remaining_ms: u64,
+    class: Option<OutcomeClass>,
+    /// `key` for a key-wide cooldown, else the models (`model gemini-2.5-pro`).
+    scope: Option<String>,
+}
+
+impl CooldownView {
+    fn of(key: &KeySnapshot) -> CooldownView {
+        let longest = key.model_cooldowns.iter().max_by_key(|c| c.remaining_ms);
+        match (key.state, longest) {
+            (KeyState::Cooling, _) => CooldownView {
+                state: key.state,
+                remaining_ms: key.cooldown_remaining_ms,
+                class: key.cooling_class,
+                scope: Some("key".into()),
+            },
+            (KeyState::Available, Some(longest)) => {
+                let models: Vec<&str> = key
+                    .model_cooldowns
+                    .iter()
+                    .map(|c| c.model.as_str())
+                    .collect();
+                CooldownView {
+                    state: KeyState::Cooling,
+                    remaining_ms: longest.remaining_ms,
+                    class: Some(longest.class),
+                    scope: Some(format!("model {}", models.join(","))),
+                }
+            }
+            (state, _) => CooldownView {
+                state,
+                remaining_ms: 0,
+                class: None,
+                scope: None,
+            },
+        }
+    }
 }
 
 /// Runs `keys check`, with a progress bar on a terminal.

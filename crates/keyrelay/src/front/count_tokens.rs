@@ -10,7 +10,7 @@ use serde_json::json;
 use super::render::decorate;
 use super::translated::provider_call;
 use super::Gateway;
-use crate::call::{Upstream, UpstreamBody};
+use crate::call::{RequestFacts, Upstream, UpstreamBody};
 use crate::dialect::TokenCounter;
 use crate::registry::Provider;
 
@@ -50,7 +50,7 @@ async fn gemini_count(
     let outbound = provider_call(provider, &counted)?;
     let finished = gateway
         .caller
-        .call(provider, &outbound)
+        .call(provider, &outbound, &RequestFacts::for_model(model))
         .await
         .map_err(|refusal| format!("{refusal:?}"))?;
     match finished.value {

@@ -6,7 +6,7 @@ use axum::response::Response;
 
 use super::render::render;
 use super::Gateway;
-use crate::call::{Step, UpstreamBody};
+use crate::call::{RequestFacts, Step, UpstreamBody};
 use crate::dialect::Dialect;
 use crate::registry::Provider;
 use crate::transport::headers::forwardable_response_headers;
@@ -18,9 +18,10 @@ pub async fn forward(
     gateway: &Gateway,
     provider: &Provider,
     outbound: Outbound,
+    facts: &RequestFacts,
     shape: Dialect,
 ) -> Response {
-    let result = gateway.caller.call(provider, &outbound).await;
+    let result = gateway.caller.call(provider, &outbound, facts).await;
     render(provider, result, shape, |upstream, key, _| {
         let body = match upstream.body {
             UpstreamBody::Full(bytes) => Body::from(bytes),

@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::forward::forward;
 use super::translated::translated;
 use super::Gateway;
+use crate::call::RequestFacts;
 use crate::dialect::Dialect;
 use crate::registry::Provider;
 use crate::route::{resolve, RouteError};
@@ -41,7 +42,7 @@ pub async fn count_tokens(
 /// What a Messages request turned into after routing.
 enum Plan {
     /// An Anthropic-dialect provider: forward the bytes.
-    Forward(Arc<Provider>, Box<Outbound>),
+    Forward(Arc<Provider>, Box<Outbound>, RequestFacts),
     /// Another dialect: translate.
     Translate {
         provider: Arc<Provider>,
@@ -60,8 +61,8 @@ async fn handle(
 ) -> Response {
     let counting = path.ends_with("count_tokens");
     match prepare(gateway, path, &uri, &headers, body) {
-        Ok(Plan::Forward(provider, outbound)) => {
-            forward(gateway, &provider, *outbound, Dialect::Anthropic).await
+        Ok(Plan::Forward(provider, outbound, facts)) => {
+            forward(gateway, &provider, *outbound, &facts, Dialect::Anthropic).await
         }
         Ok(Plan::Translate {
             provider,
@@ -122,7 +123,8 @@ fn prepare(
         auth: provider.spec.auth.clone(),
         dialect: provider.spec.dialect,
     };
-    Ok(Plan::Forward(provider, Box::new(outbound)))
+    let facts = RequestFacts::for_model(route.model);
+    Ok(Plan::Forward(provider, Box::new(outbound), facts))
 }
 
 /// The `model` field, read without building the rest of the document (a

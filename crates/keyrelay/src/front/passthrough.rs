@@ -12,6 +12,7 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use super::error::{ApiError, ErrorKind};
 use super::forward::forward;
 use super::Gateway;
+use crate::call::RequestFacts;
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
 
@@ -58,5 +59,28 @@ pub async fn passthrough(
         auth: provider.spec.auth.clone(),
         dialect: provider.spec.dialect,
     };
-    forward(&gateway, &provider, outbound, shape).await
+    let facts = RequestFacts {
+        model: native_model(rest, &outbound.body),
+    };
+    forward(&gateway, &provider, outbound, &facts, shape).await
+}
+
+/// The model a native request names: in its path (Gemini's
+/// `models/{model}:generateContent`), else in its JSON body's `model` field.
+fn native_model(path: &str, body: &[u8]) -> Option<String> {
+    if let Some(start) = path.find("models/") {
+        let tail = &path[start + "models/".len()..];
+        let model = tail.split([':', '/', '?']).next().unwrap_or("");
+        if !model.is_empty() {
+            return Some(model.to_owned());
+        }
+    }
+    #[derive(serde::Deserialize)]
+    struct Head {
+        model: Option<String>,
+    }
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return None;
+    }
+    serde_json::from_slice::<Head>(body).ok()?.model
 }

@@ -13,7 +13,7 @@ use keypool::OutcomeClass;
 use super::error::{ApiError, ErrorKind};
 use super::render::{decorate, render};
 use super::Gateway;
-use crate::call::{Step, UpstreamBody, UpstreamResponse};
+use crate::call::{RequestFacts, Step, UpstreamBody, UpstreamResponse};
 use crate::dialect::Dialect;
 use crate::registry::Provider;
 use crate::transport::Outbound;
@@ -46,7 +46,8 @@ pub async fn translated(
             return decorate(error, provider, None, OutcomeClass::ClientError);
         }
     };
-    let result = gateway.caller.call(provider, &outbound).await;
+    let facts = RequestFacts::for_model(upstream_model);
+    let result = gateway.caller.call(provider, &outbound, &facts).await;
     let (id, model) = (message_id(), request.model.as_str());
     render(
         provider,

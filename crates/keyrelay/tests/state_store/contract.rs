@@ -269,6 +269,50 @@ async fn a_health_change_without_an_attempt_counts_nothing(backing: Backing) {
     );
 }
 
+/// Far in the future, so no store sweeps these as ended.
+const LATER: u64 = 4_000_000_000_000;
+
+async fn model_cooldowns_merge_per_model_and_leave_the_key_available(backing: Backing) {
+    let (a, b) = (backing.open(), backing.open());
+    let mut first = KeyHealth::default();
+    first.cool_model_until("gemini-2.5-pro", LATER + 500, OutcomeClass::QuotaDaily);
+    first.cool_model_until("gemini-2.5-flash", LATER, OutcomeClass::RateLimited);
+    attempt(&*a, OutcomeClass::QuotaDaily, &first, 10).await;
+    let mut second = KeyHealth::default();
+    // Sooner for pro (must not shorten it), later for flash, a new model.
+    second.cool_model_until("gemini-2.5-pro", LATER, OutcomeClass::RateLimited);
+    second.cool_model_until("gemini-2.5-flash", LATER + 900, OutcomeClass::QuotaDaily);
+    second.cool_model_until("models/gemini 3", LATER + 1, OutcomeClass::RateLimited);
+    attempt(&*b, OutcomeClass::RateLimited, &second, 20).await;
+    // An ended model cooldown is not brought back.
+    let mut ended = KeyHealth::default();
+    ended.cool_model_until("old-model", 1_000, OutcomeClass::RateLimited);
+    merge_health(&*a, &ended).await;
+
+    let record = the_record(&backing).await;
+    let scoped: Vec<(&str, u64, OutcomeClass)> = record
+        .health
+        .scoped_at(2_000)
+        .map(|c| (c.model.as_str(), c.until_ms, c.class))
+        .collect();
+    assert_eq!(
+        scoped,
+        [
+            ("gemini-2.5-flash", LATER + 900, OutcomeClass::QuotaDaily),
+            ("gemini-2.5-pro", LATER + 500, OutcomeClass::QuotaDaily),
+            ("models/gemini 3", LATER + 1, OutcomeClass::RateLimited),
+        ]
+    );
+    assert_eq!(
+        record.health.cooling_until_ms, 0,
+        "the key itself is not cooling"
+    );
+    assert!(record.health.is_available_for(2_000, Some("other-model")));
+    assert!(!record
+        .health
+        .is_available_for(2_000, Some("gemini-2.5-pro")));
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -293,6 +337,7 @@ macro_rules! contract {
 }
 
 contract!(
+    model_cooldowns_merge_per_model_and_leave_the_key_available,
     a_cooldown_deadline_is_never_shortened,
     the_latest_attempt_sets_the_last_class_whatever_the_arrival_order,
     the_latest_disable_or_reinstate_event_wins,

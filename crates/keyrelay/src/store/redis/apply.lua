@@ -4,22 +4,32 @@
 -- the latest attempt sets the last class, reason and time. Times are Unix ms
 -- (they fit a Lua double exactly).
 --
--- KEYS[1]: the schema version key. Then per update, 3 keys: the pool's id set,
--- the key's hash, the key's cooling marker.
+-- KEYS[1]: the schema version key. Then per update, 4 keys: the pool's id set,
+-- the key's hash, the key's cooling marker, the key's model cooldowns hash.
 -- ARGV[1]: the schema version. Then per update, 18 values: id,
 -- cooling_until_ms, cooling_class, disabled_at_ms, disabled_reason,
 -- reinstated_at_ms, requests, 8 counters (OutcomeClass order), last_class,
--- last_reason, last_used_ms ("" for none).
+-- last_reason, last_used_ms ("" for none); then the number of model
+-- cooldowns, and for each: model, until_ms, class.
+--
+-- A model cooldown is the field MODEL of the models hash, valued
+-- "UNTIL_MS CLASS"; the later deadline wins. Ended ones are dropped, and the
+-- hash expires with its last cooldown.
 local COUNTERS = {'success', 'client_error', 'key_invalid', 'key_no_credit',
   'quota_daily', 'rate_limited', 'transient', 'provider_down'}
-local PER_UPDATE = 18
+local FIXED = 18
+
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
-local updates = (#KEYS - 1) / 3
+local updates = (#KEYS - 1) / 4
+local a = 1
 for u = 0, updates - 1 do
-  local ids, hash, marker = KEYS[2 + u * 3], KEYS[3 + u * 3], KEYS[4 + u * 3]
-  local a = 1 + u * PER_UPDATE
-  local function arg(i) return ARGV[a + i] end
+  local ids, hash, marker, models =
+    KEYS[2 + u * 4], KEYS[3 + u * 4], KEYS[4 + u * 4], KEYS[5 + u * 4]
+  local base = a
+  local function arg(i) return ARGV[base + i] end
   redis.call('SADD', ids, arg(1))
   local cur = redis.call('HMGET', hash, 'cooling_until_ms', 'disabled_at_ms',
     'reinstated_at_ms', 'last_used_ms')
@@ -48,5 +58,31 @@ for u = 0, updates - 1 do
     redis.call('HSET', hash, 'last_class', arg(16), 'last_reason', arg(17),
       'last_used_ms', arg(18))
   end
+  local scoped = tonumber(arg(FIXED + 1))
+  if scoped > 0 then
+    for s = 0, scoped - 1 do
+      local model = arg(FIXED + 2 + s * 3)
+      local until_ms = tonumber(arg(FIXED + 3 + s * 3))
+      local stored = redis.call('HGET', models, model)
+      local stored_until = stored and tonumber(string.match(stored, '^(%d+)')) or 0
+      if until_ms > stored_until then
+        redis.call('HSET', models, model, arg(FIXED + 3 + s * 3) .. ' ' .. arg(FIXED + 4 + s * 3))
+      end
+    end
+    local latest = 0
+    local all = redis.call('HGETALL', models)
+    for f = 1, #all, 2 do
+      local until_ms = tonumber(string.match(all[f + 1], '^(%d+)')) or 0
+      if until_ms <= now_ms then
+        redis.call('HDEL', models, all[f])
+      elseif until_ms > latest then
+        latest = until_ms
+      end
+    end
+    if latest > 0 then
+      redis.call('PEXPIREAT', models, latest)
+    end
+  end
+  a = a + FIXED + 1 + scoped * 3
 end
 return updates

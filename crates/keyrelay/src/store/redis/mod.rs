@@ -9,6 +9,9 @@
 //!   counter per outcome class (`success`, `rate_limited`, …), `last_class`,
 //!   `last_reason`, `last_used_ms`. Times are Unix ms.
 //! - `keyrelay:{POOL}:cooling:ID` — the cooling class, expiring with the cooldown.
+//! - `keyrelay:{POOL}:models:ID` — hash of the key's per-model cooldowns:
+//!   field MODEL, value `UNTIL_MS CLASS`; expires with the last of them.
+//!   Added without a layout version change: older builds never read it.
 //!
 //! Writes are one Lua script call per batch (merge and increments atomic in
 //! Redis); a pool's load is one script call.
@@ -69,6 +72,11 @@ impl RedisStore {
         format!("keyrelay:{{{pool}}}:key:{id}")
     }
 
+    /// The hash of the key's per-model cooldowns.
+    pub fn models_key(pool: &str, id: &str) -> String {
+        format!("keyrelay:{{{pool}}}:models:{id}")
+    }
+
     /// The marker that exists while the key cools.
     pub fn cooling_key(pool: &str, id: &str) -> String {
         format!("keyrelay:{{{pool}}}:cooling:{id}")
@@ -123,6 +131,7 @@ impl RedisStore {
             .load
             .key(Self::ids_key(pool))
             .arg(Self::record_key(pool, ""))
+            .arg(Self::models_key(pool, ""))
             .invoke_async(&mut connection)
             .await;
         let rows = self.forget_on_failure(rows).await?;
@@ -142,7 +151,8 @@ impl RedisStore {
             for delta in deltas {
                 call.key(Self::ids_key(&delta.pool))
                     .key(Self::record_key(&delta.pool, &delta.record.id))
-                    .key(Self::cooling_key(&delta.pool, &delta.record.id));
+                    .key(Self::cooling_key(&delta.pool, &delta.record.id))
+                    .key(Self::models_key(&delta.pool, &delta.record.id));
                 for value in record::args(delta) {
                     call.arg(value);
                 }

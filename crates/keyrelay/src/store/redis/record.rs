@@ -5,7 +5,8 @@ use keypool::{KeyRecord, OutcomeClass};
 use crate::store::backend::{class_from_str, KeyDelta};
 use crate::store::error::BackendError;
 
-/// The 18 per-update arguments of `apply.lua`, in its order; `""` for none.
+/// The per-update arguments of `apply.lua`, in its order (`""` for none):
+/// 18 fixed values, then the model cooldowns, counted.
 pub(super) fn args(delta: &KeyDelta) -> Vec<String> {
     let d = &delta.record;
     let h = &d.health;
@@ -27,6 +28,12 @@ pub(super) fn args(delta: &KeyDelta) -> Vec<String> {
     args.push(text(d.last_class.map(OutcomeClass::as_str)));
     args.push(text(d.last_reason.as_deref()));
     args.push(d.last_used_ms.to_string());
+    args.push(h.scoped.len().to_string());
+    for cooldown in &h.scoped {
+        args.push(cooldown.model.clone());
+        args.push(cooldown.until_ms.to_string());
+        args.push(cooldown.class.as_str().to_owned());
+    }
     args
 }
 
@@ -61,6 +68,15 @@ pub(super) fn parse(row: &[String]) -> Result<KeyRecord, BackendError> {
             "last_class" => record.last_class = class_from_str(value),
             "last_reason" => record.last_reason = text(),
             "last_used_ms" => record.last_used_ms = number()?,
+            other if other.starts_with("model:") => {
+                // "UNTIL_MS CLASS"; an unreadable one is skipped, not fatal.
+                let mut parts = value.splitn(2, ' ');
+                let until = parts.next().and_then(|v| v.parse::<u64>().ok());
+                let class = parts.next().and_then(class_from_str);
+                if let (Some(until), Some(class)) = (until, class) {
+                    h.cool_model_until(&other["model:".len()..], until, class);
+                }
+            }
             other => {
                 if let Some(class) = class_from_str(other) {
                     record.outcomes.add(class, number()?);

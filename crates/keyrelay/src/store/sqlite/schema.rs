@@ -31,6 +31,16 @@ const MIGRATIONS: &[&str] = &[
         last_used_ms     INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (pool, key_id)
     ) WITHOUT ROWID;",
+    // 2: cooldowns that hold for one model of a key (a per-model quota).
+    // Rows whose `until_ms` has passed mean nothing and are swept on write.
+    "CREATE TABLE key_model_cooldown (
+        pool     TEXT    NOT NULL,
+        key_id   TEXT    NOT NULL,
+        model    TEXT    NOT NULL,
+        until_ms INTEGER NOT NULL,
+        class    TEXT    NOT NULL,
+        PRIMARY KEY (pool, key_id, model)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -111,10 +111,42 @@ const SELECT: &str = "SELECT key_id, cooling_until_ms, cooling_class, disabled_a
     key_no_credit, quota_daily, rate_limited, transient, provider_down, last_class,
     last_reason, last_used_ms FROM key_state WHERE pool = ?1";
 
+const SELECT_MODEL_COOLDOWNS: &str = "SELECT key_id, model, until_ms, class
+    FROM key_model_cooldown WHERE pool = ?1";
+
 fn load(conn: &mut Connection, pool: &str) -> Result<Vec<KeyRecord>, BackendError> {
     let mut statement = conn.prepare_cached(SELECT)?;
     let rows = statement.query_map([pool], read_record)?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut records: Vec<KeyRecord> = rows.collect::<Result<_, _>>()?;
+    let mut statement = conn.prepare_cached(SELECT_MODEL_COOLDOWNS)?;
+    let rows = statement.query_map([pool], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+            row.get::<_, String>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, model, until_ms, class) = row?;
+        let Some(class) = class_from_str(&class) else {
+            continue;
+        };
+        let index = match records.iter().position(|r| r.id == id) {
+            Some(index) => index,
+            None => {
+                records.push(KeyRecord {
+                    id,
+                    ..KeyRecord::default()
+                });
+                records.len() - 1
+            }
+        };
+        records[index]
+            .health
+            .cool_model_until(&model, until_ms, class);
+    }
+    Ok(records)
 }
 
 fn read_record(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -180,6 +212,16 @@ ON CONFLICT (pool, key_id) DO UPDATE SET
     last_used_ms = CASE WHEN excluded.requests > 0 AND excluded.last_used_ms >= last_used_ms
         THEN excluded.last_used_ms ELSE last_used_ms END";
 
+/// A model's cooldown merges like the key's: the later deadline wins.
+const UPSERT_MODEL_COOLDOWN: &str = "INSERT INTO key_model_cooldown
+    (pool, key_id, model, until_ms, class) VALUES (?1, ?2, ?3, ?4, ?5)
+ON CONFLICT (pool, key_id, model) DO UPDATE SET
+    class = CASE WHEN excluded.until_ms > until_ms THEN excluded.class ELSE class END,
+    until_ms = MAX(until_ms, excluded.until_ms)";
+
+/// Model cooldowns that have ended are dropped on each write.
+const SWEEP_MODEL_COOLDOWNS: &str = "DELETE FROM key_model_cooldown WHERE until_ms <= ?1";
+
 fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError> {
     if deltas.is_empty() {
         // A health check: reading the table proves the file is open and sound.
@@ -217,6 +259,22 @@ fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError>
                 d.last_reason,
                 sql_int(d.last_used_ms),
             ])?;
+            for cooldown in &h.scoped {
+                tx.prepare_cached(UPSERT_MODEL_COOLDOWN)?.execute(params![
+                    pool,
+                    d.id,
+                    cooldown.model,
+                    sql_int(cooldown.until_ms),
+                    cooldown.class.as_str(),
+                ])?;
+            }
+        }
+        if deltas.iter().any(|d| !d.record.health.scoped.is_empty()) {
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            tx.prepare_cached(SWEEP_MODEL_COOLDOWNS)?
+                .execute([i64::try_from(now_ms).unwrap_or(i64::MAX)])?;
         }
     }
     tx.commit()?;
