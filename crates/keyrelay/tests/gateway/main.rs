@@ -7,6 +7,7 @@ mod failover;
 mod hints;
 mod input;
 mod passthrough;
+mod pools;
 mod proxy;
 mod streams;
 mod translated;
