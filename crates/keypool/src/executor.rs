@@ -26,6 +26,10 @@ pub struct ExecuteOptions {
     /// The model the request asks the provider for, when known: keys cooling
     /// for that model alone are passed over.
     pub model: Option<String>,
+    /// The client's session ([`crate::session_hash`] of its name): the
+    /// session keeps one key while it can serve, and sessions spread over
+    /// the keys. `None` follows the pool's strategy.
+    pub session: Option<u64>,
 }
 
 impl Default for ExecuteOptions {
@@ -36,6 +40,7 @@ impl Default for ExecuteOptions {
             same_key_retries: 1,
             same_key_backoff: Duration::from_millis(250),
             model: None,
+            session: None,
         }
     }
 }
@@ -125,7 +130,7 @@ impl KeyPool {
                     None => Err(Refusal::DeadlineExceeded { attempts }),
                 };
             }
-            let index = match self.pick(&tried, options.model.as_deref()) {
+            let index = match self.pick(&tried, options.model.as_deref(), options.session) {
                 Pick::Key(index) => index,
                 Pick::None {
                     earliest_ms,

@@ -28,4 +28,4 @@ pub use policy::CooldownPolicy;
 pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig};
 pub use secret::{ApiKey, Fingerprint};
 pub use store::{KeyUpdate, MemoryStore, StateStore, StoreError, StoreFuture};
-pub use strategy::Strategy;
+pub use strategy::{session_hash, Strategy};

@@ -12,7 +12,7 @@ use crate::outcome::{Outcome, OutcomeClass};
 use crate::policy::CooldownPolicy;
 use crate::secret::{ApiKey, Fingerprint};
 use crate::store::{KeyUpdate, MemoryStore, StateStore};
-use crate::strategy::{Rotation, Strategy};
+use crate::strategy::{rendezvous, Rotation, Strategy};
 
 /// A key, its weight (used by [`Strategy::Weighted`]; at least 1) and the
 /// quota group it shares limits with, when the configuration names one.
@@ -47,6 +47,8 @@ pub struct PoolConfig {
 pub struct KeyPool {
     name: String,
     keys: Vec<KeyEntry>,
+    /// Each key's fingerprint as a number, for session affinity.
+    key_hashes: Vec<u64>,
     config: PoolConfig,
     clock: Clock,
     store: Arc<dyn StateStore>,
@@ -131,9 +133,14 @@ impl KeyPool {
         store: Arc<dyn StateStore>,
     ) -> Self {
         let n = keys.len();
+        let key_hashes = keys
+            .iter()
+            .map(|e| crate::strategy::session_hash(e.key.fingerprint().id()))
+            .collect();
         KeyPool {
             name: name.into(),
             keys,
+            key_hashes,
             config,
             clock,
             store,
@@ -214,9 +221,10 @@ impl KeyPool {
         }
     }
 
-    /// Chooses an untried key that may serve `model` now, by the pool's
-    /// strategy, and counts it in flight.
-    pub(crate) fn pick(&self, tried: &[bool], model: Option<&str>) -> Pick {
+    /// Chooses an untried key that may serve `model` now and counts it in
+    /// flight: a named session's own key (rendezvous hashing), else by the
+    /// pool's strategy.
+    pub(crate) fn pick(&self, tried: &[bool], model: Option<&str>, session: Option<u64>) -> Pick {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         let PoolState {
@@ -226,12 +234,16 @@ impl KeyPool {
             rotation,
             ..
         } = &mut *state;
-        let chosen = rotation.choose(
-            self.config.strategy,
-            |i| !tried[i] && health[i].is_available_for(now, model),
-            |i| (inflight[i], requests[i]),
-            |i| self.keys[i].weight,
-        );
+        let usable = |i: usize| !tried[i] && health[i].is_available_for(now, model);
+        let chosen = match session {
+            Some(session) => rendezvous(session, self.keys.len(), usable, |i| self.key_hashes[i]),
+            None => rotation.choose(
+                self.config.strategy,
+                usable,
+                |i| (inflight[i], requests[i]),
+                |i| self.keys[i].weight,
+            ),
+        };
         match chosen {
             Some(i) => {
                 inflight[i] += 1;

@@ -37,6 +37,41 @@ impl std::str::FromStr for Strategy {
     }
 }
 
+/// A session name as the number rendezvous hashing works with. Stable across
+/// processes and builds, so every replica sends a session to the same key.
+pub fn session_hash(session: &str) -> u64 {
+    // FNV-1a, then a final mix so similar names spread.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in session.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    mix(hash)
+}
+
+/// SplitMix64's finaliser: every input bit reaches every output bit.
+pub(crate) fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Rendezvous (highest random weight) hashing: the usable key whose
+/// combination with `session` scores highest. When a key drops out, only
+/// the sessions it held move, each to its own next-best key; the others stay.
+pub(crate) fn rendezvous(
+    session: u64,
+    keys: usize,
+    usable: impl Fn(usize) -> bool,
+    key_hash: impl Fn(usize) -> u64,
+) -> Option<usize> {
+    (0..keys)
+        .filter(|&i| usable(i))
+        .max_by_key(|&i| (mix(session ^ key_hash(i)), i))
+}
+
 /// Where each strategy is in its rotation over a pool's keys (by index).
 #[derive(Debug)]
 pub(crate) struct Rotation {

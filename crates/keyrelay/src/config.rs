@@ -111,6 +111,10 @@ pub struct PoolSettings {
     pub same_key_retries: u32,
     /// Seconds between background re-checks of disabled keys.
     pub recheck_disabled_every: f64,
+    /// A request that names its session (Claude Code and Codex do) keeps
+    /// that session on one key, while sessions spread over the keys.
+    /// Requests without a session follow `strategy`.
+    pub session_affinity: bool,
     pub cooldown: CooldownPolicy,
 }
 
@@ -121,6 +125,7 @@ impl Default for PoolSettings {
             max_wait: 0.0,
             same_key_retries: 1,
             recheck_disabled_every: 600.0,
+            session_affinity: true,
             cooldown: CooldownPolicy::default(),
         }
     }

@@ -47,6 +47,7 @@ pub struct Caller {
     error_body: Duration,
     max_wait: Duration,
     same_key_retries: u32,
+    session_affinity: bool,
     /// Whole answers up to this size are read before the client sees them.
     max_response_bytes: usize,
 }
@@ -57,13 +58,22 @@ pub struct RequestFacts {
     /// The model asked of the provider: keys cooling for that model alone
     /// are passed over, and a per-model limit is recorded under this name.
     pub model: Option<String>,
+    /// The client's session: it keeps one key while that key can serve
+    /// (unless `pool.session_affinity` is off).
+    pub session: Option<String>,
 }
 
 impl RequestFacts {
     pub fn for_model(model: impl Into<String>) -> Self {
         RequestFacts {
             model: Some(model.into()),
+            session: None,
         }
+    }
+
+    pub fn in_session(mut self, session: Option<String>) -> Self {
+        self.session = session;
+        self
     }
 }
 
@@ -116,6 +126,7 @@ impl Caller {
             error_body: Timeouts::duration(timeouts.error_body),
             max_wait: Timeouts::duration(config.pool.max_wait),
             same_key_retries: config.pool.same_key_retries,
+            session_affinity: config.pool.session_affinity,
             max_response_bytes: config.limits.max_response_bytes,
         })
     }
@@ -134,6 +145,11 @@ impl Caller {
             max_wait: self.max_wait,
             same_key_retries: self.same_key_retries,
             model: facts.model.clone(),
+            session: facts
+                .session
+                .as_deref()
+                .filter(|_| self.session_affinity)
+                .map(keypool::session_hash),
             ..ExecuteOptions::default()
         };
         pool.execute(&options, |attempt| async move {

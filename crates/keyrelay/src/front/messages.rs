@@ -10,6 +10,7 @@ use http::{HeaderMap, Method, Uri};
 
 use super::error::ApiError;
 use super::forward::forward;
+use super::session::session_of;
 use super::translated::translated;
 use super::Gateway;
 use crate::call::RequestFacts;
@@ -49,6 +50,7 @@ enum Plan {
         translator: &'static dyn Translator,
         request: Box<MessagesRequest>,
         model: String,
+        session: Option<String>,
     },
 }
 
@@ -75,7 +77,11 @@ async fn handle(
             translator,
             request,
             model,
-        }) => translated(gateway, &provider, translator, *request, &model).await,
+            session,
+        }) => {
+            let facts = RequestFacts::for_model(&model).in_session(session);
+            translated(gateway, &provider, translator, *request, &facts).await
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -89,7 +95,8 @@ fn prepare(
 ) -> Result<Plan, ApiError> {
     let body =
         body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
-    let model = requested_model(&body)?;
+    let RequestHead { model, user_id } = request_head(&body)?;
+    let session = session_of(headers, user_id.as_deref());
     let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
     let provider = route.provider;
     if let Some(translator) = provider.spec.dialect.translator() {
@@ -101,6 +108,7 @@ fn prepare(
             translator,
             request: Box::new(request),
             model: route.model,
+            session,
         });
     }
     // Forward the client's bytes untouched unless the model name changes.
@@ -123,17 +131,26 @@ fn prepare(
         auth: provider.spec.auth.clone(),
         dialect: provider.spec.dialect,
     };
-    let facts = RequestFacts::for_model(route.model);
+    let facts = RequestFacts::for_model(route.model).in_session(session);
     Ok(Plan::Forward(provider, Box::new(outbound), facts))
 }
 
-/// The `model` field, read without building the rest of the document (a
-/// Claude Code request is tens of kilobytes; each path parses it fully once,
-/// and only if it needs to).
-fn requested_model(body: &[u8]) -> Result<String, ApiError> {
+/// What routing reads of a Messages body.
+struct RequestHead {
+    model: String,
+    /// `metadata.user_id`, where older Claude Code versions name the session.
+    user_id: Option<String>,
+}
+
+/// The `model` and `metadata.user_id` fields, read without building the
+/// rest of the document (a Claude Code request is tens of kilobytes; each
+/// path parses it fully once, and only if it needs to).
+fn request_head(body: &[u8]) -> Result<RequestHead, ApiError> {
     #[derive(serde::Deserialize)]
     struct Head {
         model: Option<serde_json::Value>,
+        /// A `Value`, so an odd `metadata` is the provider's to judge.
+        metadata: Option<serde_json::Value>,
     }
     let not_object = |detail: String| {
         ApiError::invalid(format!("request body is not a valid JSON object{detail}"))
@@ -142,8 +159,13 @@ fn requested_model(body: &[u8]) -> Result<String, ApiError> {
         return Err(not_object(String::new()));
     }
     let head: Head = serde_json::from_slice(body).map_err(|e| not_object(format!(": {e}")))?;
+    let user_id = head
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("user_id")?.as_str())
+        .map(str::to_owned);
     match head.model {
-        Some(serde_json::Value::String(model)) => Ok(model),
+        Some(serde_json::Value::String(model)) => Ok(RequestHead { model, user_id }),
         Some(_) => Err(ApiError::invalid("model: must be a string")),
         None => Err(ApiError::invalid("model: field required")),
     }

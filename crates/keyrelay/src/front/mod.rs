@@ -12,6 +12,7 @@ mod messages;
 mod models;
 mod passthrough;
 mod render;
+mod session;
 pub mod translated;
 
 use std::sync::Arc;

@@ -11,6 +11,7 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::error::{ApiError, ErrorKind};
 use super::forward::forward;
+use super::session::session_of;
 use super::Gateway;
 use crate::call::RequestFacts;
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
@@ -61,6 +62,7 @@ pub async fn passthrough(
     };
     let facts = RequestFacts {
         model: native_model(rest, &outbound.body),
+        session: session_of(&headers, None),
     };
     forward(&gateway, &provider, outbound, &facts, shape).await
 }

@@ -33,8 +33,9 @@ pub async fn translated(
     provider: &Provider,
     translator: &'static dyn Translator,
     request: MessagesRequest,
-    upstream_model: &str,
+    facts: &RequestFacts,
 ) -> Response {
+    let upstream_model = facts.model.as_deref().unwrap_or(&request.model);
     let outbound = match translator
         .request(&request, upstream_model)
         .map_err(|err| err.to_string())
@@ -46,8 +47,7 @@ pub async fn translated(
             return decorate(error, provider, None, OutcomeClass::ClientError);
         }
     };
-    let facts = RequestFacts::for_model(upstream_model);
-    let result = gateway.caller.call(provider, &outbound, &facts).await;
+    let result = gateway.caller.call(provider, &outbound, facts).await;
     let (id, model) = (message_id(), request.model.as_str());
     render(
         provider,

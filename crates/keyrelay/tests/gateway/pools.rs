@@ -125,3 +125,90 @@ keys = [
     assert_eq!((flash.status().as_u16(), attempts(&flash)), (200, 1));
     assert!(key_header(&flash).starts_with("...0002#"));
 }
+
+#[tokio::test]
+async fn claude_code_sessions_each_keep_one_key_and_spread_over_the_pool() {
+    let keys = [
+        GOOD,
+        "test-key-good-00000000000011",
+        "test-key-good-00000000000012",
+        "test-key-good-00000000000013",
+    ];
+    let upstream = FakeUpstream::start().await;
+    for key in keys {
+        upstream.on_key(key, [Reply::json(200, anthropic_message("hi"))]);
+    }
+    let base = upstream.base_url();
+    let joined = keys.join(",");
+    let gateway = start(
+        &[
+            ("ANTHROPIC_API_KEYS", &joined),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", &base),
+        ],
+        "",
+    )
+    .await;
+    let send = |session: String| {
+        client()
+            .post(format!("{}/v1/messages", gateway.url()))
+            .header("x-claude-code-session-id", session)
+            .json(&message_request("claude-sonnet-4-5", false))
+            .send()
+    };
+    let mut home = std::collections::HashMap::new();
+    for round in 0..3 {
+        for i in 0..20 {
+            let session = format!("5f0e7a52-1c2b-4d3e-9f40-{i:012}");
+            let response = send(session.clone()).await.unwrap();
+            assert_eq!(response.status(), 200);
+            let key = key_header(&response);
+            let first = home.entry(session).or_insert_with(|| key.clone());
+            assert_eq!(*first, key, "round {round}: the session changed keys");
+        }
+    }
+    let used: std::collections::HashSet<&String> = home.values().collect();
+    assert!(used.len() >= 3, "20 sessions used {used:?}");
+
+    // Without a session, requests keep today's sticky key.
+    let mut sticky = std::collections::HashSet::new();
+    for _ in 0..5 {
+        let response = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+        sticky.insert(key_header(&response));
+    }
+    assert_eq!(sticky.len(), 1);
+}
+
+#[tokio::test]
+async fn session_affinity_can_be_turned_off() {
+    let keys = [
+        GOOD,
+        "test-key-good-00000000000011",
+        "test-key-good-00000000000012",
+    ];
+    let upstream = FakeUpstream::start().await;
+    let base = upstream.base_url();
+    let joined = keys.join(",");
+    let gateway = start(
+        &[
+            ("ANTHROPIC_API_KEYS", &joined),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", &base),
+        ],
+        "[pool]\nsession_affinity = false\n",
+    )
+    .await;
+    for key in keys {
+        upstream.on_key(key, [Reply::json(200, anthropic_message("hi"))]);
+    }
+    let mut used = std::collections::HashSet::new();
+    for i in 0..20 {
+        let response = client()
+            .post(format!("{}/v1/messages", gateway.url()))
+            .header("x-keyrelay-session", format!("session-{i}"))
+            .json(&message_request("claude-sonnet-4-5", false))
+            .send()
+            .await
+            .unwrap();
+        used.insert(key_header(&response));
+    }
+    assert_eq!(used.len(), 1, "sticky: {used:?}");
+}
