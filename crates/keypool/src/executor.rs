@@ -30,6 +30,9 @@ pub struct ExecuteOptions {
     /// session keeps one key while it can serve, and sessions spread over
     /// the keys. `None` follows the pool's strategy.
     pub session: Option<u64>,
+    /// The tokens the request is expected to cost, counted against keys'
+    /// token budgets until the answer reports the real figure.
+    pub tokens: u64,
 }
 
 impl Default for ExecuteOptions {
@@ -41,6 +44,7 @@ impl Default for ExecuteOptions {
             same_key_backoff: Duration::from_millis(250),
             model: None,
             session: None,
+            tokens: 0,
         }
     }
 }
@@ -79,6 +83,9 @@ pub struct Finished<T> {
 pub enum Refusal {
     /// Every key is cooling; the first recovers after `retry_after`.
     Cooling { retry_after: Duration },
+    /// Every usable key has spent its client-side budget (`rpm`, `tpm`,
+    /// `rpd`); the first has room again after `retry_after`.
+    OverBudget { retry_after: Duration },
     /// Every key is disabled as invalid.
     AllDisabled { keys: Vec<Fingerprint> },
     /// The pool has no keys at all.
@@ -130,17 +137,27 @@ impl KeyPool {
                     None => Err(Refusal::DeadlineExceeded { attempts }),
                 };
             }
-            let index = match self.pick(&tried, options.model.as_deref(), options.session) {
+            let index = match self.pick(
+                &tried,
+                options.model.as_deref(),
+                options.session,
+                options.tokens,
+            ) {
                 Pick::Key(index) => index,
                 Pick::None {
                     earliest_ms,
                     all_disabled,
+                    over_budget,
                 } => {
                     if let Some((finished, index)) = last.take() {
                         let retry = finished.class == OutcomeClass::Transient && same_key_left > 0;
                         if retry
                             && self.wait_backoff(options, same_key_left).await
-                            && self.take_if_available(index, options.model.as_deref())
+                            && self.take_if_available(
+                                index,
+                                options.model.as_deref(),
+                                options.tokens,
+                            )
                         {
                             same_key_left -= 1;
                             index
@@ -161,14 +178,18 @@ impl KeyPool {
                             tokio::time::sleep_until(wake).await;
                             continue;
                         }
-                        return Err(Refusal::Cooling {
-                            retry_after: wait.max(Duration::from_millis(1)),
+                        let retry_after = wait.max(Duration::from_millis(1));
+                        return Err(if over_budget {
+                            Refusal::OverBudget { retry_after }
+                        } else {
+                            Refusal::Cooling { retry_after }
                         });
                     }
                 }
             };
             tried[index] = true;
             attempts += 1;
+            self.share_request(index).await;
             let mut guard = InFlight {
                 pool: self,
                 index,

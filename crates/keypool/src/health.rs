@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::budget::{self, UsageBucket};
 use crate::outcome::OutcomeClass;
 use crate::store::KeyUpdate;
 
@@ -204,6 +205,10 @@ pub struct KeyRecord {
     pub last_reason: Option<String>,
     /// Unix ms of the last attempt.
     pub last_used_ms: u64,
+    /// Requests and tokens per time bucket, for client-side budgets (only
+    /// for keys that have one). Counters: they add.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<UsageBucket>,
 }
 
 impl KeyRecord {
@@ -229,6 +234,7 @@ impl KeyRecord {
     /// This record as a change to fold into another record of the same key.
     pub fn as_change(&self) -> RecordChange<'_> {
         RecordChange {
+            usage: &self.usage,
             health: &self.health,
             requests: self.requests,
             outcomes: self.outcomes,
@@ -245,6 +251,19 @@ impl KeyRecord {
     /// of arrival; on a tie the change folded in last wins.
     pub fn absorb(&mut self, change: &RecordChange<'_>) {
         self.health.merge(change.health);
+        if !change.usage.is_empty() {
+            for bucket in change.usage {
+                budget::add(&mut self.usage, *bucket);
+            }
+            // Buckets too old to count next to the newest one are dead.
+            let newest = self
+                .usage
+                .iter()
+                .map(|b| b.index * b.span.width_ms())
+                .max()
+                .unwrap_or(0);
+            budget::forget_old(&mut self.usage, newest);
+        }
         self.requests += change.requests;
         self.outcomes.add_all(&change.outcomes);
         if change.requests > 0 && change.last_used_ms >= self.last_used_ms {
@@ -266,6 +285,8 @@ impl KeyRecord {
 #[derive(Debug, Clone, Copy)]
 pub struct RecordChange<'a> {
     pub health: &'a KeyHealth,
+    /// Usage buckets to add.
+    pub usage: &'a [UsageBucket],
     pub requests: u64,
     pub outcomes: ClassCounts,
     pub last_class: Option<OutcomeClass>,
@@ -280,6 +301,7 @@ impl<'a> RecordChange<'a> {
         outcomes.add(update.class, 1);
         RecordChange {
             health: update.health,
+            usage: &[],
             requests: 1,
             outcomes,
             last_class: Some(update.class),
@@ -288,10 +310,19 @@ impl<'a> RecordChange<'a> {
         }
     }
 
+    /// Usage counted, nothing else.
+    pub fn usage_only(health: &'a KeyHealth, usage: &'a [UsageBucket]) -> RecordChange<'a> {
+        RecordChange {
+            usage,
+            ..RecordChange::health_only(health)
+        }
+    }
+
     /// A health change without an attempt.
     pub fn health_only(health: &'a KeyHealth) -> RecordChange<'a> {
         RecordChange {
             health,
+            usage: &[],
             requests: 0,
             outcomes: ClassCounts::default(),
             last_class: None,

@@ -7,6 +7,7 @@
 //! from [`Clock`], which follows tokio's clock so tests run under a paused clock.
 #![forbid(unsafe_code)]
 
+pub mod budget;
 mod clock;
 mod executor;
 mod health;
@@ -19,6 +20,7 @@ mod secret;
 mod store;
 mod strategy;
 
+pub use budget::{Budget, Span, UsageBucket};
 pub use clock::Clock;
 pub use executor::{Attempt, AttemptReply, ExecuteOptions, Finished, Refusal};
 pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange, ScopedCooldown};

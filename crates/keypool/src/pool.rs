@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::budget::{self, Budget, UsageBucket};
 use crate::clock::Clock;
 use crate::health::{ClassCounts, KeyHealth, KeyState};
 use crate::outcome::{Outcome, OutcomeClass};
@@ -14,13 +15,15 @@ use crate::secret::{ApiKey, Fingerprint};
 use crate::store::{KeyUpdate, MemoryStore, StateStore};
 use crate::strategy::{rendezvous, Rotation, Strategy};
 
-/// A key, its weight (used by [`Strategy::Weighted`]; at least 1) and the
-/// quota group it shares limits with, when the configuration names one.
+/// A key, its weight (used by [`Strategy::Weighted`]; at least 1), the
+/// quota group it shares limits with when the configuration names one, and
+/// its client-side budget.
 #[derive(Debug, Clone)]
 pub struct KeyEntry {
     pub key: ApiKey,
     pub weight: u32,
     pub group: Option<String>,
+    pub budget: Budget,
 }
 
 impl From<ApiKey> for KeyEntry {
@@ -29,6 +32,7 @@ impl From<ApiKey> for KeyEntry {
             key,
             weight: 1,
             group: None,
+            budget: Budget::default(),
         }
     }
 }
@@ -67,6 +71,10 @@ struct PoolState {
     /// Quota groups the provider named in its answers, per key. A group in
     /// the configuration wins over a learned one.
     learned_groups: Vec<Option<String>>,
+    /// Requests and tokens per time bucket, for keys with a budget: what
+    /// this process counted (token estimates included), folded with what
+    /// the state store says every process counted.
+    usage: Vec<Vec<UsageBucket>>,
     last_refresh_ms: Option<u64>,
 }
 
@@ -76,10 +84,13 @@ pub(crate) enum Pick {
     Key(usize),
     /// No untried key is usable now.
     None {
-        /// Unix ms when the first cooling (not disabled) untried key recovers.
+        /// Unix ms when the first cooling or over-budget (not disabled)
+        /// untried key may be used again.
         earliest_ms: Option<u64>,
         /// Every key of the pool is disabled.
         all_disabled: bool,
+        /// That first key waits for its budget, not a cooldown.
+        over_budget: bool,
     },
 }
 
@@ -153,6 +164,7 @@ impl KeyPool {
                 rotation: Rotation::new(n),
                 recent: VecDeque::new(),
                 learned_groups: vec![None; n],
+                usage: vec![Vec::new(); n],
                 last_refresh_ms: None,
             }),
         }
@@ -212,6 +224,11 @@ impl KeyPool {
                         .position(|e| e.key.fingerprint().id() == record.id)
                     {
                         state.health[i].merge(&record.health);
+                        if !self.keys[i].budget.is_unlimited() {
+                            let usage = &mut state.usage[i];
+                            budget::merge_max(usage, &record.usage);
+                            budget::forget_old(usage, now);
+                        }
                     }
                 }
             }
@@ -224,7 +241,13 @@ impl KeyPool {
     /// Chooses an untried key that may serve `model` now and counts it in
     /// flight: a named session's own key (rendezvous hashing), else by the
     /// pool's strategy.
-    pub(crate) fn pick(&self, tried: &[bool], model: Option<&str>, session: Option<u64>) -> Pick {
+    pub(crate) fn pick(
+        &self,
+        tried: &[bool],
+        model: Option<&str>,
+        session: Option<u64>,
+        tokens: u64,
+    ) -> Pick {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         let PoolState {
@@ -232,9 +255,19 @@ impl KeyPool {
             inflight,
             requests,
             rotation,
+            usage,
             ..
         } = &mut *state;
-        let usable = |i: usize| !tried[i] && health[i].is_available_for(now, model);
+        let budget_wait = |i: usize| {
+            let budget = &self.keys[i].budget;
+            if budget.is_unlimited() {
+                0
+            } else {
+                budget.wait_ms(&usage[i], now, tokens)
+            }
+        };
+        let usable =
+            |i: usize| !tried[i] && health[i].is_available_for(now, model) && budget_wait(i) == 0;
         let chosen = match session {
             Some(session) => rendezvous(session, self.keys.len(), usable, |i| self.key_hashes[i]),
             None => rotation.choose(
@@ -247,25 +280,92 @@ impl KeyPool {
         match chosen {
             Some(i) => {
                 inflight[i] += 1;
+                if !self.keys[i].budget.is_unlimited() {
+                    budget::forget_old(&mut usage[i], now);
+                    budget::count(&mut usage[i], now, 1, tokens);
+                }
                 Pick::Key(i)
             }
-            None => Pick::None {
-                earliest_ms: (0..self.keys.len())
+            None => {
+                // (when usable, waiting for the budget rather than a cooldown)
+                let first = (0..self.keys.len())
                     .filter(|&i| !tried[i] && !health[i].is_disabled())
-                    .map(|i| health[i].available_at_ms(model))
-                    .min(),
-                all_disabled: health.iter().all(KeyHealth::is_disabled),
-            },
+                    .map(|i| {
+                        let cooled = health[i].available_at_ms(model).max(now);
+                        let budgeted = now + budget_wait(i);
+                        (cooled.max(budgeted), budgeted > cooled)
+                    })
+                    .min();
+                Pick::None {
+                    earliest_ms: first.map(|(at, _)| at),
+                    all_disabled: health.iter().all(KeyHealth::is_disabled),
+                    over_budget: first.is_some_and(|(_, budget)| budget),
+                }
+            }
         }
     }
 
-    /// Whether key `index` may serve `model` now (for a same-key retry).
-    pub(crate) fn take_if_available(&self, index: usize, model: Option<&str>) -> bool {
+    /// Shares the request just counted against key `index`'s budget through
+    /// the state store (a no-op for keys without a budget).
+    pub(crate) async fn share_request(&self, index: usize) {
+        if self.keys[index].budget.is_unlimited() {
+            return;
+        }
+        let mut counted = Vec::new();
+        budget::count(&mut counted, self.clock.now_ms(), 1, 0);
+        self.write_usage(index, &counted).await;
+    }
+
+    /// The tokens an answer reported, against the `estimate` counted when
+    /// its request went: the local count is corrected, and the state store
+    /// gets the real figure.
+    pub async fn report_tokens(&self, key: &Fingerprint, estimate: u64, actual: u64) {
+        let Some(index) = self.keys.iter().position(|e| e.key.fingerprint() == key) else {
+            return;
+        };
+        if self.keys[index].budget.is_unlimited() {
+            return;
+        }
+        let now = self.clock.now_ms();
+        {
+            let mut state = self.lock();
+            let usage = &mut state.usage[index];
+            if actual >= estimate {
+                budget::count(usage, now, 0, actual - estimate);
+            } else {
+                budget::uncount_tokens(usage, estimate - actual);
+            }
+        }
+        let mut counted = Vec::new();
+        budget::count(&mut counted, now, 0, actual);
+        self.write_usage(index, &counted).await;
+    }
+
+    /// Whether any key counts tokens against a budget.
+    pub fn counts_tokens(&self) -> bool {
+        self.keys.iter().any(|e| e.budget.tpm.is_some())
+    }
+
+    async fn write_usage(&self, index: usize, usage: &[UsageBucket]) {
+        let id = self.key(index).fingerprint().id();
+        if let Err(err) = self.store.record_usage(&self.name, id, usage).await {
+            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local budget counts");
+        }
+    }
+
+    /// Whether key `index` may serve `model` now, within its budget (for a
+    /// same-key retry); if so it is counted in flight and against the budget.
+    pub(crate) fn take_if_available(&self, index: usize, model: Option<&str>, tokens: u64) -> bool {
         let now = self.clock.now_ms();
         let mut state = self.lock();
-        let ok = state.health[index].is_available_for(now, model);
+        let budget = &self.keys[index].budget;
+        let ok = state.health[index].is_available_for(now, model)
+            && (budget.is_unlimited() || budget.wait_ms(&state.usage[index], now, tokens) == 0);
         if ok {
             state.inflight[index] += 1;
+            if !budget.is_unlimited() {
+                budget::count(&mut state.usage[index], now, 1, tokens);
+            }
         }
         ok
     }

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
 
+use crate::budget::UsageBucket;
 use crate::health::{KeyHealth, KeyRecord, RecordChange};
 use crate::outcome::OutcomeClass;
 
@@ -47,6 +48,14 @@ pub trait StateStore: Send + Sync {
         pool: &'a str,
         id: &'a str,
         health: &'a KeyHealth,
+    ) -> StoreFuture<'a, ()>;
+    /// Adds usage counted against a key's budget (requests when sent,
+    /// tokens when the answer reports them). Buckets are counters: they add.
+    fn record_usage<'a>(
+        &'a self,
+        pool: &'a str,
+        id: &'a str,
+        usage: &'a [UsageBucket],
     ) -> StoreFuture<'a, ()>;
     /// Waits (briefly, bounded by the store) until updates written behind
     /// have reached the backend; called before a short-lived process exits.
@@ -110,6 +119,17 @@ impl StateStore for MemoryStore {
         health: &'a KeyHealth,
     ) -> StoreFuture<'a, ()> {
         self.absorb(pool, id, &RecordChange::health_only(health));
+        Box::pin(async { Ok(()) })
+    }
+
+    fn record_usage<'a>(
+        &'a self,
+        pool: &'a str,
+        id: &'a str,
+        usage: &'a [UsageBucket],
+    ) -> StoreFuture<'a, ()> {
+        let unchanged = KeyHealth::default();
+        self.absorb(pool, id, &RecordChange::usage_only(&unchanged, usage));
         Box::pin(async { Ok(()) })
     }
 }

@@ -1,5 +1,6 @@
 //! Cooldown scopes and quota groups, through the pool's public interface,
 //! under tokio's paused clock.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
@@ -12,6 +13,7 @@ fn entry(name: &str, group: Option<&str>) -> KeyEntry {
         key: ApiKey::new(name, Some(name)),
         weight: 1,
         group: group.map(str::to_owned),
+        budget: Budget::default(),
     }
 }
 

@@ -1,4 +1,5 @@
 //! Session affinity: rendezvous hashing over the keys that can serve.
+#![allow(clippy::unwrap_used)]
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

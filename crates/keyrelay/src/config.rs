@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use figment::providers::{Format, Serialized, Toml};
 use figment::Figment;
-use keypool::{CooldownPolicy, Strategy};
+use keypool::{Budget, CooldownPolicy, Strategy};
 use serde::{Deserialize, Serialize};
 
 use crate::providers::{Auth, Dialect};
@@ -142,10 +142,27 @@ pub struct ProviderConfig {
     pub keys: Vec<KeyConfig>,
     pub prefixes: Vec<String>,
     pub strategy: Option<Strategy>,
+    /// Client-side budget of each key of this provider: requests per minute…
+    pub rpm: Option<u64>,
+    /// …tokens per minute (input and output)…
+    pub tpm: Option<u64>,
+    /// …and requests per day (a sliding 24 hours). A key's own wins.
+    pub rpd: Option<u64>,
+}
+
+impl ProviderConfig {
+    /// The budget every key of the provider gets unless it has its own.
+    pub fn budget(&self) -> Budget {
+        Budget {
+            rpm: self.rpm,
+            tpm: self.tpm,
+            rpd: self.rpd,
+        }
+    }
 }
 
 /// A key in the config file: a plain string, or a table with a label,
-/// weight and quota group.
+/// weight, quota group and budget.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum KeyConfig {
@@ -160,6 +177,13 @@ pub enum KeyConfig {
         /// organisation): a rate limit or quota on one cools them all.
         #[serde(default)]
         group: Option<String>,
+        /// This key's own budget (see [`ProviderConfig::rpm`]).
+        #[serde(default)]
+        rpm: Option<u64>,
+        #[serde(default)]
+        tpm: Option<u64>,
+        #[serde(default)]
+        rpd: Option<u64>,
     },
 }
 

@@ -129,6 +129,46 @@ impl Dialect {
         (!text.is_empty()).then(|| text.chars().take(500).collect())
     }
 
+    /// The tokens (input and output) a whole answer in this dialect reports
+    /// it used, for token budgets. Reads only the usage fields.
+    pub fn usage_tokens(self, body: &[u8]) -> Option<u64> {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Counts {
+            // Anthropic
+            input_tokens: u64,
+            output_tokens: u64,
+            cache_creation_input_tokens: u64,
+            // OpenAI Chat and Responses, OpenRouter
+            total_tokens: u64,
+            // Gemini
+            #[serde(rename = "totalTokenCount")]
+            total_token_count: u64,
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            usage: Option<Counts>,
+            #[serde(rename = "usageMetadata")]
+            usage_metadata: Option<Counts>,
+            // Ollama's native API
+            prompt_eval_count: Option<u64>,
+            eval_count: Option<u64>,
+        }
+        let answer: Answer = serde_json::from_slice(body).ok()?;
+        let total = match self {
+            Dialect::Anthropic => answer
+                .usage
+                .map(|u| u.input_tokens + u.output_tokens + u.cache_creation_input_tokens)?,
+            Dialect::OpenaiChat | Dialect::Openrouter => answer.usage.map(|u| u.total_tokens)?,
+            Dialect::Gemini => answer.usage_metadata.map(|u| u.total_token_count)?,
+            Dialect::Ollama => match (answer.prompt_eval_count, answer.eval_count) {
+                (None, None) => answer.usage.map(|u| u.total_tokens)?,
+                (input, output) => input.unwrap_or(0) + output.unwrap_or(0),
+            },
+        };
+        Some(total)
+    }
+
     /// The message inside a parsed error document.
     pub fn message_in(self, json: &Value) -> Option<&str> {
         let error = json.get("error");
@@ -189,5 +229,50 @@ fn google_status(kind: ErrorKind) -> &'static str {
         ErrorKind::RateLimit => "RESOURCE_EXHAUSTED",
         ErrorKind::Api => "INTERNAL",
         ErrorKind::Overloaded => "UNAVAILABLE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Dialect;
+
+    #[test]
+    fn usage_tokens_read_each_dialects_own_fields() {
+        let cases: [(Dialect, &str, Option<u64>); 7] = [
+            (
+                Dialect::Anthropic,
+                r#"{"content":[],"usage":{"input_tokens":9,"output_tokens":3,"cache_creation_input_tokens":2,"cache_read_input_tokens":100}}"#,
+                Some(14),
+            ),
+            (
+                Dialect::OpenaiChat,
+                r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#,
+                Some(12),
+            ),
+            (
+                Dialect::Openrouter,
+                r#"{"usage":{"input_tokens":5,"output_tokens":7,"total_tokens":12}}"#,
+                Some(12),
+            ),
+            (
+                Dialect::Gemini,
+                r#"{"candidates":[],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2,"totalTokenCount":7}}"#,
+                Some(7),
+            ),
+            (
+                Dialect::Ollama,
+                r#"{"message":{},"prompt_eval_count":26,"eval_count":290}"#,
+                Some(316),
+            ),
+            (Dialect::Gemini, r#"{"candidates":[]}"#, None),
+            (Dialect::OpenaiChat, "not json", None),
+        ];
+        for (dialect, body, expected) in cases {
+            assert_eq!(
+                dialect.usage_tokens(body.as_bytes()),
+                expected,
+                "{dialect:?} {body}"
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::uri::{Authority, Parts, PathAndQuery, Scheme};
 use http::Uri;
-use keypool::{parse_keys, ApiKey, Clock, KeyEntry, KeyPool, PoolConfig, StateStore};
+use keypool::{parse_keys, ApiKey, Budget, Clock, KeyEntry, KeyPool, PoolConfig, StateStore};
 
 use crate::config::{Config, ConfigError, KeyConfig, ProviderConfig};
 use crate::env::Env;
@@ -303,15 +303,29 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
     }
     let mut seen = HashSet::new();
     let mut entries = Vec::new();
+    let provider_budget = custom.map(ProviderConfig::budget).unwrap_or_default();
     for key in custom.map(|c| c.keys.as_slice()).unwrap_or_default() {
-        let (secret, label, weight, group) = match key {
-            KeyConfig::Plain(k) => (k.as_str(), None, None, None),
+        let (secret, label, weight, group, budget) = match key {
+            KeyConfig::Plain(k) => (k.as_str(), None, None, None, Budget::default()),
             KeyConfig::Detailed {
                 key,
                 label,
                 weight,
                 group,
-            } => (key.as_str(), label.as_deref(), *weight, group.as_deref()),
+                rpm,
+                tpm,
+                rpd,
+            } => (
+                key.as_str(),
+                label.as_deref(),
+                *weight,
+                group.as_deref(),
+                Budget {
+                    rpm: *rpm,
+                    tpm: *tpm,
+                    rpd: *rpd,
+                },
+            ),
         };
         let secret = secret.trim();
         if secret.is_empty() {
@@ -326,13 +340,17 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
                     .map(str::trim)
                     .filter(|g| !g.is_empty())
                     .map(str::to_owned),
+                budget: budget.or(provider_budget),
             });
         }
     }
     let values: Vec<String> = spec.key_envs.iter().filter_map(|v| env.var(v)).collect();
     for key in parse_keys(values.iter().map(String::as_str)).keys {
         if seen.insert(key.fingerprint().id().to_owned()) {
-            entries.push(KeyEntry::from(key));
+            entries.push(KeyEntry {
+                budget: provider_budget,
+                ..KeyEntry::from(key)
+            });
         }
     }
     entries

@@ -140,7 +140,11 @@ impl Caller {
         facts: &RequestFacts,
     ) -> Result<Finished<Upstream>, Refusal> {
         let pool = &provider.pool;
+        // About four bytes of JSON per token: an estimate for token budgets
+        // until the answer reports its usage.
+        let estimate = u64::try_from(outbound.body.len() / 4).unwrap_or(u64::MAX);
         let options = ExecuteOptions {
+            tokens: estimate,
             deadline: Some(tokio::time::Instant::now() + self.request_timeout),
             max_wait: self.max_wait,
             same_key_retries: self.same_key_retries,
@@ -152,34 +156,43 @@ impl Caller {
                 .map(keypool::session_hash),
             ..ExecuteOptions::default()
         };
-        pool.execute(&options, |attempt| async move {
-            let (mut outcome, mut upstream) = self
-                .attempt(
-                    outbound,
-                    &attempt.key,
-                    pool.clock().wall(),
-                    attempt.deadline,
-                )
-                .await;
-            // A per-model limit is kept under the name requests use, which
-            // is how later requests for that model find it.
-            if outcome.model.is_some() && facts.model.is_some() {
-                outcome.model.clone_from(&facts.model);
-            }
-            // Upstreams echo keys in error bodies; strip them while the key is at hand.
-            if outcome.class != OutcomeClass::Success {
-                if let Upstream::Response(response) = &mut upstream {
-                    if let UpstreamBody::Full(body) = &mut response.body {
-                        *body = redact(body, attempt.key.expose());
+        let result = pool
+            .execute(&options, |attempt| async move {
+                let (mut outcome, mut upstream) = self
+                    .attempt(
+                        outbound,
+                        &attempt.key,
+                        pool.clock().wall(),
+                        attempt.deadline,
+                    )
+                    .await;
+                // A per-model limit is kept under the name requests use, which
+                // is how later requests for that model find it.
+                if outcome.model.is_some() && facts.model.is_some() {
+                    outcome.model.clone_from(&facts.model);
+                }
+                // Upstreams echo keys in error bodies; strip them while the key is at hand.
+                if outcome.class != OutcomeClass::Success {
+                    if let Upstream::Response(response) = &mut upstream {
+                        if let UpstreamBody::Full(body) = &mut response.body {
+                            *body = redact(body, attempt.key.expose());
+                        }
                     }
                 }
+                AttemptReply {
+                    outcome,
+                    value: upstream,
+                }
+            })
+            .await;
+        if let Ok(finished) = &result {
+            // Read before any await: a held stream is not `Sync`.
+            if let Some(actual) = reported_tokens(provider, finished) {
+                let key = finished.key.clone();
+                provider.pool.report_tokens(&key, estimate, actual).await;
             }
-            AttemptReply {
-                outcome,
-                value: upstream,
-            }
-        })
-        .await
+        }
+        result
     }
 
     /// A held stream's way to the client, through `step`. A stream that
@@ -198,6 +211,21 @@ impl Caller {
             self.idle,
             late_failure_reporter(provider, key),
         )
+    }
+}
+
+/// The tokens a successful whole answer reports, when its pool keeps a
+/// token budget (a stream keeps its estimate).
+fn reported_tokens(provider: &Provider, finished: &Finished<Upstream>) -> Option<u64> {
+    if finished.class != OutcomeClass::Success || !provider.pool.counts_tokens() {
+        return None;
+    }
+    match &finished.value {
+        Upstream::Response(UpstreamResponse {
+            body: UpstreamBody::Full(body),
+            ..
+        }) => provider.spec.dialect.usage_tokens(body),
+        _ => None,
     }
 }
 

@@ -77,6 +77,16 @@ pub fn refused(provider: &Provider, refusal: Refusal, shape: Dialect) -> Respons
             error.retry_after = Some(u64::try_from(secs).unwrap_or(u64::MAX));
             error
         }
+        Refusal::OverBudget { retry_after } => {
+            let secs = retry_after.as_millis().div_ceil(1000).max(1);
+            let mut error = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::RateLimit,
+                format!("keyrelay: every usable {name} key has spent its configured budget (rpm, tpm or rpd); the first has room again in {secs}s"),
+            );
+            error.retry_after = Some(u64::try_from(secs).unwrap_or(u64::MAX));
+            error
+        }
         Refusal::AllDisabled { keys } => {
             let names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
             ApiError::new(

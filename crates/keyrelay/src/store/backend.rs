@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use keypool::{KeyHealth, KeyRecord, KeyUpdate, OutcomeClass};
+use keypool::{KeyHealth, KeyRecord, KeyUpdate, OutcomeClass, UsageBucket};
 
 use super::error::BackendError;
 
@@ -43,6 +43,18 @@ impl KeyDelta {
         KeyDelta {
             pool: pool.to_owned(),
             record: KeyRecord::attempt(update),
+        }
+    }
+
+    /// Usage counted against a key's budget.
+    pub fn usage_only(pool: &str, id: &str, usage: &[UsageBucket]) -> KeyDelta {
+        KeyDelta {
+            pool: pool.to_owned(),
+            record: KeyRecord {
+                id: id.to_owned(),
+                usage: usage.to_vec(),
+                ..KeyRecord::default()
+            },
         }
     }
 

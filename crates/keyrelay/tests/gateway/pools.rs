@@ -212,3 +212,78 @@ async fn session_affinity_can_be_turned_off() {
     }
     assert_eq!(used.len(), 1, "sticky: {used:?}");
 }
+
+#[tokio::test]
+async fn with_rpm_2_the_third_request_in_a_minute_goes_to_the_next_key_without_a_429() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message("hi"))]);
+    upstream.on_key(LIMITED, [Reply::json(200, anthropic_message("hi"))]);
+    let base = upstream.base_url();
+    let keys = format!("{GOOD},{LIMITED}");
+    let gateway = start(
+        &[
+            ("ANTHROPIC_API_KEYS", &keys),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", &base),
+        ],
+        "[providers.anthropic]\nrpm = 2\n",
+    )
+    .await;
+    let mut served = Vec::new();
+    for _ in 0..4 {
+        let response = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+        assert_eq!((response.status().as_u16(), attempts(&response)), (200, 1));
+        served.push(key_header(&response)[..7].to_owned());
+    }
+    assert_eq!(served, ["...0003", "...0003", "...0002", "...0002"]);
+    assert_eq!((upstream.hits(GOOD), upstream.hits(LIMITED)), (2, 2));
+
+    // Every key spent: keyrelay answers 429 itself, with when to come back.
+    let refused = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+    assert_eq!((refused.status().as_u16(), attempts(&refused)), (429, 0));
+    let retry_after: u64 = header(&refused, "retry-after").parse().unwrap();
+    assert!((50..=70).contains(&retry_after), "{retry_after}");
+    let (kind, message) = anthropic_error(refused).await;
+    assert_eq!(kind, "rate_limit_error");
+    assert!(message.contains("budget"), "{message}");
+    assert_eq!(
+        upstream.total_hits(),
+        4,
+        "no request went upstream to earn a 429"
+    );
+}
+
+#[tokio::test]
+async fn a_key_budget_overrides_its_providers_and_tokens_count_from_usage() {
+    let upstream = FakeUpstream::start().await;
+    // Each answer reports 9 + 3 = 12 tokens.
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message("hi"))]);
+    upstream.on_key(LIMITED, [Reply::json(200, anthropic_message("hi"))]);
+    let base = upstream.base_url();
+    let config = format!(
+        r#"
+[providers.anthropic]
+tpm = 30
+keys = [{{ key = "{GOOD}", tpm = 1000000 }}, "{LIMITED}"]
+"#
+    );
+    let gateway = start(&[("ANTHROPIC_UPSTREAM_BASE_URL", &base)], &config).await;
+    let request = json!({"model": "claude-sonnet-4-5", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]});
+    for _ in 0..5 {
+        let response = post_messages(&gateway, &request).await;
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(upstream.hits(GOOD), 5, "sticky key with room to spare");
+    // A key on the provider's 50 tokens a minute. Each request is estimated
+    // at 22 tokens (88 bytes) until its answer reports 12: three fit, where
+    // estimates alone would allow two.
+    let gateway_b = start(
+        &[("ANTHROPIC_UPSTREAM_BASE_URL", &base)],
+        &format!("[providers.anthropic]\ntpm = 50\nkeys = [\"{LIMITED}\"]\n"),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(post_messages(&gateway_b, &request).await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+}

@@ -108,6 +108,17 @@ async fn claude_code_reads_a_file_through_keyrelay_on_anthropic() {
         1,
         "the limited key was tried once, then left to cool"
     );
+    // Claude Code names its session on every request: what session
+    // affinity keys on (the header reaches an Anthropic upstream as sent).
+    let sessions: std::collections::HashSet<String> = requests
+        .iter()
+        .filter_map(|r| r.header("x-claude-code-session-id").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        sessions.len(),
+        1,
+        "one session, on every request: {sessions:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -48,8 +48,12 @@ pub fn sdk_python() -> PathBuf {
 }
 
 pub async fn gateway(env: &[(&str, String)], aliases: &[(&str, &str)]) -> RunningGateway {
+    // Sticky order, so a test knows which key a request meets first: real
+    // clients name a session, which affinity would place on any key.
+    let mut config = Config::default();
+    config.pool.session_affinity = false;
     let settings = ServeSettings {
-        config: Config::default(),
+        config,
         aliases: aliases
             .iter()
             .map(|(p, t)| (p.to_string(), t.to_string()))

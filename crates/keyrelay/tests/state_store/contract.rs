@@ -313,6 +313,43 @@ async fn model_cooldowns_merge_per_model_and_leave_the_key_available(backing: Ba
         .is_available_for(2_000, Some("gemini-2.5-pro")));
 }
 
+async fn budget_usage_adds_across_handles_per_bucket(backing: Backing) {
+    let (a, b) = (backing.open(), backing.open());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let mut first = Vec::new();
+    keypool::budget::count(&mut first, now, 1, 0);
+    let mut second = Vec::new();
+    keypool::budget::count(&mut second, now, 1, 250);
+    a.record_usage(POOL, ID, &first).await.unwrap();
+    b.record_usage(POOL, ID, &second).await.unwrap();
+    a.record_usage(POOL, ID, &first).await.unwrap();
+    a.flush().await.unwrap();
+    b.flush().await.unwrap();
+    let record = the_record(&backing).await;
+    for span in keypool::Span::ALL {
+        let bucket = record
+            .usage
+            .iter()
+            .find(|u| u.span == span && u.index == now / span.width_ms())
+            .unwrap_or_else(|| panic!("{span:?} bucket in {:?}", record.usage));
+        assert_eq!((bucket.requests, bucket.tokens), (3, 250), "{span:?}");
+    }
+    assert_eq!(record.requests, 0, "usage is not an attempt");
+    // A day-old bucket is gone or no longer counts.
+    let mut old = Vec::new();
+    keypool::budget::count(&mut old, now - 90_000_000, 5, 0);
+    a.record_usage(POOL, ID, &old).await.unwrap();
+    a.flush().await.unwrap();
+    let record = the_record(&backing).await;
+    assert!(record
+        .usage
+        .iter()
+        .all(|u| u.requests <= 3 || !u.counts_at(now)));
+}
+
 macro_rules! contract {
     ($($case:ident),* $(,)?) => {
         mod memory {
@@ -337,6 +374,7 @@ macro_rules! contract {
 }
 
 contract!(
+    budget_usage_adds_across_handles_per_bucket,
     model_cooldowns_merge_per_model_and_leave_the_key_available,
     a_cooldown_deadline_is_never_shortened,
     the_latest_attempt_sets_the_last_class_whatever_the_arrival_order,

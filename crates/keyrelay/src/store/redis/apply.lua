@@ -10,11 +10,17 @@
 -- cooling_until_ms, cooling_class, disabled_at_ms, disabled_reason,
 -- reinstated_at_ms, requests, 8 counters (OutcomeClass order), last_class,
 -- last_reason, last_used_ms ("" for none); then the number of model
--- cooldowns, and for each: model, until_ms, class.
+-- cooldowns, and for each: model, until_ms, class; then the number of usage
+-- buckets, and for each: span, bucket, requests, tokens, ends_ms.
 --
 -- A model cooldown is the field MODEL of the models hash, valued
 -- "UNTIL_MS CLASS"; the later deadline wins. Ended ones are dropped, and the
 -- hash expires with its last cooldown.
+--
+-- Usage buckets (client-side budgets) are counters in the key's usage hash:
+-- fields "SPAN:BUCKET:r" (requests) and "SPAN:BUCKET:t" (tokens), added to;
+-- buckets out of their window are dropped, and the hash expires with the
+-- last of them. KEYS per update gain a 5th: the usage hash.
 local COUNTERS = {'success', 'client_error', 'key_invalid', 'key_no_credit',
   'quota_daily', 'rate_limited', 'transient', 'provider_down'}
 local FIXED = 18
@@ -23,11 +29,11 @@ local now = redis.call('TIME')
 local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
 
 redis.call('SET', KEYS[1], ARGV[1], 'NX')
-local updates = (#KEYS - 1) / 4
+local updates = (#KEYS - 1) / 5
 local a = 1
 for u = 0, updates - 1 do
-  local ids, hash, marker, models =
-    KEYS[2 + u * 4], KEYS[3 + u * 4], KEYS[4 + u * 4], KEYS[5 + u * 4]
+  local ids, hash, marker, models, usage =
+    KEYS[2 + u * 5], KEYS[3 + u * 5], KEYS[4 + u * 5], KEYS[5 + u * 5], KEYS[6 + u * 5]
   local base = a
   local function arg(i) return ARGV[base + i] end
   redis.call('SADD', ids, arg(1))
@@ -83,6 +89,33 @@ for u = 0, updates - 1 do
       redis.call('PEXPIREAT', models, latest)
     end
   end
-  a = a + FIXED + 1 + scoped * 3
+  local u0 = FIXED + 2 + scoped * 3
+  local buckets = tonumber(arg(u0))
+  if buckets > 0 then
+    local latest = 0
+    for b = 0, buckets - 1 do
+      local at = u0 + 1 + b * 5
+      local field = arg(at) .. ':' .. arg(at + 1)
+      redis.call('HINCRBY', usage, field .. ':r', arg(at + 2))
+      redis.call('HINCRBY', usage, field .. ':t', arg(at + 3))
+      redis.call('HSET', usage, field .. ':e', arg(at + 4))
+      local ends = tonumber(arg(at + 4))
+      if ends > latest then latest = ends end
+    end
+    local all = redis.call('HGETALL', usage)
+    for f = 1, #all, 2 do
+      local bucket, kind = string.match(all[f], '^(.*):(%a)$')
+      if kind == 'e' then
+        local ends = tonumber(all[f + 1]) or 0
+        if ends <= now_ms then
+          redis.call('HDEL', usage, bucket .. ':r', bucket .. ':t', bucket .. ':e')
+        elseif ends > latest then
+          latest = ends
+        end
+      end
+    end
+    redis.call('PEXPIREAT', usage, latest)
+  end
+  a = a + u0 + buckets * 5
 end
 return updates

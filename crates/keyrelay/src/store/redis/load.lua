@@ -1,8 +1,10 @@
 -- Every record of one pool in one round trip: the pool's id set, then each
--- id's hash and its model cooldowns (fields "model:MODEL").
+-- id's hash, its model cooldowns (fields "model:MODEL") and its usage
+-- buckets (fields "usage:SPAN:BUCKET:r|t|e").
 -- Returns { {id, field, value, field, value, ...}, ... }.
 -- KEYS[1]: the pool's id set. ARGV[1]: the hash key prefix, ARGV[2] the
--- model cooldowns key prefix (the id follows each).
+-- model cooldowns key prefix, ARGV[3] the usage key prefix (the id follows
+-- each).
 local rows = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local row = {id}
@@ -13,6 +15,11 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   for f = 1, #models, 2 do
     row[#row + 1] = 'model:' .. models[f]
     row[#row + 1] = models[f + 1]
+  end
+  local usage = redis.call('HGETALL', ARGV[3] .. id)
+  for f = 1, #usage, 2 do
+    row[#row + 1] = 'usage:' .. usage[f]
+    row[#row + 1] = usage[f + 1]
   end
   rows[#rows + 1] = row
 end

@@ -11,7 +11,12 @@
 //! - `keyrelay:{POOL}:cooling:ID` — the cooling class, expiring with the cooldown.
 //! - `keyrelay:{POOL}:models:ID` — hash of the key's per-model cooldowns:
 //!   field MODEL, value `UNTIL_MS CLASS`; expires with the last of them.
-//!   Added without a layout version change: older builds never read it.
+//! - `keyrelay:{POOL}:usage:ID` — hash of the key's budget usage buckets:
+//!   `SPAN:BUCKET:r` requests, `SPAN:BUCKET:t` tokens (counters),
+//!   `SPAN:BUCKET:e` when the bucket leaves its window; expires with the last.
+//!
+//! The last two were added without a layout version change: older builds
+//! never read them.
 //!
 //! Writes are one Lua script call per batch (merge and increments atomic in
 //! Redis); a pool's load is one script call.
@@ -77,6 +82,11 @@ impl RedisStore {
         format!("keyrelay:{{{pool}}}:models:{id}")
     }
 
+    /// The hash of the key's budget usage buckets.
+    pub fn usage_key(pool: &str, id: &str) -> String {
+        format!("keyrelay:{{{pool}}}:usage:{id}")
+    }
+
     /// The marker that exists while the key cools.
     pub fn cooling_key(pool: &str, id: &str) -> String {
         format!("keyrelay:{{{pool}}}:cooling:{id}")
@@ -132,6 +142,7 @@ impl RedisStore {
             .key(Self::ids_key(pool))
             .arg(Self::record_key(pool, ""))
             .arg(Self::models_key(pool, ""))
+            .arg(Self::usage_key(pool, ""))
             .invoke_async(&mut connection)
             .await;
         let rows = self.forget_on_failure(rows).await?;
@@ -152,7 +163,8 @@ impl RedisStore {
                 call.key(Self::ids_key(&delta.pool))
                     .key(Self::record_key(&delta.pool, &delta.record.id))
                     .key(Self::cooling_key(&delta.pool, &delta.record.id))
-                    .key(Self::models_key(&delta.pool, &delta.record.id));
+                    .key(Self::models_key(&delta.pool, &delta.record.id))
+                    .key(Self::usage_key(&delta.pool, &delta.record.id));
                 for value in record::args(delta) {
                     call.arg(value);
                 }

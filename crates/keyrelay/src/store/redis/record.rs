@@ -1,6 +1,6 @@
 //! A key's record as Redis script arguments and hash fields.
 
-use keypool::{KeyRecord, OutcomeClass};
+use keypool::{KeyRecord, OutcomeClass, Span, UsageBucket};
 
 use crate::store::backend::{class_from_str, KeyDelta};
 use crate::store::error::BackendError;
@@ -33,6 +33,14 @@ pub(super) fn args(delta: &KeyDelta) -> Vec<String> {
         args.push(cooldown.model.clone());
         args.push(cooldown.until_ms.to_string());
         args.push(cooldown.class.as_str().to_owned());
+    }
+    args.push(d.usage.len().to_string());
+    for bucket in &d.usage {
+        args.push(bucket.span.as_str().to_owned());
+        args.push(bucket.index.to_string());
+        args.push(bucket.requests.to_string());
+        args.push(bucket.tokens.to_string());
+        args.push(bucket.leaves_window_at().to_string());
     }
     args
 }
@@ -68,6 +76,30 @@ pub(super) fn parse(row: &[String]) -> Result<KeyRecord, BackendError> {
             "last_class" => record.last_class = class_from_str(value),
             "last_reason" => record.last_reason = text(),
             "last_used_ms" => record.last_used_ms = number()?,
+            other if other.starts_with("usage:") => {
+                // "usage:SPAN:BUCKET:r|t|e"; an unreadable one is skipped.
+                let mut parts = other["usage:".len()..].rsplitn(3, ':');
+                let (kind, index, span) = (parts.next(), parts.next(), parts.next());
+                let (Some(span), Some(index), Ok(n)) = (
+                    span.and_then(Span::parse),
+                    index.and_then(|i| i.parse::<u64>().ok()),
+                    value.parse::<u64>(),
+                ) else {
+                    continue;
+                };
+                let mut bucket = UsageBucket {
+                    span,
+                    index,
+                    requests: 0,
+                    tokens: 0,
+                };
+                match kind {
+                    Some("r") => bucket.requests = n,
+                    Some("t") => bucket.tokens = n,
+                    _ => continue,
+                }
+                keypool::budget::add(&mut record.usage, bucket);
+            }
             other if other.starts_with("model:") => {
                 // "UNTIL_MS CLASS"; an unreadable one is skipped, not fatal.
                 let mut parts = value.splitn(2, ' ');

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use keypool::{KeyHealth, KeyRecord, KeyUpdate, MemoryStore, StateStore, StoreFuture};
+use keypool::{KeyHealth, KeyRecord, KeyUpdate, MemoryStore, StateStore, StoreFuture, UsageBucket};
 use tokio::sync::Notify;
 
 use super::backend::{Backend, KeyDelta};
@@ -249,6 +249,21 @@ impl StateStore for ResilientStore {
             shared.remember(pool);
             shared.mirror.merge_health(pool, id, health).await?;
             shared.enqueue(KeyDelta::health_only(pool, id, health));
+            Ok(())
+        })
+    }
+
+    fn record_usage<'a>(
+        &'a self,
+        pool: &'a str,
+        id: &'a str,
+        usage: &'a [UsageBucket],
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let shared = &self.shared;
+            shared.remember(pool);
+            shared.mirror.record_usage(pool, id, usage).await?;
+            shared.enqueue(KeyDelta::usage_only(pool, id, usage));
             Ok(())
         })
     }

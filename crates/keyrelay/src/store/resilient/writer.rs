@@ -60,7 +60,8 @@ pub(super) async fn run(shared: Arc<Shared>) {
         // wrote nothing; otherwise they might count twice. Health always
         // reaches the store: the retry is a resync from the mirror.
         if failure {
-            for delta in batch.deltas.iter().filter(|d| d.record.requests > 0) {
+            let counts = |d: &&KeyDelta| d.record.requests > 0 || !d.record.usage.is_empty();
+            for delta in batch.deltas.iter().filter(counts) {
                 shared.enqueue(delta.clone());
             }
         }

@@ -41,6 +41,19 @@ const MIGRATIONS: &[&str] = &[
         class    TEXT    NOT NULL,
         PRIMARY KEY (pool, key_id, model)
     ) WITHOUT ROWID;",
+    // 3: requests and tokens per time bucket, for client-side budgets
+    // (`span` is `10s` or `1h`; `bucket` is Unix ms / the span's width).
+    // Counters that add; rows out of every window are swept on write.
+    "CREATE TABLE key_usage (
+        pool     TEXT    NOT NULL,
+        key_id   TEXT    NOT NULL,
+        span     TEXT    NOT NULL,
+        bucket   INTEGER NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0,
+        tokens   INTEGER NOT NULL DEFAULT 0,
+        ends_ms  INTEGER NOT NULL,
+        PRIMARY KEY (pool, key_id, span, bucket)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use keypool::{KeyHealth, KeyRecord, OutcomeClass};
+use keypool::{KeyHealth, KeyRecord, OutcomeClass, Span, UsageBucket};
 use rusqlite::{params, Connection, Row, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
@@ -146,7 +146,59 @@ fn load(conn: &mut Connection, pool: &str) -> Result<Vec<KeyRecord>, BackendErro
             .health
             .cool_model_until(&model, until_ms, class);
     }
+    let mut statement = conn.prepare_cached(SELECT_USAGE)?;
+    let rows = statement.query_map([pool], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, i64>(3)?,
+            row.get::<_, i64>(4)?,
+        ))
+    })?;
+    let now_ms = unix_ms();
+    for row in rows {
+        let (id, span, bucket, requests, tokens) = row?;
+        let Some(span) = Span::parse(&span) else {
+            continue;
+        };
+        let bucket = UsageBucket {
+            span,
+            index: u64::try_from(bucket).unwrap_or(0),
+            requests: u64::try_from(requests).unwrap_or(0),
+            tokens: u64::try_from(tokens).unwrap_or(0),
+        };
+        if !bucket.counts_at(now_ms) {
+            continue;
+        }
+        match records.iter_mut().find(|r| r.id == id) {
+            Some(record) => record.usage.push(bucket),
+            None => records.push(KeyRecord {
+                id,
+                usage: vec![bucket],
+                ..KeyRecord::default()
+            }),
+        }
+    }
     Ok(records)
+}
+
+const SELECT_USAGE: &str = "SELECT key_id, span, bucket, requests, tokens
+    FROM key_usage WHERE pool = ?1";
+
+/// Usage buckets add, like every counter.
+const UPSERT_USAGE: &str = "INSERT INTO key_usage
+    (pool, key_id, span, bucket, requests, tokens, ends_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (pool, key_id, span, bucket) DO UPDATE SET
+    requests = requests + excluded.requests,
+    tokens = tokens + excluded.tokens";
+
+const SWEEP_USAGE: &str = "DELETE FROM key_usage WHERE ends_ms <= ?1";
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn read_record(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -259,6 +311,17 @@ fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError>
                 d.last_reason,
                 sql_int(d.last_used_ms),
             ])?;
+            for bucket in &d.usage {
+                tx.prepare_cached(UPSERT_USAGE)?.execute(params![
+                    pool,
+                    d.id,
+                    bucket.span.as_str(),
+                    sql_int(bucket.index),
+                    sql_int(bucket.requests),
+                    sql_int(bucket.tokens),
+                    sql_int(bucket.leaves_window_at()),
+                ])?;
+            }
             for cooldown in &h.scoped {
                 tx.prepare_cached(UPSERT_MODEL_COOLDOWN)?.execute(params![
                     pool,
@@ -270,11 +333,12 @@ fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError>
             }
         }
         if deltas.iter().any(|d| !d.record.health.scoped.is_empty()) {
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis());
             tx.prepare_cached(SWEEP_MODEL_COOLDOWNS)?
-                .execute([i64::try_from(now_ms).unwrap_or(i64::MAX)])?;
+                .execute([sql_int(unix_ms())])?;
+        }
+        if deltas.iter().any(|d| !d.record.usage.is_empty()) {
+            tx.prepare_cached(SWEEP_USAGE)?
+                .execute([sql_int(unix_ms())])?;
         }
     }
     tx.commit()?;
