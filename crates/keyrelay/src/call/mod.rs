@@ -21,14 +21,14 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::{HeaderMap, StatusCode};
 use keypool::{
-    AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refusal,
+    ApiKey, AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refusal,
 };
 
 use crate::classify::TransportFailure;
 use crate::config::{Config, Timeouts};
 use crate::dialect::Framing;
 use crate::env::Env;
-use crate::redact::redact;
+use crate::redact::redact_keys;
 use crate::registry::Provider;
 use crate::transport::{BodyStream, Outbound, Transport};
 pub use stream::{Step, StreamEnd};
@@ -171,11 +171,11 @@ impl Caller {
                 if outcome.model.is_some() && facts.model.is_some() {
                     outcome.model.clone_from(&facts.model);
                 }
-                // Upstreams echo keys in error bodies; strip them while the key is at hand.
+                // Upstreams echo keys in error bodies, not always the one sent: strip them all.
                 if outcome.class != OutcomeClass::Success {
                     if let Upstream::Response(response) = &mut upstream {
                         if let UpstreamBody::Full(body) = &mut response.body {
-                            *body = redact(body, attempt.key.expose());
+                            *body = redact_keys(body, pool.keys().map(ApiKey::expose));
                         }
                     }
                 }
