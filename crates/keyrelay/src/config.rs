@@ -37,6 +37,22 @@ pub struct ServerConfig {
     pub access_tokens: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Proxied requests served at once; beyond it a request is answered
+    /// `503` with `retry-after: 1` at once. A stream holds its slot until
+    /// its body ends or the client goes away. `/health` is never limited.
+    pub max_concurrent_requests: usize,
+    /// Largest request head (request line and headers), in bytes. HTTP/1
+    /// answers a larger one `431` and closes the connection; HTTP/2 refuses
+    /// the stream. At least 8192.
+    pub max_header_bytes: usize,
+    /// Most headers in one HTTP/1 request; more is a `431`.
+    pub max_headers: usize,
+    /// Seconds a client has to send a request's headers, counted from when
+    /// the connection opens or its previous response ends (HTTP/1). A slower
+    /// client's connection is closed.
+    pub header_read_timeout: f64,
+    /// Seconds a connection may stay open with no request in flight.
+    pub idle_timeout: f64,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +61,11 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             access_tokens: Vec::new(),
             max_body_bytes: 32 * 1024 * 1024,
+            max_concurrent_requests: 1024,
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            header_read_timeout: 30.0,
+            idle_timeout: 120.0,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! API once (translator, errors, key check) for every layer.
 #![forbid(unsafe_code)]
 
+mod accept;
 pub mod call;
 pub mod check;
 pub mod classify;

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::call::Caller;
 use crate::config::{Config, Timeouts};
 use crate::env::Env;
+use crate::front::limit::ClientLimits;
 use crate::front::{router, Gateway};
 use crate::registry::Registry;
 use crate::route::Aliases;
@@ -47,6 +48,7 @@ pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<
         caller,
         access_tokens,
         max_body_bytes: config.server.max_body_bytes,
+        limits: ClientLimits::of(&config.server),
         recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
     }))
 }
@@ -69,17 +71,9 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
     let recheck = tokio::spawn(recheck_disabled_keys(gateway.clone()));
-    let app = router(gateway);
-    // Streamed events are small writes: without TCP_NODELAY, Nagle's
-    // algorithm can hold one back until the client's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = gateway.limits;
+    let served = crate::accept::serve_connections(listener, router(gateway), limits, shutdown).await;
     recheck.abort();
     served
 }

@@ -1,13 +1,15 @@
 //! The HTTP API clients talk to (axum).
 //!
 //! Middleware, outermost first: panic → 500 in Anthropic shape; access-token
-//! check (skipped for `/health`); body size limit. Handlers then parse, route
+//! check (skipped for `/health`); the limit on requests in flight
+//! ([`limit`]); body size limit. Handlers then parse, route
 //! the model, build the upstream request, hand it to the call layer
 //! ([`crate::call`]) and render what comes back.
 
 mod count_tokens;
 pub mod error;
 mod forward;
+pub mod limit;
 mod messages;
 mod models;
 mod passthrough;
@@ -37,6 +39,8 @@ pub struct Gateway {
     pub caller: Caller,
     pub access_tokens: Vec<String>,
     pub max_body_bytes: usize,
+    /// Requests in flight and what one connection may hold (`[server]`).
+    pub limits: limit::ClientLimits,
     /// How often disabled keys are re-checked.
     pub recheck_every: std::time::Duration,
 }
@@ -53,6 +57,10 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            limit::Admission::new(gateway.clone()),
+            limit::admit,
+        ))
         .layer(middleware::from_fn_with_state(
             gateway.clone(),
             check_access,

@@ -1,0 +1,145 @@
+//! What clients may take of the gateway (`[server]`): proxied requests in
+//! flight, checked here, and what one connection may hold (header size and
+//! count, time to send headers, idle time), applied by the accept loop
+//! ([`crate::accept`]).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use hyper::body::{Frame, SizeHint};
+use tokio::sync::Semaphore;
+
+use super::error::{ApiError, ErrorKind};
+use super::Gateway;
+use crate::config::{ServerConfig, Timeouts};
+use crate::dialect::Dialect;
+
+/// The `[server]` limits, in the units the code uses.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientLimits {
+    /// Proxied requests at once, streams until their body ends.
+    pub max_concurrent_requests: usize,
+    /// Largest request head; at least 8192 (hyper's smallest read buffer).
+    pub max_header_bytes: usize,
+    /// Most headers in one HTTP/1 request.
+    pub max_headers: usize,
+    /// From a connection's start, or its previous response's end, to a
+    /// request's complete head (HTTP/1).
+    pub header_read_timeout: Duration,
+    /// Longest a connection stays open with no request in flight.
+    pub idle_timeout: Duration,
+}
+
+impl ClientLimits {
+    pub fn of(server: &ServerConfig) -> ClientLimits {
+        ClientLimits {
+            max_concurrent_requests: server.max_concurrent_requests.max(1),
+            max_header_bytes: server.max_header_bytes.max(8192),
+            max_headers: server.max_headers.max(1),
+            header_read_timeout: Timeouts::duration(server.header_read_timeout),
+            idle_timeout: Timeouts::duration(server.idle_timeout),
+        }
+    }
+}
+
+/// The slots proxied requests take, one each, for [`admit`].
+#[derive(Clone)]
+pub struct Admission {
+    gateway: Arc<Gateway>,
+    slots: Arc<Semaphore>,
+}
+
+impl Admission {
+    pub fn new(gateway: Arc<Gateway>) -> Admission {
+        let slots = Arc::new(Semaphore::new(gateway.limits.max_concurrent_requests));
+        Admission { gateway, slots }
+    }
+}
+
+/// Serves a request while a slot is free, else answers `503` at once. The
+/// slot is held by the handler and then by the response body, so a stream
+/// keeps it until it ends or the client goes away (either drops the body).
+pub async fn admit(State(admission): State<Admission>, request: Request, next: Next) -> Response {
+    let Ok(slot) = admission.slots.clone().try_acquire_owned() else {
+        return busy(&admission.gateway, request.uri().path());
+    };
+    next.run(request)
+        .await
+        .map(|body| Body::new(Holding::new(body, slot)))
+}
+
+fn busy(gateway: &Gateway, path: &str) -> Response {
+    let mut error = ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::Overloaded,
+        format!(
+            "keyrelay is serving as many requests as it may at once ({}, server.max_concurrent_requests); retry shortly",
+            gateway.limits.max_concurrent_requests
+        ),
+    );
+    error.retry_after = Some(1);
+    error.in_shape(shape_of(gateway, path)).into_response()
+}
+
+/// Whose error format a path's client expects: the provider's own on
+/// `/p/{provider}/…`, else Anthropic's.
+fn shape_of(gateway: &Gateway, path: &str) -> Dialect {
+    path.strip_prefix("/p/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|name| gateway.registry.get(name))
+        .map_or(Dialect::Anthropic, |provider| provider.spec.dialect)
+}
+
+/// A response body that keeps `T` (a slot, a busy mark) until the body
+/// ends or is dropped, whichever comes first.
+pub struct Holding<B, T> {
+    inner: B,
+    held: Option<T>,
+}
+
+impl<B, T> Holding<B, T> {
+    pub fn new(inner: B, held: T) -> Self {
+        Holding {
+            inner,
+            held: Some(held),
+        }
+    }
+}
+
+impl<B, T> hyper::body::Body for Holding<B, T>
+where
+    B: hyper::body::Body + Unpin,
+    T: Unpin,
+{
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) {
+            self.held = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests;
