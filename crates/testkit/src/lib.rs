@@ -4,8 +4,10 @@
 //! Each request is matched to a script by the API key it carries (see
 //! [`FakeUpstream::on_key`]) and answered with the script's next [`Reply`]: a plain
 //! body, a fixture file, an SSE or NDJSON stream (optionally cut or stalled part
-//! way), a dropped connection, or no answer at all. Every request is recorded as a
-//! [`Recorded`] so tests can assert what the gateway actually sent.
+//! way, or generated without end by [`Reply::then_repeat`]), a dropped connection,
+//! or no answer at all. Every request is recorded as a [`Recorded`] so tests can
+//! assert what the gateway actually sent, and [`FakeUpstream::abandoned`] counts
+//! the replies the gateway went away from (how a test sees cancellation).
 //!
 //! [`FakeProxy`] is a plain HTTP proxy on `127.0.0.1` that records what
 //! reaches it and forwards requests in absolute form to their upstream.
@@ -29,6 +31,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod abandon;
 mod bodies;
 mod eventually;
 mod fixture;

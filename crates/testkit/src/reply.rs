@@ -48,6 +48,9 @@ impl Body {
 #[derive(Clone, Debug)]
 pub(crate) struct Chunks {
     pub(crate) items: Vec<Bytes>,
+    /// After `items`: this chunk, this many times, made as it is sent
+    /// (a gigabyte costs one chunk of memory).
+    pub(crate) repeat: Option<(Bytes, u64)>,
     pub(crate) ending: Ending,
     /// Pause before every chunk but the first.
     pub(crate) delay: Option<Duration>,
@@ -88,6 +91,7 @@ impl Reply {
         let items = chunks.into_iter().map(Into::into).collect();
         let chunks = Chunks {
             items,
+            repeat: None,
             ending: Ending::Complete,
             delay: None,
         };
@@ -127,6 +131,7 @@ impl Reply {
         Reply {
             body: Body::Chunks(Chunks {
                 items,
+                repeat: None,
                 ending: Ending::Complete,
                 delay: None,
             }),
@@ -185,6 +190,16 @@ impl Reply {
     #[track_caller]
     pub fn stall_after(mut self, n: usize) -> Reply {
         self.chunks_mut("stall_after").ending = Ending::StallAfter(n);
+        self
+    }
+
+    /// Streamed replies only: after the listed chunks, send `chunk` `times`
+    /// times more, each made as it is sent, so a test can stream a gigabyte
+    /// (or, with `u64::MAX`, without end) without holding it. `cut_after`,
+    /// `stall_after` and `chunk_delay` count these chunks too.
+    #[track_caller]
+    pub fn then_repeat(mut self, chunk: impl Into<Bytes>, times: u64) -> Reply {
+        self.chunks_mut("then_repeat").repeat = Some((chunk.into(), times));
         self
     }
 

@@ -34,14 +34,31 @@ pub(crate) async fn respond(reply: Reply) -> Result<Response<ResponseBody>, io::
 /// Progress through a streamed body.
 struct Cursor {
     items: std::vec::IntoIter<Bytes>,
+    /// The generated tail: its chunk and how many are left to send.
+    repeat: Option<(Bytes, u64)>,
     sent: usize,
     finished: bool,
+}
+
+impl Cursor {
+    fn next_item(&mut self) -> Option<Bytes> {
+        if let Some(item) = self.items.next() {
+            return Some(item);
+        }
+        let (chunk, left) = self.repeat.as_mut()?;
+        if *left == 0 {
+            return None;
+        }
+        *left -= 1;
+        Some(chunk.clone())
+    }
 }
 
 /// A chunked body that sends `chunks.items` one frame each, then ends as scripted.
 fn streamed(chunks: Chunks) -> ResponseBody {
     let Chunks {
         items,
+        repeat,
         ending,
         delay,
     } = chunks;
@@ -51,6 +68,7 @@ fn streamed(chunks: Chunks) -> ResponseBody {
     };
     let cursor = Cursor {
         items: items.into_iter(),
+        repeat,
         sent: 0,
         finished: false,
     };
@@ -59,7 +77,7 @@ fn streamed(chunks: Chunks) -> ResponseBody {
             return None;
         }
         if cursor.sent < limit {
-            if let Some(item) = cursor.items.next() {
+            if let Some(item) = cursor.next_item() {
                 match delay {
                     Some(delay) if cursor.sent > 0 => tokio::time::sleep(delay).await,
                     _ => {}

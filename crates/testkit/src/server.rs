@@ -2,6 +2,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::abandon::Unfinished;
 use crate::recorded::{key_of, Recorded};
 use crate::reply::Reply;
 use crate::respond::{respond, ResponseBody};
@@ -28,6 +30,8 @@ use crate::script::Ledger;
 pub struct FakeUpstream {
     addr: SocketAddr,
     ledger: Arc<Mutex<Ledger>>,
+    /// Replies the client went away from before they were complete.
+    abandoned: Arc<AtomicUsize>,
     server: JoinHandle<()>,
 }
 
@@ -43,10 +47,16 @@ impl FakeUpstream {
             .local_addr()
             .expect("FakeUpstream: bound listener has no local address");
         let ledger = Arc::new(Mutex::new(Ledger::new()));
-        let server = tokio::spawn(accept_loop(listener, Arc::clone(&ledger)));
+        let abandoned = Arc::new(AtomicUsize::new(0));
+        let server = tokio::spawn(accept_loop(
+            listener,
+            Arc::clone(&ledger),
+            Arc::clone(&abandoned),
+        ));
         FakeUpstream {
             addr,
             ledger,
+            abandoned,
             server,
         }
     }
@@ -118,6 +128,15 @@ impl FakeUpstream {
             .collect()
     }
 
+    /// Replies the client (the gateway) went away from before they were
+    /// complete: it closed the connection while the fake was still reading
+    /// the request, waiting to answer (a hanging reply) or sending a body.
+    /// A scripted reset or cut is the fake's own doing and does not count;
+    /// neither do replies still open when the fake is dropped.
+    pub fn abandoned(&self) -> usize {
+        self.abandoned.load(Ordering::SeqCst)
+    }
+
     fn ledger(&self) -> MutexGuard<'_, Ledger> {
         lock(&self.ledger)
     }
@@ -136,7 +155,11 @@ fn lock(ledger: &Mutex<Ledger>) -> MutexGuard<'_, Ledger> {
     ledger.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-async fn accept_loop(listener: TcpListener, ledger: Arc<Mutex<Ledger>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    ledger: Arc<Mutex<Ledger>>,
+    abandoned: Arc<AtomicUsize>,
+) {
     let mut connections = JoinSet::new();
     loop {
         let stream = match listener.accept().await {
@@ -151,8 +174,12 @@ async fn accept_loop(listener: TcpListener, ledger: Arc<Mutex<Ledger>>) {
         // Small SSE chunks must leave at once, not wait for Nagle.
         let _ = stream.set_nodelay(true);
         let ledger = Arc::clone(&ledger);
+        let abandoned = Arc::clone(&abandoned);
         connections.spawn(async move {
-            let service = service_fn(move |request| answer(request, Arc::clone(&ledger)));
+            let service = service_fn(move |request| {
+                let reply = Unfinished::new(Arc::clone(&abandoned));
+                answer(request, Arc::clone(&ledger), reply)
+            });
             // No timer is set, so hyper's header-read timeout stays off: under a
             // paused test clock it would fire on idle keep-alive connections.
             let connection = http1::Builder::new()
@@ -168,6 +195,7 @@ async fn accept_loop(listener: TcpListener, ledger: Arc<Mutex<Ledger>>) {
 async fn answer(
     request: Request<Incoming>,
     ledger: Arc<Mutex<Ledger>>,
+    unfinished: Unfinished,
 ) -> Result<Response<ResponseBody>, io::Error> {
     let (parts, body) = request.into_parts();
     let body = body.collect().await.map_err(io::Error::other)?.to_bytes();
@@ -181,5 +209,11 @@ async fn answer(
         body,
     };
     let reply = lock(&ledger).admit(recorded);
-    respond(reply).await
+    match respond(reply).await {
+        Ok(response) => Ok(response.map(|body| unfinished.watch(body))),
+        Err(scripted) => {
+            unfinished.done();
+            Err(scripted)
+        }
+    }
 }

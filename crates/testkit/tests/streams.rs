@@ -203,3 +203,77 @@ async fn anthropic_stream_error_is_a_200_stream_with_an_error_event() {
         "event: error\ndata: {\"error\":{\"message\":\"Overloaded\",\"type\":\"overloaded_error\"},\"type\":\"error\"}\n\n"
     );
 }
+
+#[tokio::test]
+async fn then_repeat_generates_a_long_body_as_it_is_sent() {
+    let upstream = FakeUpstream::start().await;
+    let chunk = Bytes::from(vec![b'a'; 64 * 1024]);
+    upstream.fallback([
+        Reply::chunks(200, "application/json", ["{\"pad\":\""]).then_repeat(chunk, 160)
+    ]);
+    let response = post(&client(), &upstream.url("/"), &[])
+        .await
+        .expect("response");
+    let (status, body) = status_and_body(response).await;
+    assert_eq!(status, 200);
+    assert_eq!(body.len(), 8 + 160 * 64 * 1024);
+    assert!(body.starts_with(b"{\"pad\":\"aaa") && body.ends_with(b"aaaa"));
+    assert_eq!(upstream.abandoned(), 0, "read to its end");
+}
+
+#[tokio::test]
+async fn a_client_leaving_mid_body_or_before_the_answer_is_counted_as_abandoned() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(
+        "sk-endless",
+        [Reply::sse(three_events())
+            .then_repeat("data: more\n\n", u64::MAX)
+            .chunk_delay(Duration::from_millis(5))],
+    );
+    upstream.on_key("sk-hang", [Reply::hang()]);
+    upstream.on_key("sk-cut", [Reply::sse(three_events()).cut_after(1)]);
+    let client = client();
+    let url = upstream.url("/");
+    let response = post(&client, &url, &[("x-api-key", "sk-endless")])
+        .await
+        .expect("response");
+    let mut body = response.into_body();
+    let first = http_body_util::BodyExt::frame(&mut body).await;
+    assert!(first.is_some_and(|f| f.is_ok()));
+    assert_eq!(upstream.abandoned(), 0, "still being read");
+    drop(body);
+    eventually(
+        "the endless body to be abandoned",
+        Duration::from_secs(5),
+        || upstream.abandoned() == 1,
+    )
+    .await;
+
+    let hanging = tokio::spawn({
+        let (client, url) = (client.clone(), url.clone());
+        async move { post(&client, &url, &[("x-api-key", "sk-hang")]).await }
+    });
+    eventually(
+        "the hanging request to arrive",
+        Duration::from_secs(5),
+        || upstream.hits("sk-hang") == 1,
+    )
+    .await;
+    hanging.abort();
+    eventually(
+        "the unanswered request to be abandoned",
+        Duration::from_secs(5),
+        || upstream.abandoned() == 2,
+    )
+    .await;
+
+    // A scripted cut is the fake's own doing.
+    let response = post(&client, &url, &[("x-api-key", "sk-cut")])
+        .await
+        .expect("response");
+    let (_, end) = frames(response).await;
+    assert!(end.is_err());
+    let whole = post(&client, &url, &[]).await.expect("response");
+    assert_eq!(status_and_body(whole).await.0, 200);
+    assert_eq!(upstream.abandoned(), 2);
+}

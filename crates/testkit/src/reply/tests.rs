@@ -45,3 +45,13 @@ fn in_chunks_sends_the_same_bytes_in_about_equal_chunks() {
     assert_eq!(chunks.ending, Ending::Complete);
     assert_eq!(reply.headers["content-type"], "application/json");
 }
+
+#[test]
+fn then_repeat_adds_a_generated_tail_to_a_stream() {
+    let reply = Reply::chunks(200, "application/json", ["{\"pad\":\""]).then_repeat("aaaa", 3);
+    let Body::Chunks(chunks) = reply.body else {
+        panic!("chunks makes a chunked body");
+    };
+    assert_eq!(chunks.items, ["{\"pad\":\""]);
+    assert_eq!(chunks.repeat, Some((bytes::Bytes::from("aaaa"), 3)));
+}
