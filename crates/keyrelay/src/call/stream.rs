@@ -61,6 +61,17 @@ impl Step {
         }
     }
 
+    /// Whether the chunk just translated (its `events`) ended the client's
+    /// stream: after `message_stop` or an `error` event nothing more goes
+    /// out, so nothing more need come in.
+    fn is_over(&self, events: &[StreamEvent]) -> bool {
+        matches!(self, Step::Translate(_))
+            && matches!(
+                events.last(),
+                Some(StreamEvent::MessageStop | StreamEvent::Error { .. })
+            )
+    }
+
     /// How long the client may wait without a byte; `None`: no pings.
     fn ping_every(&self) -> Option<Duration> {
         matches!(self, Step::Translate(_)).then_some(PING_EVERY)
@@ -138,7 +149,9 @@ struct Loop {
 impl Loop {
     async fn next(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         if let Some(head) = self.head.take() {
-            if let Some(bytes) = self.step.chunk(head, &mut self.events) {
+            let out = self.step.chunk(head, &mut self.events);
+            self.close_if_over();
+            if let Some(bytes) = out {
                 return Some(Ok(bytes));
             }
         }
@@ -152,7 +165,9 @@ impl Loop {
             let out = match tokio::time::timeout(wait, self.rest.next()).await {
                 Ok(Some(Ok(chunk))) => {
                     self.silent = Duration::ZERO;
-                    self.step.chunk(chunk, &mut self.events).map(Ok)
+                    let out = self.step.chunk(chunk, &mut self.events);
+                    self.close_if_over();
+                    out.map(Ok)
                 }
                 Ok(None) => self.end(None),
                 Ok(Some(Err(err))) => {
@@ -173,6 +188,21 @@ impl Loop {
             }
         }
         None
+    }
+
+    /// Ends a translated stream whose last event went out, whatever the
+    /// upstream still sends (an endless or oversized event, say). The rest
+    /// is drained in the background (bounded), so a well-behaved upstream's
+    /// connection, about to end anyway, goes back to the pool.
+    fn close_if_over(&mut self) {
+        if self.done || !self.step.is_over(&self.events) {
+            return;
+        }
+        self.done = true;
+        super::body::drain(std::mem::replace(&mut self.rest, stream::empty().boxed()));
+        if let Some(on_end) = self.on_end.take() {
+            on_end(StreamEnd::Complete);
+        }
     }
 
     /// Ends the stream: its last bytes, if any.

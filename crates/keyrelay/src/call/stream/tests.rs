@@ -143,3 +143,34 @@ async fn a_client_that_goes_away_reports_a_complete_stream() {
     drop(body);
     assert_eq!(ends.try_recv().ok(), Some(StreamEnd::Complete));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_translated_stream_ends_at_its_last_event_whatever_the_upstream_still_sends() {
+    let chunk = |body: &str| Ok(Bytes::from(format!("data: {body}\n\n")));
+    let delta = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#;
+    let finish = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#;
+    // After [DONE] the upstream sends one more event, then neither ends nor
+    // goes away: the client's stream is over all the same, and complete.
+    let rest = stream::iter(vec![
+        chunk(delta),
+        chunk(finish),
+        chunk("[DONE]"),
+        chunk("{\"more\":true}"),
+    ])
+    .chain(stream::pending())
+    .boxed();
+    let step = Step::Translate(dialects::openai::OpenAiChat.stream("m", "msg_test"));
+    let (items, end) = run_all("", rest, step, Duration::from_secs(25)).await;
+    let all: Vec<u8> = items
+        .into_iter()
+        .flat_map(|i| i.unwrap().to_vec())
+        .collect();
+    let names = event_names(&all);
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("message_stop"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"ping".to_owned()), "{names:?}");
+    assert_eq!(end, Some(StreamEnd::Complete));
+}
