@@ -73,7 +73,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let recheck = tokio::spawn(recheck_disabled_keys(gateway.clone()));
     let limits = gateway.limits;
-    let served = crate::accept::serve_connections(listener, router(gateway), limits, shutdown).await;
+    let served =
+        crate::accept::serve_connections(listener, router(gateway), limits, shutdown).await;
     recheck.abort();
     served
 }

@@ -5,8 +5,14 @@ use super::InFlight;
 const IDLE: Duration = Duration::from_secs(60);
 
 /// Polls `idle` until the paused clock reaches `at` (from the test's start).
-async fn done_by(idle: &mut std::pin::Pin<Box<impl std::future::Future<Output = ()>>>, at: Duration, start: tokio::time::Instant) -> bool {
-    tokio::time::timeout_at(start + at, idle.as_mut()).await.is_ok()
+async fn done_by(
+    idle: &mut std::pin::Pin<Box<impl std::future::Future<Output = ()>>>,
+    at: Duration,
+    start: tokio::time::Instant,
+) -> bool {
+    tokio::time::timeout_at(start + at, idle.as_mut())
+        .await
+        .is_ok()
 }
 
 #[tokio::test(start_paused = true)]

@@ -45,7 +45,9 @@ fn openai_masked_echo_is_removed_and_sentence_dot_kept() {
 #[test]
 fn short_masks_of_other_vendors_are_removed() {
     // xAI keeps two characters at each end, DeepSeek the last four.
-    let out = pool_text("Incorrect API key provided: xa***Qs. Your api key: ****6eA3 is invalid, ****Njk= too");
+    let out = pool_text(
+        "Incorrect API key provided: xa***Qs. Your api key: ****6eA3 is invalid, ****Njk= too",
+    );
     assert_eq!(
         out,
         "Incorrect API key provided: [redacted]. Your api key: [redacted] is invalid, [redacted]= too"

@@ -15,7 +15,11 @@ async fn a_body_keeps_its_slot_until_it_ends() {
     let frame = body.frame().await.unwrap().unwrap();
     assert_eq!(frame.into_data().unwrap(), "hello");
     assert!(body.frame().await.is_none());
-    assert_eq!(slots.available_permits(), 1, "released at the end, body still alive");
+    assert_eq!(
+        slots.available_permits(),
+        1,
+        "released at the end, body still alive"
+    );
 }
 
 #[tokio::test]
