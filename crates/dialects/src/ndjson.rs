@@ -7,6 +7,9 @@ use bytes::{Bytes, BytesMut};
 #[derive(Debug)]
 pub struct NdjsonDecoder {
     buf: BytesMut,
+    /// The first bytes of `buf` known to hold no newline: a long line
+    /// arriving in many chunks is scanned once, not once per chunk.
+    scanned: usize,
     max_line_bytes: usize,
 }
 
@@ -34,6 +37,7 @@ impl NdjsonDecoder {
     pub fn new(max_line_bytes: usize) -> Self {
         NdjsonDecoder {
             buf: BytesMut::new(),
+            scanned: 0,
             max_line_bytes,
         }
     }
@@ -42,7 +46,9 @@ impl NdjsonDecoder {
     pub fn push(&mut self, chunk: &[u8]) -> Result<Vec<Bytes>, LineTooLong> {
         self.buf.extend_from_slice(chunk);
         let mut lines = Vec::new();
-        while let Some(end) = self.buf.iter().position(|&b| b == b'\n') {
+        while let Some(end) = self.buf[self.scanned..].iter().position(|&b| b == b'\n') {
+            let end = self.scanned + end;
+            self.scanned = 0;
             let mut line = self.buf.split_to(end + 1);
             line.truncate(end);
             if line.last() == Some(&b'\r') {
@@ -52,6 +58,7 @@ impl NdjsonDecoder {
                 lines.push(line.freeze());
             }
         }
+        self.scanned = self.buf.len();
         if self.buf.len() > self.max_line_bytes {
             return Err(LineTooLong {
                 limit: self.max_line_bytes,
@@ -62,6 +69,7 @@ impl NdjsonDecoder {
 
     /// Ends the stream, returning a last line that had no newline.
     pub fn finish(&mut self) -> Option<Bytes> {
+        self.scanned = 0;
         let rest = std::mem::take(&mut self.buf);
         (!rest.iter().all(u8::is_ascii_whitespace)).then(|| rest.freeze())
     }

@@ -39,6 +39,9 @@ impl std::error::Error for SseError {}
 #[derive(Debug)]
 pub struct SseDecoder {
     buf: BytesMut,
+    /// The first bytes of `buf` known to hold no line end: a long line
+    /// arriving in many chunks is scanned once, not once per chunk.
+    scanned: usize,
     /// The previous chunk ended in CR: a leading LF of the next one belongs to it.
     pending_cr: bool,
     started: bool,
@@ -62,6 +65,7 @@ impl SseDecoder {
     pub fn new(max_event_bytes: usize) -> Self {
         SseDecoder {
             buf: BytesMut::new(),
+            scanned: 0,
             pending_cr: false,
             started: false,
             event: None,
@@ -89,7 +93,12 @@ impl SseDecoder {
             self.pending_cr = false;
         }
         self.buf.extend_from_slice(chunk);
-        while let Some(end) = self.buf.iter().position(|&b| b == b'\n' || b == b'\r') {
+        while let Some(end) = self.buf[self.scanned..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+        {
+            let end = self.scanned + end;
+            self.scanned = 0;
             let terminator = self.buf[end];
             let line = self.buf.split_to(end);
             self.buf.advance(1);
@@ -102,6 +111,7 @@ impl SseDecoder {
             }
             self.line(&line, out);
         }
+        self.scanned = self.buf.len();
         if self.held + self.buf.len() > self.max_event_bytes {
             return Err(SseError::EventTooLarge {
                 limit: self.max_event_bytes,
