@@ -3,7 +3,7 @@
 //!
 //! - a request head larger than `max_header_bytes` or with more than
 //!   `max_headers` headers: HTTP/1 answers `431` and closes (hyper's read
-//!   buffer is capped at that size); HTTP/2 refuses the stream;
+//!   buffer is capped at that size); HTTP/2 answers that stream `431`;
 //! - a head not complete within `header_read_timeout` of the connection's
 //!   start or its previous response's end (slow-loris): the connection is
 //!   closed (hyper's header timer; it also bounds an idle HTTP/1 wait);

@@ -41,9 +41,9 @@ pub struct ServerConfig {
     /// `503` with `retry-after: 1` at once. A stream holds its slot until
     /// its body ends or the client goes away. `/health` is never limited.
     pub max_concurrent_requests: usize,
-    /// Largest request head (request line and headers), in bytes. HTTP/1
-    /// answers a larger one `431` and closes the connection; HTTP/2 refuses
-    /// the stream. At least 8192.
+    /// Largest request head (request line and headers), in bytes: a larger
+    /// one is answered `431` (HTTP/1 then closes the connection). At least
+    /// 8192.
     pub max_header_bytes: usize,
     /// Most headers in one HTTP/1 request; more is a `431`.
     pub max_headers: usize,
