@@ -71,14 +71,14 @@ impl<'a> Needle<'a> {
         let head = key
             .char_indices()
             .nth(PREFIX_CHARS)
-            .map(|(end, _)| key[..end].as_bytes());
+            .map(|(end, _)| &key.as_bytes()[..end]);
         let tail = (chars >= 3 * SUFFIX_CHARS).then(|| {
             let start = key
                 .char_indices()
                 .nth(chars - SUFFIX_CHARS)
                 .map_or(0, |(i, _)| i);
             let kind_end = key.char_indices().nth(KIND_CHARS).map_or(0, |(i, _)| i);
-            (key[start..].as_bytes(), key[..kind_end].as_bytes())
+            (&key.as_bytes()[start..], &key.as_bytes()[..kind_end])
         });
         Some(Needle {
             whole: key.as_bytes(),
