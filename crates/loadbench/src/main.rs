@@ -7,12 +7,16 @@
 //!   translated, streamed, failover), at several concurrencies;
 //! - `loadbench memory --keyrelay PATH`: keyrelay's resident memory idle
 //!   and with many streams open;
-//! - `loadbench fake --port N`: the fake upstream itself (one thread).
+//! - `loadbench fake --port N`: the fake upstream itself (one thread);
+//! - `loadbench soak --keyrelay PATH [--minutes N]`: keyrelay for minutes
+//!   against an upstream that misbehaves at random (see [`soak`]).
 #![forbid(unsafe_code)]
 
 mod fake;
+mod faulty;
 mod load;
 mod procs;
+mod soak;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -59,6 +63,21 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         streams: usize,
     },
+    /// Mixed traffic against an upstream with random faults, for minutes.
+    Soak {
+        #[arg(long)]
+        keyrelay: PathBuf,
+        #[arg(long, default_value_t = 30.0)]
+        minutes: f64,
+        /// Requests per second, over all clients.
+        #[arg(long, default_value_t = 100.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seeds the upstream's faults and the clients' choices.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 const KEYS: &str = "bench-key-0000000000000a,bench-key-0000000000000b";
@@ -82,6 +101,21 @@ fn main() -> anyhow::Result<()> {
             concurrency,
         } => table(&keyrelay, Duration::from_secs_f64(seconds), &concurrency),
         Cmd::Memory { keyrelay, streams } => memory(&keyrelay, streams),
+        Cmd::Soak {
+            keyrelay,
+            minutes,
+            rate,
+            clients,
+            seed,
+        } => soak::run(
+            &keyrelay,
+            &soak::Settings {
+                minutes,
+                rate,
+                clients: clients.max(1),
+                seed,
+            },
+        ),
     }
 }
 

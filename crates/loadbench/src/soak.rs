@@ -1,0 +1,437 @@
+//! `loadbench soak`: the release binary for minutes against an upstream that
+//! misbehaves at random ([`crate::faulty`]), under mixed traffic (whole and
+//! streamed; `/v1/messages` native and translated, `/p/…` passthrough), with
+//! clients that send broken JSON or leave mid-stream. It prints what clients
+//! saw, by kind, keyrelay's memory and open files over time, and the upstream
+//! calls failover spent beyond each request's first.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Request;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use crate::faulty::{self, Fault, Tally};
+use crate::procs::{cpu_seconds, free_port, memory_kib, wait_listening, Running};
+
+/// How a soak runs.
+pub struct Settings {
+    pub minutes: f64,
+    /// Requests per second, over all clients.
+    pub rate: f64,
+    pub clients: usize,
+    pub seed: u64,
+}
+
+/// Keys are obviously fake; four per provider, so failover has room.
+const ANTHROPIC_KEYS: &str = "soak-key-anthropic-0000000001,soak-key-anthropic-0000000002,soak-key-anthropic-0000000003,soak-key-anthropic-0000000004";
+const OPENAI_KEYS: &str = "soak-key-openai-0000000000001,soak-key-openai-0000000000002,soak-key-openai-0000000000003,soak-key-openai-0000000000004";
+
+/// Short timeouts, so a silent upstream costs seconds, not minutes.
+const CONFIG: &str = "[server]\nheader_read_timeout = 10\nidle_timeout = 30\n\n[timeouts]\nconnect = 2\nfirst_byte = 2\nidle = 2\nrequest = 20\nerror_body = 2\n";
+
+/// Share of requests sent with a broken JSON body, and of streams the
+/// client leaves after its first bytes.
+const MALFORMED: f64 = 0.02;
+const LEAVES: f64 = 0.03;
+
+pub fn run(keyrelay: &Path, settings: &Settings) -> anyhow::Result<()> {
+    let tally = Arc::new(Tally::default());
+    let fake_addr = free_port()?;
+    let listener = std::net::TcpListener::bind(fake_addr)?;
+    listener.set_nonblocking(true)?;
+    {
+        let (tally, seed) = (tally.clone(), settings.seed);
+        std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                faulty::serve(listener, tally, seed).await
+            })
+        });
+    }
+    let dir = std::env::temp_dir().join(format!("keyrelay-soak-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("soak.toml");
+    std::fs::write(&config, CONFIG)?;
+    let addr = free_port()?;
+    let base = format!("http://{fake_addr}");
+    let keyrelay = Running::spawn(
+        "keyrelay",
+        Command::new(keyrelay)
+            .env_clear()
+            .args(["serve", "--listen", &addr.to_string(), "--state", "memory"])
+            .args(["--log", "error", "--config"])
+            .arg(&config)
+            .env("ANTHROPIC_API_KEYS", ANTHROPIC_KEYS)
+            .env("ANTHROPIC_UPSTREAM_BASE_URL", &base)
+            .env("OPENAI_API_KEYS", OPENAI_KEYS)
+            .env("OPENAI_BASE_URL", format!("{base}/v1")),
+    )?;
+    wait_listening("keyrelay", addr)?;
+    let pid = keyrelay.pid();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let duration = Duration::from_secs_f64(settings.minutes * 60.0);
+    let stats = Arc::new(Mutex::new(Stats::default()));
+    println!(
+        "keyrelay soak: {:.1} min, {} requests/s from {} clients, seed {}\n",
+        settings.minutes, settings.rate, settings.clients, settings.seed
+    );
+    let samples = runtime.block_on(async {
+        let until = Instant::now() + duration;
+        let period = Duration::from_secs_f64(settings.clients as f64 / settings.rate.max(0.1));
+        let clients: Vec<_> = (0..settings.clients)
+            .map(|id| {
+                let seed = settings.seed.wrapping_mul(1000).wrapping_add(id as u64);
+                tokio::spawn(client(addr, until, period, seed, stats.clone()))
+            })
+            .collect();
+        let samples = sample(pid, until, duration, &stats).await;
+        for client in clients {
+            let _ = client.await;
+        }
+        samples
+    });
+    let alive = std::net::TcpStream::connect(addr).is_ok();
+    report(&stats, &tally, &samples, pid, alive);
+    drop(keyrelay);
+    let _ = std::fs::remove_dir_all(&dir);
+    anyhow::ensure!(alive, "keyrelay stopped answering");
+    Ok(())
+}
+
+/// What clients saw.
+#[derive(Default)]
+struct Stats {
+    requests: u64,
+    outcomes: BTreeMap<String, u64>,
+    /// Upstream calls beyond each answer's first (`x-keyrelay-attempts` − 1).
+    wasted: u64,
+    /// Upstream calls the answers report (`x-keyrelay-attempts`).
+    attempts: u64,
+}
+
+/// One resident-memory sample of keyrelay.
+struct Sample {
+    at: Duration,
+    requests: u64,
+    rss_kib: u64,
+    fds: usize,
+}
+
+async fn sample(pid: u32, until: Instant, duration: Duration, stats: &Mutex<Stats>) -> Vec<Sample> {
+    let started = Instant::now();
+    let every = (duration / 20).max(Duration::from_secs(10));
+    let mut samples = Vec::new();
+    loop {
+        let requests = stats.lock().map(|s| s.requests).unwrap_or(0);
+        let sample = Sample {
+            at: started.elapsed(),
+            requests,
+            rss_kib: memory_kib(pid, "VmRSS:").unwrap_or(0),
+            fds: std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count),
+        };
+        eprintln!(
+            "soak: {:>5.0} s  {:>7} requests  RSS {:>6.1} MiB  {} open files",
+            sample.at.as_secs_f64(),
+            sample.requests,
+            sample.rss_kib as f64 / 1024.0,
+            sample.fds
+        );
+        samples.push(sample);
+        if Instant::now() >= until {
+            return samples;
+        }
+        tokio::time::sleep_until((Instant::now() + every).min(until)).await;
+    }
+}
+
+/// The routes clients use.
+#[derive(Clone, Copy)]
+enum Route {
+    /// `/v1/messages` to Anthropic, forwarded.
+    Messages,
+    /// `/v1/messages` to OpenAI, translated.
+    Translated,
+    /// `/p/openai/chat/completions`.
+    OpenaiNative,
+    /// `/p/anthropic/v1/messages`.
+    AnthropicNative,
+}
+
+impl Route {
+    const ALL: [Route; 4] = [
+        Route::Messages,
+        Route::Translated,
+        Route::OpenaiNative,
+        Route::AnthropicNative,
+    ];
+
+    fn path(self) -> &'static str {
+        match self {
+            Route::Messages | Route::Translated => "/v1/messages",
+            Route::OpenaiNative => "/p/openai/chat/completions",
+            Route::AnthropicNative => "/p/anthropic/v1/messages",
+        }
+    }
+
+    fn body(self, stream: bool) -> Bytes {
+        let messages = serde_json::json!([{"role": "user", "content": "Say hello"}]);
+        let body = match self {
+            Route::Messages | Route::AnthropicNative => {
+                serde_json::json!({"model": "claude-sonnet-4-5", "max_tokens": 64, "stream": stream, "messages": messages})
+            }
+            Route::Translated => {
+                serde_json::json!({"model": "openai@gpt-4.1", "max_tokens": 64, "stream": stream, "messages": messages})
+            }
+            Route::OpenaiNative => {
+                serde_json::json!({"model": "gpt-4.1", "stream": stream, "messages": messages})
+            }
+        };
+        Bytes::from(body.to_string())
+    }
+
+    /// Whether the client expects OpenAI's shapes (else Anthropic's).
+    fn openai(self) -> bool {
+        matches!(self, Route::OpenaiNative)
+    }
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// One client: a keep-alive connection, a request every `period`.
+async fn client(
+    addr: SocketAddr,
+    until: Instant,
+    period: Duration,
+    seed: u64,
+    stats: Arc<Mutex<Stats>>,
+) {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut next = Instant::now() + period.mul_f64(rng.f64());
+    let mut sender: Option<Sender> = None;
+    while next < until {
+        tokio::time::sleep_until(next).await;
+        next = (next + period).max(Instant::now());
+        let route = Route::ALL[rng.usize(..Route::ALL.len())];
+        let stream = rng.bool();
+        let malformed = rng.f64() < MALFORMED;
+        let leaves = stream && rng.f64() < LEAVES;
+        let (outcome, attempts) = match tokio::time::timeout(
+            Duration::from_secs(60),
+            one(&mut sender, addr, route, stream, malformed, leaves),
+        )
+        .await
+        {
+            Ok(answer) => answer,
+            Err(_) => {
+                sender = None;
+                ("no complete answer within 60 s".to_owned(), None)
+            }
+        };
+        if let Ok(mut stats) = stats.lock() {
+            stats.requests += 1;
+            *stats.outcomes.entry(outcome).or_default() += 1;
+            if let Some(attempts) = attempts {
+                stats.attempts += attempts;
+                stats.wasted += attempts.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// One request: what the client saw, and the attempts keyrelay reports.
+async fn one(
+    sender: &mut Option<Sender>,
+    addr: SocketAddr,
+    route: Route,
+    stream: bool,
+    malformed: bool,
+    leaves: bool,
+) -> (String, Option<u64>) {
+    if let Some(ready) = sender.as_mut() {
+        if ready.ready().await.is_err() {
+            *sender = None;
+        }
+    }
+    if sender.is_none() {
+        match connect(addr).await {
+            Ok(fresh) => *sender = Some(fresh),
+            Err(err) => return (format!("could not connect to keyrelay: {err}"), None),
+        }
+    }
+    let Some(ready) = sender.as_mut() else {
+        return ("could not connect to keyrelay".to_owned(), None);
+    };
+    let body = if malformed {
+        Bytes::from_static(b"{\"model\": \"claude-sonnet-4-5\", \"messages\": [")
+    } else {
+        route.body(stream)
+    };
+    let request = Request::post(route.path())
+        .header(http::header::HOST, "127.0.0.1")
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header("anthropic-version", "2023-06-01")
+        .body(Full::new(body));
+    let Ok(request) = request else {
+        return ("could not build the request".to_owned(), None);
+    };
+    let response = match ready.send_request(request).await {
+        Ok(response) => response,
+        Err(err) => {
+            *sender = None;
+            return (format!("connection to keyrelay failed: {err}"), None);
+        }
+    };
+    let status = response.status();
+    let attempts = response
+        .headers()
+        .get("x-keyrelay-attempts")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Ok(data) = frame.into_data() {
+                    bytes.extend_from_slice(&data);
+                }
+                if leaves && status.is_success() {
+                    *sender = None;
+                    return ("client left mid-stream (on purpose)".to_owned(), attempts);
+                }
+            }
+            Err(err) => {
+                *sender = None;
+                return (format!("answer broke off: {err}"), attempts);
+            }
+        }
+    }
+    let mut judged = judge(route, stream, status.as_u16(), &bytes);
+    if attempts == Some(0) {
+        judged.push_str(" (keyrelay's own, no upstream call)");
+    }
+    let outcome = if malformed {
+        format!("broken JSON sent → {judged}")
+    } else {
+        judged
+    };
+    (outcome, attempts)
+}
+
+async fn connect(addr: SocketAddr) -> anyhow::Result<Sender> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// What a complete answer means to its client.
+fn judge(route: Route, stream: bool, status: u16, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    if !(200..300).contains(&status) {
+        // Anthropic: {"type":"error","error":{"type",…}}; OpenAI: {"error":{"type","message",…}}.
+        let kind = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|error| {
+                let shaped = if route.openai() {
+                    error["error"]["message"].is_string()
+                } else {
+                    error["type"] == "error"
+                };
+                let kind = error["error"]["type"].as_str().map(str::to_owned);
+                kind.filter(|_| shaped)
+            });
+        return match kind {
+            Some(kind) => format!("HTTP {status} {kind}"),
+            None => format!("HTTP {status} with an error body not in the client's shape"),
+        };
+    }
+    if !stream {
+        return match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(_) => "ok".to_owned(),
+            Err(_) => "200 whose body is not JSON (the upstream's, passed on)".to_owned(),
+        };
+    }
+    if route.openai() {
+        if text.contains("data: [DONE]") {
+            "ok".to_owned()
+        } else if text.contains("{\"error\"") {
+            "stream ended with an error event".to_owned()
+        } else {
+            "stream ended without [DONE] (the upstream's, passed on)".to_owned()
+        }
+    } else {
+        let last = text.lines().rev().find_map(|l| l.strip_prefix("event: "));
+        match last {
+            Some("message_stop") => "ok".to_owned(),
+            Some("error") => "stream ended with an error event".to_owned(),
+            _ => "stream ended without message_stop (the upstream's, passed on)".to_owned(),
+        }
+    }
+}
+
+fn report(stats: &Mutex<Stats>, tally: &Tally, samples: &[Sample], pid: u32, alive: bool) {
+    let Ok(stats) = stats.lock() else { return };
+    let upstream = tally.requests.load(Ordering::Relaxed);
+    println!("| clients saw | requests | share |");
+    println!("|---|---|---|");
+    let mut outcomes: Vec<_> = stats.outcomes.iter().collect();
+    outcomes.sort_by(|a, b| b.1.cmp(a.1));
+    for (outcome, count) in outcomes {
+        let share = *count as f64 * 100.0 / stats.requests.max(1) as f64;
+        println!("| {outcome} | {count} | {share:.2} % |");
+    }
+    println!("| **all** | **{}** | |\n", stats.requests);
+    println!("| upstream answered with | calls |");
+    println!("|---|---|");
+    for ((fault, _), count) in Fault::ALL.iter().zip(&tally.faults) {
+        println!("| {} | {} |", fault.name(), count.load(Ordering::Relaxed));
+    }
+    println!("| **all upstream calls** | **{upstream}** |\n");
+    println!(
+        "Upstream calls beyond each answer's first (x-keyrelay-attempts − 1): {} over {} attempts reported ({:.1} % of client requests); the fake counted {} calls for {} client requests.\n",
+        stats.wasted,
+        stats.attempts,
+        stats.wasted as f64 * 100.0 / stats.requests.max(1) as f64,
+        upstream,
+        stats.requests
+    );
+    println!("| at | requests so far | keyrelay RSS | open files |");
+    println!("|---|---|---|---|");
+    for sample in samples {
+        println!(
+            "| {:.0} s | {} | {:.1} MiB | {} |",
+            sample.at.as_secs_f64(),
+            sample.requests,
+            sample.rss_kib as f64 / 1024.0,
+            sample.fds
+        );
+    }
+    println!(
+        "\nkeyrelay peak RSS {:.1} MiB, CPU {:.1} s; {} at the end.",
+        memory_kib(pid, "VmHWM:").unwrap_or(0) as f64 / 1024.0,
+        cpu_seconds(pid),
+        if alive {
+            "still accepting connections"
+        } else {
+            "NOT accepting connections"
+        }
+    );
+}
