@@ -27,7 +27,7 @@ pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange, Scop
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};
 pub use policy::CooldownPolicy;
-pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig};
+pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig, DISABLED_BY_ADMIN};
 pub use secret::{ApiKey, Fingerprint};
 pub use store::{KeyUpdate, MemoryStore, StateStore, StoreError, StoreFuture};
 pub use strategy::{session_hash, Strategy};

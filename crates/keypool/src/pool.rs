@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::budget::{self, Budget, UsageBucket};
+use crate::budget::{self, Budget, Span, UsageBucket};
 use crate::clock::Clock;
 use crate::health::{ClassCounts, KeyHealth, KeyState};
 use crate::outcome::{Outcome, OutcomeClass};
@@ -71,6 +71,10 @@ struct PoolState {
     /// Quota groups the provider named in its answers, per key. A group in
     /// the configuration wins over a learned one.
     learned_groups: Vec<Option<String>>,
+    /// Attempts per 10-second bucket over the last minute, for people.
+    activity: Vec<Vec<UsageBucket>>,
+    /// Unix ms of each key's last failed attempt (0: none yet).
+    last_failure_ms: Vec<u64>,
     /// Requests and tokens per time bucket, for keys with a budget: what
     /// this process counted (token estimates included), folded with what
     /// the state store says every process counted.
@@ -94,6 +98,9 @@ pub(crate) enum Pick {
     },
 }
 
+/// The reason a key disabled by an operator carries.
+pub const DISABLED_BY_ADMIN: &str = "disabled_by_admin";
+
 /// A key's state for people and the admin API. No key material.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeySnapshot {
@@ -109,6 +116,12 @@ pub struct KeySnapshot {
     pub outcomes: ClassCounts,
     pub last_class: Option<OutcomeClass>,
     pub inflight: u32,
+    /// Attempts in the last minute (counted in 10-second buckets).
+    pub recent_requests: u64,
+    /// Unix ms of the last failed attempt.
+    pub last_failure_ms: Option<u64>,
+    /// The key's budget, when it has one.
+    pub budget: Option<Budget>,
     /// The quota group, configured or named by the provider.
     pub group: Option<String>,
     /// Models the key is cooling for while it serves others.
@@ -165,6 +178,8 @@ impl KeyPool {
                 recent: VecDeque::new(),
                 learned_groups: vec![None; n],
                 usage: vec![Vec::new(); n],
+                activity: vec![Vec::new(); n],
+                last_failure_ms: vec![0; n],
                 last_refresh_ms: None,
             }),
         }
@@ -415,6 +430,12 @@ impl KeyPool {
             state.requests[index] += 1;
             state.outcomes[index].add(class, 1);
             state.last_class[index] = Some(class);
+            if class != OutcomeClass::Success {
+                state.last_failure_ms[index] = now;
+            }
+            let activity = &mut state.activity[index];
+            budget::forget_old(activity, now);
+            budget::count_in(activity, Span::TenSeconds, now, 1, 0);
             if let Some(group) = &outcome.group {
                 if state.learned_groups[index].as_ref() != Some(group) {
                     state.learned_groups[index] = Some(group.clone());
@@ -580,6 +601,66 @@ impl KeyPool {
         true
     }
 
+    /// Takes a key out of service on an operator's word: disabled with the
+    /// reason [`DISABLED_BY_ADMIN`], which the background re-check leaves
+    /// alone. False when the pool has no key with that id.
+    pub async fn disable(&self, key_id: &str) -> bool {
+        let Some(index) = self.index_of(key_id) else {
+            return false;
+        };
+        let now = self.clock.now_ms();
+        let health = {
+            let mut state = self.lock();
+            let health = &mut state.health[index];
+            health.disabled_at_ms = now.max(health.reinstated_at_ms + 1);
+            health.disabled_reason = Some(DISABLED_BY_ADMIN.to_owned());
+            let PoolState {
+                health, rotation, ..
+            } = &mut *state;
+            rotation.settle(index, OutcomeClass::KeyInvalid, |i| health[i].is_available(now));
+            state.health[index].clone()
+        };
+        if let Err(err) = self.store.merge_health(&self.name, key_id, &health).await {
+            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
+        }
+        true
+    }
+
+    fn index_of(&self, key_id: &str) -> Option<usize> {
+        self.keys
+            .iter()
+            .position(|e| e.key.fingerprint().id() == key_id)
+    }
+
+    /// Takes over what `previous` (the same provider's pool before a reload)
+    /// knew of each key both have: health, counters, budget usage, learned
+    /// groups, and the sticky cursor. Keys new to this pool start fresh.
+    pub fn inherit(&self, previous: &KeyPool) {
+        let old = previous.lock();
+        let mut state = self.lock();
+        for (i, entry) in self.keys.iter().enumerate() {
+            let Some(j) = previous.index_of(entry.key.fingerprint().id()) else {
+                continue;
+            };
+            state.health[i] = old.health[j].clone();
+            state.requests[i] = old.requests[j];
+            state.outcomes[i] = old.outcomes[j];
+            state.last_class[i] = old.last_class[j];
+            state.learned_groups[i].clone_from(&old.learned_groups[j]);
+            state.usage[i].clone_from(&old.usage[j]);
+            state.activity[i].clone_from(&old.activity[j]);
+            state.last_failure_ms[i] = old.last_failure_ms[j];
+        }
+        let cursor = previous
+            .keys
+            .get(old.rotation.cursor())
+            .and_then(|e| self.index_of(e.key.fingerprint().id()));
+        if let Some(cursor) = cursor {
+            state.rotation.set_cursor(cursor);
+        }
+        state.last_refresh_ms = old.last_refresh_ms;
+    }
+
     /// Waits until what this pool recorded has reached its state store.
     pub async fn flush(&self) {
         if let Err(err) = self.store.flush().await {
@@ -587,11 +668,15 @@ impl KeyPool {
         }
     }
 
-    /// Keys currently disabled, for the background re-check.
+    /// Keys the provider disabled, for the background re-check (not those
+    /// an operator disabled).
     pub fn disabled_keys(&self) -> Vec<ApiKey> {
         let state = self.lock();
         (0..self.keys.len())
-            .filter(|&i| state.health[i].is_disabled())
+            .filter(|&i| {
+                let health = &state.health[i];
+                health.is_disabled() && health.disabled_reason.as_deref() != Some(DISABLED_BY_ADMIN)
+            })
             .map(|i| self.keys[i].key.clone())
             .collect()
     }
@@ -623,6 +708,13 @@ impl KeyPool {
                     outcomes: state.outcomes[i],
                     last_class: state.last_class[i],
                     inflight: state.inflight[i],
+                    recent_requests: state.activity[i]
+                        .iter()
+                        .filter(|b| b.counts_at(now))
+                        .map(|b| b.requests)
+                        .sum(),
+                    last_failure_ms: Some(state.last_failure_ms[i]).filter(|&ms| ms > 0),
+                    budget: Some(entry.budget).filter(|b| !b.is_unlimited()),
                     group: self.group_of(&state, i).map(str::to_owned),
                     model_cooldowns: health
                         .scoped_at(now)
