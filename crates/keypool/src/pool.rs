@@ -617,7 +617,9 @@ impl KeyPool {
             let PoolState {
                 health, rotation, ..
             } = &mut *state;
-            rotation.settle(index, OutcomeClass::KeyInvalid, |i| health[i].is_available(now));
+            rotation.settle(index, OutcomeClass::KeyInvalid, |i| {
+                health[i].is_available(now)
+            });
             state.health[index].clone()
         };
         if let Err(err) = self.store.merge_health(&self.name, key_id, &health).await {

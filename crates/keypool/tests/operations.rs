@@ -41,7 +41,10 @@ async fn a_disabled_key_is_not_used_nor_rechecked_until_enabled() {
     let shown = &pool.snapshot()[0];
     assert_eq!(shown.state, KeyState::Disabled);
     assert_eq!(shown.disabled_reason.as_deref(), Some(DISABLED_BY_ADMIN));
-    assert!(pool.disabled_keys().is_empty(), "the re-check leaves it alone");
+    assert!(
+        pool.disabled_keys().is_empty(),
+        "the re-check leaves it alone"
+    );
 
     assert!(pool.reinstate(&a).await);
     assert_eq!(pool.snapshot()[0].state, KeyState::Available);
@@ -70,7 +73,10 @@ async fn a_reloaded_pool_keeps_the_state_of_keys_that_stayed() {
     assert_eq!(shown[0].requests, 2, "b kept its counters");
     assert_eq!(shown[1].state, KeyState::Cooling, "a kept its cooldown");
     assert_eq!(shown[1].requests, 1);
-    assert_eq!((shown[2].requests, shown[2].state), (0, KeyState::Available));
+    assert_eq!(
+        (shown[2].requests, shown[2].state),
+        (0, KeyState::Available)
+    );
     let done = serve(&new, |_| Outcome::success()).await.unwrap();
     assert_eq!(done.key, shown[0].key, "the sticky key stays b");
     assert_eq!(done.attempts, 1);

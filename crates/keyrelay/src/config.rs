@@ -148,6 +148,9 @@ pub struct ProviderConfig {
     pub tpm: Option<u64>,
     /// …and requests per day (a sliding 24 hours). A key's own wins.
     pub rpd: Option<u64>,
+    /// Fingerprint ids of keys taken out of the pool, wherever they come
+    /// from (the keys file keeps these for keys removed at runtime).
+    pub removed: Vec<String>,
 }
 
 impl ProviderConfig {
@@ -163,7 +166,7 @@ impl ProviderConfig {
 
 /// A key in the config file: a plain string, or a table with a label,
 /// weight, quota group and budget.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum KeyConfig {
     Plain(String),
