@@ -20,7 +20,9 @@ mod store;
 mod strategy;
 
 pub use clock::Clock;
-pub use executor::{Attempt, AttemptReply, ExecuteOptions, Finished, Refusal};
+pub use executor::{
+    Attempt, AttemptRecord, AttemptReply, ExecuteOptions, Finished, Refusal, Refused,
+};
 pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange};
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};

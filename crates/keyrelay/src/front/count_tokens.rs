@@ -52,7 +52,7 @@ async fn gemini_count(
         .caller
         .call(provider, &outbound)
         .await
-        .map_err(|refusal| format!("{refusal:?}"))?;
+        .map_err(|refused| format!("{:?}", refused.refusal))?;
     match finished.value {
         Upstream::Response(response) if response.status.is_success() => match response.body {
             UpstreamBody::Full(bytes) => {

@@ -4,10 +4,10 @@
 
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, StatusCode};
-use keypool::{Fingerprint, Finished, OutcomeClass, Refusal};
+use keypool::{Fingerprint, OutcomeClass, Refusal};
 
 use super::error::{ApiError, ErrorKind};
-use crate::call::{Upstream, UpstreamResponse};
+use crate::call::{CallResult, Upstream, UpstreamResponse};
 use crate::classify::TransportFailure;
 use crate::dialect::Dialect;
 use crate::registry::Provider;
@@ -122,7 +122,7 @@ fn header_text(text: &str) -> HeaderValue {
 /// `answer` (given the key that served and the outcome class); no answer, or the pool's refusal, as keyrelay's own error in `shape`.
 pub fn render(
     provider: &Provider,
-    result: Result<Finished<Upstream>, Refusal>,
+    result: CallResult,
     shape: Dialect,
     answer: impl FnOnce(UpstreamResponse, &Fingerprint, OutcomeClass) -> Response,
 ) -> Response {
@@ -137,8 +137,8 @@ pub fn render(
             };
             decorate(response, provider, Some((&key, attempts)), class)
         }
-        Err(refusal) => decorate(
-            refused(provider, refusal, shape),
+        Err(refused_by_pool) => decorate(
+            refused(provider, refused_by_pool.refusal, shape),
             provider,
             None,
             OutcomeClass::Success,
