@@ -7,7 +7,8 @@ use http::HeaderValue;
 use keypool::OutcomeClass;
 use serde_json::json;
 
-use super::render::decorate;
+use super::attempt_log::AttemptLog;
+use super::render::{decorate, Trail};
 use super::translated::provider_call;
 use super::Gateway;
 use crate::call::{Upstream, UpstreamBody};
@@ -28,7 +29,14 @@ pub async fn count(
         match gemini_count(gateway, provider, request, model).await {
             Ok(tokens) => {
                 let response = axum::Json(json!({"input_tokens": tokens})).into_response();
-                return decorate(response, provider, None, OutcomeClass::Success);
+                let trail = Trail {
+                    provider,
+                    model: Some(model),
+                    fallback: 0,
+                    key: None,
+                    log: &AttemptLog::default(),
+                };
+                return decorate(response, &trail, OutcomeClass::Success);
             }
             Err(reason) => {
                 tracing::debug!(provider = %provider.name(), %reason, "countTokens failed; estimating locally")

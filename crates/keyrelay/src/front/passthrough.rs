@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::error::{ApiError, ErrorKind};
-use super::forward::forward;
+use super::forward::{forward, ForwardLeg};
 use super::Gateway;
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
@@ -58,5 +58,11 @@ pub async fn passthrough(
         auth: provider.spec.auth.clone(),
         dialect: provider.spec.dialect,
     };
-    forward(&gateway, &provider, outbound, shape).await
+    let leg = ForwardLeg {
+        provider,
+        model: None,
+        outbound,
+        shape,
+    };
+    forward(&gateway, leg).await
 }
