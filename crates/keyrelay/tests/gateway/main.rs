@@ -8,6 +8,7 @@ mod failover;
 mod fallback;
 mod hints;
 mod input;
+mod litellm;
 mod passthrough;
 mod proxy;
 mod streams;
