@@ -83,12 +83,18 @@ async fn handle(
     serve(gateway, Dialect::Anthropic, legs).await
 }
 
-/// Token counting does not fall back: it goes to the route's provider.
+/// Token counting does not fall back: it goes to the route's provider, which
+/// counts an Anthropic request itself, counts its own form, or is estimated.
 async fn count(gateway: &Gateway, request: &Request<'_>, route: Route) -> Response {
-    match request.leg(route) {
-        Ok(MessagesLeg::Forward(leg)) => forward(gateway, leg).await,
-        Ok(MessagesLeg::Translate(leg)) => {
-            super::count_tokens::count(gateway, &leg.provider, leg.request, &leg.model).await
+    if route.provider.spec.dialect.translator().is_none() {
+        return match request.forward_leg(route) {
+            Ok(leg) => forward(gateway, leg).await,
+            Err(error) => error.into_response(),
+        };
+    }
+    match request.parsed() {
+        Ok(parsed) => {
+            super::count_tokens::count(gateway, &route.provider, parsed, &route.model).await
         }
         Err(error) => error.into_response(),
     }
@@ -120,13 +126,20 @@ impl<'a> Request<'a> {
 
     /// The request as `route`'s provider takes it.
     fn leg(&self, route: Route) -> Result<MessagesLeg<'_>, ApiError> {
-        let provider = route.provider;
-        if let Some(translator) = provider.spec.dialect.translator() {
-            let request = self.parsed()?;
-            let leg = TranslatedLeg::new(provider, translator, request, route.model)?;
-            return Ok(MessagesLeg::Translate(leg));
+        match route.provider.spec.dialect.translator() {
+            Some(translator) => {
+                let request = self.parsed()?;
+                let leg = TranslatedLeg::new(route.provider, translator, request, route.model)?;
+                Ok(MessagesLeg::Translate(leg))
+            }
+            None => self.forward_leg(route).map(MessagesLeg::Forward),
         }
-        // Forward the client's bytes untouched unless the model name changes.
+    }
+
+    /// The client's bytes for an Anthropic-dialect provider, untouched
+    /// unless the model name changes.
+    fn forward_leg(&self, route: Route) -> Result<ForwardLeg, ApiError> {
+        let provider = route.provider;
         let body = if route.model == self.model {
             self.body.clone()
         } else {
@@ -146,12 +159,12 @@ impl<'a> Request<'a> {
             auth: provider.spec.auth.clone(),
             dialect: provider.spec.dialect,
         };
-        Ok(MessagesLeg::Forward(ForwardLeg {
+        Ok(ForwardLeg {
             provider,
             model: Some(route.model),
             outbound,
             shape: Dialect::Anthropic,
-        }))
+        })
     }
 
     fn parsed(&self) -> Result<&MessagesRequest, ApiError> {

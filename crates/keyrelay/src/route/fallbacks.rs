@@ -69,12 +69,15 @@ impl Fallbacks {
     /// The targets to try after `route`, in order (never `route` itself);
     /// none when no rule matches its `provider@model`.
     pub fn chain<'a>(&'a self, route: &'a Route) -> impl Iterator<Item = &'a Route> + 'a {
-        let routed = format!("{}@{}", route.provider.name(), route.model);
-        let targets = self
-            .0
-            .iter()
-            .find(|(pattern, _)| glob_match(pattern, &routed))
-            .map_or(&[][..], |(_, targets)| targets.as_slice());
+        let targets = if self.0.is_empty() {
+            &[][..]
+        } else {
+            let routed = format!("{}@{}", route.provider.name(), route.model);
+            self.0
+                .iter()
+                .find(|(pattern, _)| glob_match(pattern, &routed))
+                .map_or(&[][..], |(_, targets)| targets.as_slice())
+        };
         targets.iter().filter(move |target| {
             target.provider.name() != route.provider.name() || target.model != route.model
         })
