@@ -22,7 +22,9 @@ mod strategy;
 
 pub use budget::{Budget, Span, UsageBucket};
 pub use clock::Clock;
-pub use executor::{Attempt, AttemptReply, ExecuteOptions, Finished, Refusal};
+pub use executor::{
+    Attempt, AttemptRecord, AttemptReply, ExecuteOptions, Finished, Refusal, Refused,
+};
 pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange, ScopedCooldown};
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};

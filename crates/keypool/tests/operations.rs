@@ -16,10 +16,16 @@ fn pool(names: &[&str], store: Arc<dyn StateStore>) -> KeyPool {
     KeyPool::with_store("test", entries, PoolConfig::default(), clock, store)
 }
 
-async fn serve(pool: &KeyPool, reply: impl Fn(&str) -> Outcome) -> Result<Finished<()>, Refusal> {
+async fn serve(pool: &KeyPool, reply: impl Fn(&str) -> Outcome) -> Result<Finished<()>, Refused> {
     pool.execute(&ExecuteOptions::default(), |attempt| {
         let outcome = reply(attempt.key.expose());
-        async move { AttemptReply { outcome, value: () } }
+        async move {
+            AttemptReply {
+                outcome,
+                value: (),
+                status: None,
+            }
+        }
     })
     .await
 }

@@ -24,6 +24,9 @@ pub struct Config {
     pub state: StateSettings,
     /// Glob on the incoming model name → routing target (`"claude-*" = "gemini@gemini-2.5-flash"`).
     pub aliases: BTreeMap<String, String>,
+    /// Glob on the routed `provider@model` → targets to try in order when
+    /// that provider cannot serve (`"gemini@*" = ["openai@gpt-4.1"]`).
+    pub fallbacks: BTreeMap<String, Vec<String>>,
     /// Built-in providers to adjust, or custom ones to add.
     pub providers: BTreeMap<String, ProviderConfig>,
 }

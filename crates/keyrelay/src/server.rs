@@ -13,7 +13,7 @@ use crate::config::{Config, Timeouts};
 use crate::env::Env;
 use crate::front::{router, Gateway};
 use crate::registry::Registry;
-use crate::route::Aliases;
+use crate::route::{Aliases, Fallbacks};
 
 /// Everything `keyrelay serve` is started with, besides the environment.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +21,8 @@ pub struct ServeSettings {
     pub config: Config,
     /// `--model-alias` rules, tried before the config file's.
     pub aliases: Vec<(String, String)>,
+    /// `--fallback` rules, tried before the config file's.
+    pub fallbacks: Vec<(String, Vec<String>)>,
 }
 
 /// Builds the gateway: providers, key pools, routing and the HTTP client.
@@ -40,10 +42,16 @@ pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<
         );
     }
     let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
+    let fallbacks = Fallbacks::new(
+        &registry,
+        settings.fallbacks.clone(),
+        config.fallbacks.clone(),
+    )?;
     let caller = Caller::new(config, env).context("building the HTTP client")?;
     Ok(Arc::new(Gateway {
         registry,
         aliases,
+        fallbacks,
         caller,
         access_tokens,
         max_body_bytes: config.server.max_body_bytes,

@@ -73,11 +73,12 @@ impl Script {
         };
         AttemptReply {
             value: format!("{key}:{}", outcome.class),
+            status: Some(status_of(outcome.class)),
             outcome,
         }
     }
 
-    async fn run(&self, pool: &KeyPool) -> Result<Finished<String>, Refusal> {
+    async fn run(&self, pool: &KeyPool) -> Result<Finished<String>, Refused> {
         self.run_with(pool, &ExecuteOptions::default()).await
     }
 
@@ -85,12 +86,24 @@ impl Script {
         &self,
         pool: &KeyPool,
         options: &ExecuteOptions,
-    ) -> Result<Finished<String>, Refusal> {
+    ) -> Result<Finished<String>, Refused> {
         pool.execute(options, |attempt| {
             let reply = self.answer(&attempt);
             async move { reply }
         })
         .await
+    }
+}
+
+/// The HTTP status a scripted outcome stands for.
+fn status_of(class: OutcomeClass) -> u16 {
+    match class {
+        OutcomeClass::Success => 200,
+        OutcomeClass::ClientError => 400,
+        OutcomeClass::KeyInvalid => 401,
+        OutcomeClass::KeyNoCredit => 402,
+        OutcomeClass::QuotaDaily | OutcomeClass::RateLimited => 429,
+        OutcomeClass::Transient | OutcomeClass::ProviderDown => 503,
     }
 }
 
@@ -266,8 +279,9 @@ async fn when_every_key_is_cooling_the_pool_refuses_with_the_earliest_recovery()
     let first = script.run(&pool).await.unwrap();
     assert_eq!(first.attempts, 2);
     let refused = script.run(&pool).await.unwrap_err();
+    assert_eq!(refused.log, [], "a refusal touches no key");
     assert_eq!(
-        refused,
+        refused.refusal,
         Refusal::Cooling {
             retry_after: Duration::from_secs(25)
         }
@@ -292,7 +306,10 @@ async fn max_wait_waits_for_a_key_that_recovers_soon_enough() {
     script.on("a", [limited(30)]);
     script.run(&pool).await.unwrap();
     assert!(matches!(
-        script.run_with(&pool, &options).await,
+        script
+            .run_with(&pool, &options)
+            .await
+            .map_err(|r| r.refusal),
         Err(Refusal::Cooling { .. })
     ));
 }
@@ -308,7 +325,7 @@ async fn when_every_key_is_disabled_the_refusal_names_them() {
         script.run(&pool).await.unwrap().class,
         OutcomeClass::KeyInvalid
     );
-    match script.run(&pool).await.unwrap_err() {
+    match script.run(&pool).await.unwrap_err().refusal {
         Refusal::AllDisabled { keys } => {
             let names: Vec<_> = keys.iter().map(|k| k.as_str().to_owned()).collect();
             assert_eq!(names, ["a", "b"]);
@@ -420,6 +437,7 @@ async fn no_attempt_starts_after_the_deadline() {
             AttemptReply {
                 outcome: class(OutcomeClass::Transient),
                 value: attempt.key.expose().to_owned(),
+                status: None,
             }
         })
         .await
@@ -430,7 +448,126 @@ async fn no_attempt_starts_after_the_deadline() {
         ..ExecuteOptions::default()
     };
     let refused = Script::default().run_with(&pool, &late).await.unwrap_err();
-    assert_eq!(refused, Refusal::DeadlineExceeded { attempts: 0 });
+    assert_eq!(refused.refusal, Refusal::DeadlineExceeded { attempts: 0 });
+}
+
+fn record(
+    key: &str,
+    class: OutcomeClass,
+    status: Option<u16>,
+    retry_after_secs: Option<u64>,
+    reason: Option<&str>,
+) -> AttemptRecord {
+    AttemptRecord {
+        key: ApiKey::new(key, Some(key)).fingerprint().clone(),
+        class,
+        status,
+        retry_after: retry_after_secs.map(Duration::from_secs),
+        reason: reason.map(str::to_owned),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attempt_log_names_every_attempt_in_order() {
+    let pool = pool(&["bad", "busy", "good"]);
+    let script = Script::default();
+    script
+        .on(
+            "bad",
+            [class(OutcomeClass::KeyInvalid).with_reason("invalid_api_key")],
+        )
+        .on("busy", [limited(30).with_reason("rate_limit_exceeded")]);
+    let done = script.run(&pool).await.unwrap();
+    assert_eq!(
+        done.log,
+        [
+            record(
+                "bad",
+                OutcomeClass::KeyInvalid,
+                Some(401),
+                None,
+                Some("invalid_api_key")
+            ),
+            record(
+                "busy",
+                OutcomeClass::RateLimited,
+                Some(429),
+                Some(30),
+                Some("rate_limit_exceeded")
+            ),
+            record("good", OutcomeClass::Success, Some(200), None, None),
+        ]
+    );
+    // The next request starts a log of its own.
+    assert_eq!(script.run(&pool).await.unwrap().log.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_exhausted_pool_logs_each_key_once() {
+    let pool = pool(&["a", "b", "c"]);
+    let script = Script::default();
+    for k in ["a", "b", "c"] {
+        script.on(k, [limited(10)]);
+    }
+    let done = script.run(&pool).await.unwrap();
+    let expected: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|k| record(k, OutcomeClass::RateLimited, Some(429), Some(10), None))
+        .collect();
+    assert_eq!(done.log, expected);
+    assert_eq!(done.log.len() as u32, done.attempts);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_log_keeps_the_class_the_pool_settled_on() {
+    let pool = pool(&["a", "b", "c"]);
+    let script = Script::default();
+    script
+        .on("a", [transient("529")])
+        .on("b", [transient("529")]);
+    let done = script.run(&pool).await.unwrap();
+    let classes: Vec<_> = done.log.iter().map(|r| r.class).collect();
+    assert_eq!(
+        classes,
+        [OutcomeClass::Transient, OutcomeClass::ProviderDown],
+        "the second 529 made the pool stop: that is what the log says"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_same_key_retry_is_its_own_entry_and_a_failed_connection_has_no_status() {
+    let pool = pool(&["a"]);
+    let done = pool
+        .execute(&ExecuteOptions::default(), |attempt| async move {
+            if attempt.number == 1 {
+                AttemptReply {
+                    outcome: transient("connect").with_reason("connect_failed"),
+                    value: (),
+                    status: None,
+                }
+            } else {
+                AttemptReply {
+                    outcome: Outcome::success(),
+                    value: (),
+                    status: Some(200),
+                }
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        done.log,
+        [
+            record(
+                "a",
+                OutcomeClass::Transient,
+                None,
+                None,
+                Some("connect_failed")
+            ),
+            record("a", OutcomeClass::Success, Some(200), None, None),
+        ]
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -479,6 +616,7 @@ async fn least_used_prefers_the_key_with_fewest_in_flight() {
                     AttemptReply {
                         outcome: Outcome::success(),
                         value: attempt.key.expose().to_owned(),
+                        status: Some(200),
                     }
                 }
             })
@@ -561,7 +699,7 @@ async fn two_pools_on_one_store_share_what_they_learn() {
 async fn an_empty_pool_refuses() {
     let pool = pool(&[]);
     assert_eq!(
-        Script::default().run(&pool).await.unwrap_err(),
+        Script::default().run(&pool).await.unwrap_err().refusal,
         Refusal::NoKeys
     );
 }

@@ -83,6 +83,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = ServeSettings {
         config,
         aliases: args.model_alias,
+        fallbacks: args.fallback,
     };
     let gateway = build_gateway(&settings, &ProcessEnv)?;
     check_listen(&listen, &gateway)?;
@@ -191,6 +192,7 @@ async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
         claude_bin: args.claude_bin,
         claude_args: args.claude_args,
         aliases: args.model_alias,
+        fallbacks: args.fallback,
     };
     crate::launcher::run(plan, &ProcessEnv).await
 }

@@ -2,11 +2,15 @@
 //!
 //! Middleware, outermost first: panic → 500 in Anthropic shape; access-token
 //! check (skipped for `/health`); body size limit. Handlers then parse, route
-//! the model, build the upstream request, hand it to the call layer
-//! ([`crate::call`]) and render what comes back.
+//! the model, build the upstream request for each target of its fallback
+//! chain, hand them to [`fallback::serve`] (which asks the call layer,
+//! [`crate::call`], target by target) and render what comes back.
 
+mod attempt_log;
 mod count_tokens;
 pub mod error;
+mod exhausted;
+mod fallback;
 mod forward;
 mod messages;
 mod models;
@@ -27,13 +31,14 @@ use serde_json::json;
 
 use crate::call::Caller;
 use crate::registry::Registry;
-use crate::route::Aliases;
+use crate::route::{Aliases, Fallbacks};
 use error::{ApiError, ErrorKind};
 
 /// Everything a handler needs; shared by all requests.
 pub struct Gateway {
     pub registry: Registry,
     pub aliases: Aliases,
+    pub fallbacks: Fallbacks,
     pub caller: Caller,
     pub access_tokens: Vec<String>,
     pub max_body_bytes: usize,

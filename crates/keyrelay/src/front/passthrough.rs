@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::error::{ApiError, ErrorKind};
-use super::forward::forward;
+use super::forward::{forward, ForwardLeg};
 use super::session::session_of;
 use super::Gateway;
 use crate::call::RequestFacts;
@@ -64,7 +64,13 @@ pub async fn passthrough(
         model: native_model(rest, &outbound.body),
         session: session_of(&headers, None),
     };
-    forward(&gateway, &provider, outbound, &facts, shape).await
+    let leg = ForwardLeg {
+        provider,
+        facts,
+        outbound,
+        shape,
+    };
+    forward(&gateway, leg).await
 }
 
 /// The model a native request names: in its path (Gemini's
