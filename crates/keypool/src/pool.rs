@@ -73,8 +73,8 @@ struct PoolState {
     learned_groups: Vec<Option<String>>,
     /// Attempts per 10-second bucket over the last minute, for people.
     activity: Vec<Vec<UsageBucket>>,
-    /// Unix ms of each key's last failed attempt (0: none yet).
-    last_failure_ms: Vec<u64>,
+    /// Each key's last failed attempt: its class and Unix ms.
+    last_failure: Vec<Option<(OutcomeClass, u64)>>,
     /// Requests and tokens per time bucket, for keys with a budget: what
     /// this process counted (token estimates included), folded with what
     /// the state store says every process counted.
@@ -118,8 +118,8 @@ pub struct KeySnapshot {
     pub inflight: u32,
     /// Attempts in the last minute (counted in 10-second buckets).
     pub recent_requests: u64,
-    /// Unix ms of the last failed attempt.
-    pub last_failure_ms: Option<u64>,
+    /// The class and Unix ms of the last failed attempt.
+    pub last_failure: Option<(OutcomeClass, u64)>,
     /// The key's budget, when it has one.
     pub budget: Option<Budget>,
     /// The quota group, configured or named by the provider.
@@ -179,7 +179,7 @@ impl KeyPool {
                 learned_groups: vec![None; n],
                 usage: vec![Vec::new(); n],
                 activity: vec![Vec::new(); n],
-                last_failure_ms: vec![0; n],
+                last_failure: vec![None; n],
                 last_refresh_ms: None,
             }),
         }
@@ -431,7 +431,7 @@ impl KeyPool {
             state.outcomes[index].add(class, 1);
             state.last_class[index] = Some(class);
             if class != OutcomeClass::Success {
-                state.last_failure_ms[index] = now;
+                state.last_failure[index] = Some((class, now));
             }
             let activity = &mut state.activity[index];
             budget::forget_old(activity, now);
@@ -651,7 +651,7 @@ impl KeyPool {
             state.learned_groups[i].clone_from(&old.learned_groups[j]);
             state.usage[i].clone_from(&old.usage[j]);
             state.activity[i].clone_from(&old.activity[j]);
-            state.last_failure_ms[i] = old.last_failure_ms[j];
+            state.last_failure[i] = old.last_failure[j];
         }
         let cursor = previous
             .keys
@@ -715,7 +715,7 @@ impl KeyPool {
                         .filter(|b| b.counts_at(now))
                         .map(|b| b.requests)
                         .sum(),
-                    last_failure_ms: Some(state.last_failure_ms[i]).filter(|&ms| ms > 0),
+                    last_failure: state.last_failure[i],
                     budget: Some(entry.budget).filter(|b| !b.is_unlimited()),
                     group: self.group_of(&state, i).map(str::to_owned),
                     model_cooldowns: health

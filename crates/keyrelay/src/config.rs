@@ -40,6 +40,12 @@ pub struct ServerConfig {
     pub access_tokens: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Tokens for `/admin` and `/metrics` (`Authorization: Bearer`), apart
+    /// from access tokens. None: both answer 404.
+    pub admin_tokens: Vec<String>,
+    /// Where keys added or removed through the admin API are kept
+    /// (`--keys-file` wins). None: such changes live in memory only.
+    pub keys_file: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +54,8 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             access_tokens: Vec::new(),
             max_body_bytes: 32 * 1024 * 1024,
+            admin_tokens: Vec::new(),
+            keys_file: None,
         }
     }
 }

@@ -168,9 +168,23 @@ pub struct ServeArgs {
     /// Log filter (error, warn, info, debug, or a tracing filter).
     #[arg(long, env = "KEYRELAY_LOG", default_value = "info")]
     pub log: String,
+    /// Log lines as text or as JSON objects (one per line, for log shippers).
+    #[arg(long, env = "KEYRELAY_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
     /// (default: state.store from the config file, else SQLite at
     /// $XDG_STATE_HOME/keyrelay/state.db or ~/.local/state/keyrelay/state.db).
     #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
     pub state: Option<crate::store::StateSpec>,
+    /// Where keys added or removed through the admin API are kept (TOML in
+    /// the config's [providers.NAME] shape, mode 0600); over server.keys_file.
+    #[arg(long, env = "KEYRELAY_KEYS_FILE", value_name = "PATH")]
+    pub keys_file: Option<PathBuf>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

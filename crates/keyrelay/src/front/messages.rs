@@ -16,7 +16,7 @@ use super::fallback::{serve, Leg};
 use super::forward::{forward, ForwardLeg};
 use super::session::session_of;
 use super::translated::TranslatedLeg;
-use super::Gateway;
+use super::{Gateway, Live};
 use crate::call::{RequestFacts, UpstreamResponse};
 use crate::dialect::Dialect;
 use crate::registry::Provider;
@@ -26,21 +26,28 @@ use crate::transport::Outbound;
 use dialects::anthropic::MessagesRequest;
 
 pub async fn messages(
-    State(gateway): State<Arc<Gateway>>,
+    State(live): State<Arc<Live>>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(&gateway, "/v1/messages", uri, headers, body).await
+    handle(&live.gateway(), "/v1/messages", uri, headers, body).await
 }
 
 pub async fn count_tokens(
-    State(gateway): State<Arc<Gateway>>,
+    State(live): State<Arc<Live>>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(&gateway, "/v1/messages/count_tokens", uri, headers, body).await
+    handle(
+        &live.gateway(),
+        "/v1/messages/count_tokens",
+        uri,
+        headers,
+        body,
+    )
+    .await
 }
 
 /// A Messages request as the client sent it, read once for every target.

@@ -6,16 +6,19 @@
 //! chain, hand them to [`fallback::serve`] (which asks the call layer,
 //! [`crate::call`], target by target) and render what comes back.
 
+mod admin;
 mod attempt_log;
 mod count_tokens;
 pub mod error;
 mod exhausted;
 mod fallback;
 mod forward;
+mod live;
 mod messages;
 mod models;
 mod passthrough;
 mod render;
+pub mod requests;
 mod session;
 pub mod translated;
 
@@ -29,28 +32,84 @@ use axum::{Json, Router};
 use http::StatusCode;
 use serde_json::json;
 
+use anyhow::Context;
+use keypool::StateStore;
+
 use crate::call::Caller;
+use crate::config::{Config, Timeouts};
+use crate::env::Env;
+use crate::keys_file::KeysFile;
 use crate::registry::Registry;
 use crate::route::{Aliases, Fallbacks};
+use crate::server::ServeSettings;
 use error::{ApiError, ErrorKind};
+pub use live::{ChangeError, Live};
 
-/// Everything a handler needs; shared by all requests.
+/// Everything a handler needs, built from one configuration; a reload
+/// builds a new one ([`Live`]).
 pub struct Gateway {
+    /// The configuration this was built from (keys file not applied).
+    pub config: Config,
     pub registry: Registry,
     pub aliases: Aliases,
     pub fallbacks: Fallbacks,
     pub caller: Caller,
     pub access_tokens: Vec<String>,
+    /// For `/admin` and `/metrics`; none means both are off.
+    pub admin_tokens: Vec<String>,
     pub max_body_bytes: usize,
     /// How often disabled keys are re-checked.
     pub recheck_every: std::time::Duration,
 }
 
-pub type AppState = Gateway;
+impl Gateway {
+    /// Providers and pools from `config` with `keys` applied, over `store`.
+    pub fn build(
+        settings: &ServeSettings,
+        config: &Config,
+        keys: &KeysFile,
+        env: &dyn Env,
+        store: Arc<dyn StateStore>,
+    ) -> anyhow::Result<Gateway> {
+        let registry = Registry::build(&keys.apply_to(config), env, store)?;
+        let tokens = |listed: &[String], var: &str| {
+            let mut tokens = listed.to_vec();
+            if let Some(more) = env.non_empty(var) {
+                tokens.extend(
+                    more.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+            tokens
+        };
+        let access_tokens = tokens(&config.server.access_tokens, "KEYRELAY_ACCESS_TOKENS");
+        let admin_tokens = tokens(&config.server.admin_tokens, "KEYRELAY_ADMIN_TOKENS");
+        let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
+        let fallbacks = Fallbacks::new(
+            &registry,
+            settings.fallbacks.clone(),
+            config.fallbacks.clone(),
+        )?;
+        let caller = Caller::new(config, env).context("building the HTTP client")?;
+        Ok(Gateway {
+            config: config.clone(),
+            registry,
+            aliases,
+            fallbacks,
+            caller,
+            access_tokens,
+            admin_tokens,
+            max_body_bytes: config.server.max_body_bytes,
+            recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
+        })
+    }
+}
 
 /// The gateway's routes with their middleware.
-pub fn router(gateway: Arc<Gateway>) -> Router {
-    let limit = gateway.max_body_bytes;
+pub fn router(live: Arc<Live>) -> Router {
+    let limit = live.gateway().max_body_bytes;
     Router::new()
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
@@ -58,16 +117,15 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn_with_state(
-            gateway.clone(),
-            check_access,
-        ))
+        .layer(middleware::from_fn_with_state(live.clone(), check_access))
+        .nest("/admin", admin::router(live.clone()))
         .route("/health", get(health))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
-        .with_state(gateway)
+        .with_state(live)
 }
 
-async fn health(State(gateway): State<Arc<Gateway>>) -> Json<serde_json::Value> {
+async fn health(State(live): State<Arc<Live>>) -> Json<serde_json::Value> {
+    let gateway = live.gateway();
     let providers: Vec<_> = gateway
         .registry
         .all()
@@ -99,11 +157,8 @@ async fn not_found(request: Request) -> ApiError {
 
 /// Requires one of the access tokens, when any are configured, as
 /// `x-api-key` or `Authorization: Bearer`.
-async fn check_access(
-    State(gateway): State<Arc<Gateway>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Next) -> Response {
+    let gateway = live.gateway();
     if gateway.access_tokens.is_empty() {
         return next.run(request).await;
     }
@@ -136,7 +191,7 @@ async fn check_access(
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

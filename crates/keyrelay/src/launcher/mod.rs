@@ -69,6 +69,7 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         config,
         aliases,
         fallbacks: plan.fallbacks.clone(),
+        ..ServeSettings::default()
     };
     let gateway = RunningGateway::start(&settings, env)
         .await
@@ -96,10 +97,10 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         .spawn()
         .with_context(|| format!("launching {}", claude.display()))?;
     let status = signals::wait_forwarding(&mut child).await?;
-    let gateway_state = gateway.gateway.clone();
+    let live = gateway.live.clone();
     gateway.stop().await;
     // What this session learned (cooling, disabled keys) must outlive it.
-    gateway_state.registry.flush().await;
+    live.gateway().registry.flush().await;
     Ok(exit_code(status))
 }
 

@@ -44,7 +44,8 @@ async fn a_litellm_key_over_its_budget_is_parked_as_no_credit_and_the_next_key_s
     assert_eq!(body["content"][0]["text"], "within budget");
 
     let pool = gateway
-        .gateway
+        .live
+        .gateway()
         .registry
         .get("litellm")
         .unwrap()
