@@ -83,6 +83,8 @@ pub struct AttemptRecord {
     pub retry_after: Option<Duration>,
     /// The classifier's short, secret-free reason (`rate_limit_exceeded`).
     pub reason: Option<String>,
+    /// How long the attempt took, until its outcome was known.
+    pub elapsed: Duration,
 }
 
 /// The response the request ends with: a success, a non-rotating failure, or
@@ -237,6 +239,7 @@ impl KeyPool {
                 index,
                 armed: true,
             };
+            let started = Instant::now();
             let reply = attempt(Attempt {
                 key: self.key(index).clone(),
                 number: attempts,
@@ -251,6 +254,7 @@ impl KeyPool {
                 status: reply.status,
                 retry_after: reply.outcome.retry_after,
                 reason: reply.outcome.reason,
+                elapsed: started.elapsed(),
             });
             let done = Last {
                 value: reply.value,

@@ -464,6 +464,7 @@ fn record(
         status,
         retry_after: retry_after_secs.map(Duration::from_secs),
         reason: reason.map(str::to_owned),
+        elapsed: Duration::ZERO,
     }
 }
 

@@ -281,6 +281,82 @@ async fn requests(State(live): State<Arc<Live>>, Query(limit): Query<Limit>) -> 
     Json(json!({"requests": live.requests.last(limit)}))
 }
 
+/// `GET /metrics`: Prometheus text. Key state is read from the pools at
+/// scrape time, so a removed key disappears with its pool.
+pub async fn metrics(State(live): State<Arc<Live>>) -> Response {
+    use std::fmt::Write;
+    let handle = super::observe::metrics_handle();
+    handle.run_upkeep();
+    let mut text = handle.render();
+    let gateway = live.gateway();
+    let mut state = String::from(
+        "# HELP keyrelay_key_state 1 for the state each key is in (available, cooling, disabled).\n# TYPE keyrelay_key_state gauge\n",
+    );
+    let mut cooldown = String::from(
+        "# HELP keyrelay_key_cooldown_seconds Seconds until a cooling key may be used again (key-wide).\n# TYPE keyrelay_key_cooldown_seconds gauge\n",
+    );
+    let mut scoped = String::from(
+        "# HELP keyrelay_key_model_cooldown_seconds Seconds until a key may serve one model again.\n# TYPE keyrelay_key_model_cooldown_seconds gauge\n",
+    );
+    for provider in gateway
+        .registry
+        .all()
+        .iter()
+        .filter(|p| p.spec.needs_keys())
+    {
+        for key in provider.pool.snapshot() {
+            let labels = format!(
+                "provider=\"{}\",key_id=\"{}\",key=\"{}\"",
+                label_text(provider.name()),
+                key.id,
+                label_text(key.key.as_str())
+            );
+            for name in ["available", "cooling", "disabled"] {
+                let on = serde_json::to_value(key.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(|s| s == name))
+                    == Some(true);
+                let _ = writeln!(
+                    state,
+                    "keyrelay_key_state{{{labels},state=\"{name}\"}} {}",
+                    u8::from(on)
+                );
+            }
+            let _ = writeln!(
+                cooldown,
+                "keyrelay_key_cooldown_seconds{{{labels}}} {}",
+                key.cooldown_remaining_ms as f64 / 1000.0
+            );
+            for model in &key.model_cooldowns {
+                let _ = writeln!(
+                    scoped,
+                    "keyrelay_key_model_cooldown_seconds{{{labels},model=\"{}\"}} {}",
+                    label_text(&model.model),
+                    model.remaining_ms as f64 / 1000.0
+                );
+            }
+        }
+    }
+    text.push_str(&state);
+    text.push_str(&cooldown);
+    text.push_str(&scoped);
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+fn label_text(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 async fn reload(State(live): State<Arc<Live>>) -> Response {
     match live.reload().await {
         Ok(reloaded) => {

@@ -37,6 +37,14 @@ impl AttemptLog {
         }));
     }
 
+    /// Every attempt with its provider's name.
+    pub fn records(&self) -> Vec<(String, AttemptRecord)> {
+        self.0
+            .iter()
+            .map(|entry| (entry.provider.clone(), entry.record.clone()))
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }

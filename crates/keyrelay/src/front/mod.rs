@@ -16,6 +16,7 @@ mod forward;
 mod live;
 mod messages;
 mod models;
+mod observe;
 mod passthrough;
 mod render;
 pub mod requests;
@@ -119,7 +120,18 @@ pub fn router(live: Arc<Live>) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(live.clone(), check_access))
         .nest("/admin", admin::router(live.clone()))
+        .route(
+            "/metrics",
+            get(admin::metrics).layer(middleware::from_fn_with_state(
+                live.clone(),
+                admin::require_admin,
+            )),
+        )
         .route("/health", get(health))
+        .layer(middleware::from_fn_with_state(
+            live.clone(),
+            observe::observe,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(live)
 }

@@ -8,6 +8,7 @@ use keypool::{Fingerprint, OutcomeClass, Refusal};
 
 use super::attempt_log::AttemptLog;
 use super::error::{ApiError, ErrorKind};
+use super::observe::Trace;
 use crate::classify::TransportFailure;
 use crate::registry::Provider;
 
@@ -53,6 +54,13 @@ pub fn decorate(mut response: Response, trail: &Trail<'_>, class: OutcomeClass) 
         let attempts = trail.log.len();
         tracing::info!(provider = %trail.provider.name(), key = %key, attempts, %class, "request finished without success");
     }
+    response.extensions_mut().insert(Trace {
+        provider: trail.provider.name().to_owned(),
+        model: trail.model.map(str::to_owned),
+        fallback: trail.fallback,
+        key: trail.key.cloned(),
+        attempts: trail.log.records(),
+    });
     response
 }
 

@@ -383,3 +383,137 @@ async fn reload_picks_up_the_keys_file_keeps_state_and_refuses_a_broken_one() {
     assert_eq!(still.status(), 200, "the running configuration stays");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_request_log_names_each_attempt_and_the_tokens_used() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(
+        INVALID,
+        [Reply::fixture(
+            401,
+            "fixtures/errors/anthropic_invalid_key.json",
+        )],
+    );
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message("hi"))]);
+    let keys = format!("{INVALID},{GOOD}");
+    let gateway = anthropic_gateway(&upstream, &keys, &config_with(None)).await;
+    let whole = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+    assert_eq!(whole.status(), 200);
+    whole.bytes().await.unwrap();
+    upstream.on_key(GOOD, [Reply::anthropic_stream("Hello brave world")]);
+    let streamed = post_messages(&gateway, &message_request("claude-sonnet-4-5", true)).await;
+    streamed.text().await.unwrap();
+
+    let requests = testkit::eventually_async(
+        "both requests logged",
+        std::time::Duration::from_secs(5),
+        || async {
+            let (_, body) = admin(&gateway, reqwest::Method::GET, "/requests?limit=10", None).await;
+            let listed = body["requests"].as_array().cloned().unwrap_or_default();
+            (listed.len() == 2).then_some(listed)
+        },
+    )
+    .await;
+    let text = serde_json::to_string(&requests).unwrap();
+    assert!(!text.contains(GOOD) && !text.contains(INVALID), "{text}");
+    // Newest first.
+    let (stream, first) = (&requests[0], &requests[1]);
+    assert_eq!(first["front"], "messages");
+    assert_eq!(first["provider"], "anthropic");
+    assert_eq!(first["model"], "claude-sonnet-4-5");
+    assert_eq!(first["status"], 200);
+    assert_eq!(first["path"], "/v1/messages");
+    assert_eq!(
+        (
+            first["input_tokens"].as_u64(),
+            first["output_tokens"].as_u64()
+        ),
+        (Some(9), Some(3))
+    );
+    let classes: Vec<&str> = first["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["class"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["key_invalid", "success"]);
+    assert_eq!(first["attempts"][0]["status"], 401);
+    assert!(first["attempts"][0]["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("…0001#"));
+    assert_eq!(first["ended"], "complete");
+    assert_eq!(stream["ended"], "complete");
+    assert!(
+        stream["input_tokens"].is_u64(),
+        "a stream's usage is read too: {stream}"
+    );
+    let (_, limited) = admin(&gateway, reqwest::Method::GET, "/requests?limit=1", None).await;
+    assert_eq!(limited["requests"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn metrics_show_requests_and_each_key_by_fingerprint_behind_the_admin_token() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(
+        LIMITED,
+        [
+            Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json")
+                .header("retry-after", "90"),
+        ],
+    );
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message("hi"))]);
+    let keys = format!("{LIMITED},{GOOD}");
+    let gateway = anthropic_gateway(&upstream, &keys, &config_with(None)).await;
+    let served = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+    served.bytes().await.unwrap();
+
+    let url = format!("{}/metrics", gateway.url());
+    assert_eq!(client().get(&url).send().await.unwrap().status(), 401);
+    let text = testkit::eventually_async(
+        "the request is counted",
+        std::time::Duration::from_secs(5),
+        || async {
+            let text = client()
+                .get(&url)
+                .bearer_auth(ADMIN)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            text.contains("keyrelay_requests_total{").then_some(text)
+        },
+    )
+    .await;
+    for secret in [LIMITED, GOOD, &LIMITED[..16]] {
+        assert!(!text.contains(secret), "key material in metrics");
+    }
+    let line = |prefix: &str| {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+            .to_owned()
+    };
+    assert!(line("keyrelay_requests_total{").contains("status=\"200\""));
+    assert!(text.contains("keyrelay_rotations_total{"), "{text}");
+    assert!(text.contains("keyrelay_upstream_seconds_bucket{"), "{text}");
+    assert!(text.contains("keyrelay_overhead_seconds_bucket{"), "{text}");
+    assert!(text.contains("keyrelay_tokens_total{"), "{text}");
+    let cooling = text
+        .lines()
+        .find(|l| {
+            l.starts_with("keyrelay_key_state{")
+                && l.contains("0002#")
+                && l.contains("state=\"cooling\"")
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(cooling.ends_with(" 1"), "{cooling}");
+    let cooldown = text
+        .lines()
+        .find(|l| l.starts_with("keyrelay_key_cooldown_seconds{") && l.contains("0002#"))
+        .unwrap();
+    let seconds: f64 = cooldown.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(seconds > 80.0 && seconds <= 90.0, "{cooldown}");
+}

@@ -17,6 +17,7 @@ fn record(
         status,
         retry_after: retry_ms.map(Duration::from_millis),
         reason: None,
+        elapsed: Duration::ZERO,
     }
 }
 
