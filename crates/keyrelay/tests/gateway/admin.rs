@@ -325,7 +325,7 @@ async fn a_disabled_key_is_not_used_until_enabled_and_a_removed_key_is_gone() {
         .iter()
         .map(|k| k["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(ids, [good_id.clone()]);
+    assert_eq!(ids, std::slice::from_ref(&good_id));
     for _ in 0..2 {
         let served = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
         assert_eq!(served.status(), 200);
