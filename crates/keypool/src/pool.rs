@@ -15,6 +15,10 @@ use crate::secret::{ApiKey, Fingerprint};
 use crate::store::{KeyUpdate, MemoryStore, StateStore};
 use crate::strategy::{rendezvous, Rotation, Strategy};
 
+mod budgets;
+mod operations;
+mod shared_limits;
+
 /// A key, its weight (used by [`Strategy::Weighted`]; at least 1), the
 /// quota group it shares limits with when the configuration names one, and
 /// its client-side budget.
@@ -320,54 +324,6 @@ impl KeyPool {
         }
     }
 
-    /// Shares the request just counted against key `index`'s budget through
-    /// the state store (a no-op for keys without a budget).
-    pub(crate) async fn share_request(&self, index: usize) {
-        if self.keys[index].budget.is_unlimited() {
-            return;
-        }
-        let mut counted = Vec::new();
-        budget::count(&mut counted, self.clock.now_ms(), 1, 0);
-        self.write_usage(index, &counted).await;
-    }
-
-    /// The tokens an answer reported, against the `estimate` counted when
-    /// its request went: the local count is corrected, and the state store
-    /// gets the real figure.
-    pub async fn report_tokens(&self, key: &Fingerprint, estimate: u64, actual: u64) {
-        let Some(index) = self.keys.iter().position(|e| e.key.fingerprint() == key) else {
-            return;
-        };
-        if self.keys[index].budget.is_unlimited() {
-            return;
-        }
-        let now = self.clock.now_ms();
-        {
-            let mut state = self.lock();
-            let usage = &mut state.usage[index];
-            if actual >= estimate {
-                budget::count(usage, now, 0, actual - estimate);
-            } else {
-                budget::uncount_tokens(usage, estimate - actual);
-            }
-        }
-        let mut counted = Vec::new();
-        budget::count(&mut counted, now, 0, actual);
-        self.write_usage(index, &counted).await;
-    }
-
-    /// Whether any key counts tokens against a budget.
-    pub fn counts_tokens(&self) -> bool {
-        self.keys.iter().any(|e| e.budget.tpm.is_some())
-    }
-
-    async fn write_usage(&self, index: usize, usage: &[UsageBucket]) {
-        let id = self.key(index).fingerprint().id();
-        if let Err(err) = self.store.record_usage(&self.name, id, usage).await {
-            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local budget counts");
-        }
-    }
-
     /// Whether key `index` may serve `model` now, within its budget (for a
     /// same-key retry); if so it is counted in flight and against the budget.
     pub(crate) fn take_if_available(&self, index: usize, model: Option<&str>, tokens: u64) -> bool {
@@ -476,95 +432,6 @@ impl KeyPool {
         class
     }
 
-    /// The quota group of key `index`: configured, else named by the provider.
-    fn group_of<'s>(&'s self, state: &'s PoolState, index: usize) -> Option<&'s str> {
-        self.keys[index]
-            .group
-            .as_deref()
-            .or(state.learned_groups[index].as_deref())
-    }
-
-    /// Gives every other key of `index`'s quota group the cooldown `outcome`
-    /// just gave `index` (for its model only, when scoped): they share the
-    /// limit, so trying them would only burn more requests. Returns the
-    /// changed keys' health, to store.
-    fn share_with_group(
-        &self,
-        state: &mut PoolState,
-        index: usize,
-        outcome: &Outcome,
-    ) -> Vec<(usize, KeyHealth)> {
-        let Some(group) = self.group_of(state, index).map(str::to_owned) else {
-            return Vec::new();
-        };
-        let source = &state.health[index];
-        let model = outcome.model_scope();
-        let (until, class) = match model {
-            Some(model) => match source.scoped.iter().find(|c| c.model == model) {
-                Some(c) => (c.until_ms, c.class),
-                None => return Vec::new(),
-            },
-            None => match source.cooling_class {
-                Some(class) => (source.cooling_until_ms, class),
-                None => return Vec::new(),
-            },
-        };
-        let members: Vec<usize> = (0..self.keys.len())
-            .filter(|&i| i != index && self.group_of(state, i) == Some(group.as_str()))
-            .collect();
-        let mut changed = Vec::with_capacity(members.len());
-        for i in members {
-            let health = &mut state.health[i];
-            match model {
-                Some(model) => health.cool_model_until(model, until, class),
-                None => health.cool_until(until, class),
-            }
-            changed.push((i, health.clone()));
-        }
-        if !changed.is_empty() {
-            tracing::info!(pool = %self.name, %group, keys = changed.len() + 1, model = model.unwrap_or("*"), %class, "quota group cooled together");
-        }
-        changed
-    }
-
-    fn settle_class(
-        &self,
-        state: &mut PoolState,
-        index: usize,
-        outcome: &Outcome,
-        now: u64,
-    ) -> OutcomeClass {
-        let shared = matches!(
-            outcome.class,
-            OutcomeClass::Transient | OutcomeClass::RateLimited
-        );
-        let Some(signature) = outcome.signature.as_ref().filter(|_| shared) else {
-            return outcome.class;
-        };
-        let window =
-            u64::try_from(self.config.policy.provider_down_window.as_millis()).unwrap_or(u64::MAX);
-        while state
-            .recent
-            .front()
-            .is_some_and(|(_, _, at)| at.saturating_add(window) < now)
-        {
-            state.recent.pop_front();
-        }
-        let seen_elsewhere = state
-            .recent
-            .iter()
-            .any(|(i, sig, _)| *i != index && sig == signature);
-        state.recent.push_back((index, signature.clone(), now));
-        if state.recent.len() > 64 {
-            state.recent.pop_front();
-        }
-        if seen_elsewhere {
-            OutcomeClass::ProviderDown
-        } else {
-            outcome.class
-        }
-    }
-
     fn log_outcome(&self, index: usize, class: OutcomeClass, outcome: &Outcome) {
         let key = self.key(index).fingerprint();
         let reason = outcome.reason.as_deref().unwrap_or("");
@@ -576,111 +443,6 @@ impl KeyPool {
                 tracing::info!(pool = %self.name, %key, %class, reason, retry_after = ?outcome.retry_after, "key attempt failed")
             }
         }
-    }
-
-    /// Marks a disabled key valid again (after a successful re-check).
-    pub async fn reinstate(&self, key_id: &str) -> bool {
-        let Some(index) = self
-            .keys
-            .iter()
-            .position(|e| e.key.fingerprint().id() == key_id)
-        else {
-            return false;
-        };
-        let now = self.clock.now_ms();
-        let health = {
-            let mut state = self.lock();
-            let health = &mut state.health[index];
-            health.reinstated_at_ms = now.max(health.disabled_at_ms);
-            health.disabled_reason = None;
-            health.clone()
-        };
-        if let Err(err) = self.store.merge_health(&self.name, key_id, &health).await {
-            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
-        }
-        true
-    }
-
-    /// Takes a key out of service on an operator's word: disabled with the
-    /// reason [`DISABLED_BY_ADMIN`], which the background re-check leaves
-    /// alone. False when the pool has no key with that id.
-    pub async fn disable(&self, key_id: &str) -> bool {
-        let Some(index) = self.index_of(key_id) else {
-            return false;
-        };
-        let now = self.clock.now_ms();
-        let health = {
-            let mut state = self.lock();
-            let health = &mut state.health[index];
-            health.disabled_at_ms = now.max(health.reinstated_at_ms + 1);
-            health.disabled_reason = Some(DISABLED_BY_ADMIN.to_owned());
-            let PoolState {
-                health, rotation, ..
-            } = &mut *state;
-            rotation.settle(index, OutcomeClass::KeyInvalid, |i| {
-                health[i].is_available(now)
-            });
-            state.health[index].clone()
-        };
-        if let Err(err) = self.store.merge_health(&self.name, key_id, &health).await {
-            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
-        }
-        true
-    }
-
-    fn index_of(&self, key_id: &str) -> Option<usize> {
-        self.keys
-            .iter()
-            .position(|e| e.key.fingerprint().id() == key_id)
-    }
-
-    /// Takes over what `previous` (the same provider's pool before a reload)
-    /// knew of each key both have: health, counters, budget usage, learned
-    /// groups, and the sticky cursor. Keys new to this pool start fresh.
-    pub fn inherit(&self, previous: &KeyPool) {
-        let old = previous.lock();
-        let mut state = self.lock();
-        for (i, entry) in self.keys.iter().enumerate() {
-            let Some(j) = previous.index_of(entry.key.fingerprint().id()) else {
-                continue;
-            };
-            state.health[i] = old.health[j].clone();
-            state.requests[i] = old.requests[j];
-            state.outcomes[i] = old.outcomes[j];
-            state.last_class[i] = old.last_class[j];
-            state.learned_groups[i].clone_from(&old.learned_groups[j]);
-            state.usage[i].clone_from(&old.usage[j]);
-            state.activity[i].clone_from(&old.activity[j]);
-            state.last_failure[i] = old.last_failure[j];
-        }
-        let cursor = previous
-            .keys
-            .get(old.rotation.cursor())
-            .and_then(|e| self.index_of(e.key.fingerprint().id()));
-        if let Some(cursor) = cursor {
-            state.rotation.set_cursor(cursor);
-        }
-        state.last_refresh_ms = old.last_refresh_ms;
-    }
-
-    /// Waits until what this pool recorded has reached its state store.
-    pub async fn flush(&self) {
-        if let Err(err) = self.store.flush().await {
-            tracing::warn!(pool = %self.name, error = %err, "state store flush failed");
-        }
-    }
-
-    /// Keys the provider disabled, for the background re-check (not those
-    /// an operator disabled).
-    pub fn disabled_keys(&self) -> Vec<ApiKey> {
-        let state = self.lock();
-        (0..self.keys.len())
-            .filter(|&i| {
-                let health = &state.health[i];
-                health.is_disabled() && health.disabled_reason.as_deref() != Some(DISABLED_BY_ADMIN)
-            })
-            .map(|i| self.keys[i].key.clone())
-            .collect()
     }
 
     /// The state of every key, in configuration order.
