@@ -68,13 +68,14 @@ pub fn classify(
         });
         merge_hint(outcome, hints::longest(headers, now))
     };
+    // Every OpenAI answer names its organisation in a header, successes
+    // included, so that name wins over the id a rate-limit message quotes:
+    // one key, one group name, whatever the answer.
     match dialect {
-        Dialect::OpenaiChat if outcome.group.is_none() => {
-            match openai::organization_header(headers) {
-                Some(organization) => outcome.with_group(organization),
-                None => outcome,
-            }
-        }
+        Dialect::OpenaiChat => match openai::organization_header(headers) {
+            Some(organization) => outcome.with_group(organization),
+            None => outcome,
+        },
         _ => outcome,
     }
 }

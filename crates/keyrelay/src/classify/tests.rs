@@ -252,9 +252,11 @@ fn the_openai_organization_header_names_the_group_on_any_answer() {
     assert_eq!(ok.group.as_deref(), Some("user-fakefakefake"));
     let failed = call(O, 503, &org, &read("openai_overloaded.json"));
     assert_eq!(failed.group.as_deref(), Some("user-fakefakefake"));
-    // The body's organisation wins over the header's.
+    // The header's name wins over the id the message quotes, so a key's
+    // group reads the same on a success and on a 429.
     let limited = call(O, 429, &org, &read("openai_rate_limit.json"));
-    assert_eq!(limited.group.as_deref(), Some("org-FAKEFAKEFAKE"));
+    assert_eq!(limited.group.as_deref(), Some("user-fakefakefake"));
+    assert_eq!(limited.model_scope(), Some("gpt-4o"));
     // Other dialects ignore it.
     assert_eq!(call(A, 200, &org, b"{}").group, None);
 }
