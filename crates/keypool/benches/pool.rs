@@ -36,6 +36,7 @@ fn execute(c: &mut Criterion) {
                 AttemptReply {
                     outcome: Outcome::success(),
                     value: 1u32,
+                    status: Some(200),
                 }
             }
             .await;
@@ -56,6 +57,7 @@ fn execute(c: &mut Criterion) {
                         AttemptReply {
                             outcome: Outcome::success(),
                             value: 1u32,
+                            status: Some(200),
                         }
                     })
                     .await;

@@ -172,6 +172,19 @@ pub fn count(usage: &mut Vec<UsageBucket>, at_ms: u64, requests: u64, tokens: u6
     }
 }
 
+/// Adds `requests` and `tokens` at `at_ms` in a bucket of `span` only.
+pub fn count_in(usage: &mut Vec<UsageBucket>, span: Span, at_ms: u64, requests: u64, tokens: u64) {
+    add(
+        usage,
+        UsageBucket {
+            span,
+            index: at_ms / span.width_ms(),
+            requests,
+            tokens,
+        },
+    );
+}
+
 /// Adds one bucket's counts (buckets are counters: they add).
 pub fn add(usage: &mut Vec<UsageBucket>, bucket: UsageBucket) {
     match usage

@@ -65,6 +65,26 @@ pub struct Attempt {
 pub struct AttemptReply<T> {
     pub outcome: Outcome,
     pub value: T,
+    /// The HTTP status the attempt was answered with; `None` when no
+    /// response came (connection refused, reset, timeout). Kept in the log.
+    pub status: Option<u16>,
+}
+
+/// One attempt as the request's log keeps it: which key, how it ended, and
+/// what the provider said about coming back. Holds no key material.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRecord {
+    pub key: Fingerprint,
+    /// The class the pool settled on (`ProviderDown` once it stopped rotating).
+    pub class: OutcomeClass,
+    /// See [`AttemptReply::status`].
+    pub status: Option<u16>,
+    /// The provider's own reset hint, if it gave one.
+    pub retry_after: Option<Duration>,
+    /// The classifier's short, secret-free reason (`rate_limit_exceeded`).
+    pub reason: Option<String>,
+    /// How long the attempt took, until its outcome was known.
+    pub elapsed: Duration,
 }
 
 /// The response the request ends with: a success, a non-rotating failure, or
@@ -76,6 +96,8 @@ pub struct Finished<T> {
     pub attempts: u32,
     /// The class the pool settled on for the last attempt.
     pub class: OutcomeClass,
+    /// Every attempt of the request, in order; the last one is `key`'s.
+    pub log: Vec<AttemptRecord>,
 }
 
 /// Why the pool answered without an upstream response.
@@ -92,6 +114,27 @@ pub enum Refusal {
     NoKeys,
     /// The deadline passed before any attempt could answer.
     DeadlineExceeded { attempts: u32 },
+}
+
+/// The pool's refusal with the attempts made before it (none when the pool
+/// refused at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub refusal: Refusal,
+    pub log: Vec<AttemptRecord>,
+}
+
+impl Refused {
+    fn new(refusal: Refusal, log: Vec<AttemptRecord>) -> Self {
+        Refused { refusal, log }
+    }
+}
+
+/// The attempt the request would end with if no key is left.
+struct Last<T> {
+    value: T,
+    index: usize,
+    class: OutcomeClass,
 }
 
 /// Gives the in-flight count back if an attempt future is dropped mid-way.
@@ -117,24 +160,25 @@ impl KeyPool {
         &self,
         options: &ExecuteOptions,
         mut attempt: F,
-    ) -> Result<Finished<T>, Refusal>
+    ) -> Result<Finished<T>, Refused>
     where
         F: FnMut(Attempt) -> Fut,
         Fut: Future<Output = AttemptReply<T>>,
     {
         if self.is_empty() {
-            return Err(Refusal::NoKeys);
+            return Err(Refused::new(Refusal::NoKeys, Vec::new()));
         }
         self.refresh().await;
         let mut tried = vec![false; self.len()];
         let mut attempts = 0u32;
         let mut same_key_left = options.same_key_retries;
-        let mut last: Option<(Finished<T>, usize)> = None;
+        let mut last: Option<Last<T>> = None;
+        let mut log: Vec<AttemptRecord> = Vec::new();
         loop {
             if options.deadline.is_some_and(|d| Instant::now() >= d) {
                 return match last {
-                    Some((finished, _)) => Ok(finished),
-                    None => Err(Refusal::DeadlineExceeded { attempts }),
+                    Some(last) => Ok(self.finished(last, attempts, log)),
+                    None => Err(Refused::new(Refusal::DeadlineExceeded { attempts }, log)),
                 };
             }
             let index = match self.pick(
@@ -149,25 +193,24 @@ impl KeyPool {
                     all_disabled,
                     over_budget,
                 } => {
-                    if let Some((finished, index)) = last.take() {
-                        let retry = finished.class == OutcomeClass::Transient && same_key_left > 0;
+                    if let Some(previous) = last.take() {
+                        let retry = previous.class == OutcomeClass::Transient && same_key_left > 0;
                         if retry
                             && self.wait_backoff(options, same_key_left).await
                             && self.take_if_available(
-                                index,
+                                previous.index,
                                 options.model.as_deref(),
                                 options.tokens,
                             )
                         {
                             same_key_left -= 1;
-                            index
+                            previous.index
                         } else {
-                            return Ok(finished);
+                            return Ok(self.finished(previous, attempts, log));
                         }
                     } else if all_disabled {
-                        return Err(Refusal::AllDisabled {
-                            keys: self.keys().map(|k| k.fingerprint().clone()).collect(),
-                        });
+                        let keys = self.keys().map(|k| k.fingerprint().clone()).collect();
+                        return Err(Refused::new(Refusal::AllDisabled { keys }, log));
                     } else {
                         let until_ms = earliest_ms.unwrap_or_else(|| self.clock().now_ms());
                         let wait =
@@ -179,11 +222,12 @@ impl KeyPool {
                             continue;
                         }
                         let retry_after = wait.max(Duration::from_millis(1));
-                        return Err(if over_budget {
+                        let refusal = if over_budget {
                             Refusal::OverBudget { retry_after }
                         } else {
                             Refusal::Cooling { retry_after }
-                        });
+                        };
+                        return Err(Refused::new(refusal, log));
                     }
                 }
             };
@@ -195,6 +239,7 @@ impl KeyPool {
                 index,
                 armed: true,
             };
+            let started = Instant::now();
             let reply = attempt(Attempt {
                 key: self.key(index).clone(),
                 number: attempts,
@@ -203,16 +248,33 @@ impl KeyPool {
             .await;
             guard.armed = false;
             let class = self.report(index, &reply.outcome).await;
-            let finished = Finished {
-                value: reply.value,
+            log.push(AttemptRecord {
                 key: self.key(index).fingerprint().clone(),
-                attempts,
+                class,
+                status: reply.status,
+                retry_after: reply.outcome.retry_after,
+                reason: reply.outcome.reason,
+                elapsed: started.elapsed(),
+            });
+            let done = Last {
+                value: reply.value,
+                index,
                 class,
             };
             if !class.rotates() {
-                return Ok(finished);
+                return Ok(self.finished(done, attempts, log));
             }
-            last = Some((finished, index));
+            last = Some(done);
+        }
+    }
+
+    fn finished<T>(&self, last: Last<T>, attempts: u32, log: Vec<AttemptRecord>) -> Finished<T> {
+        Finished {
+            value: last.value,
+            key: self.key(last.index).fingerprint().clone(),
+            attempts,
+            class: last.class,
+            log,
         }
     }
 

@@ -22,12 +22,14 @@ mod strategy;
 
 pub use budget::{Budget, Span, UsageBucket};
 pub use clock::Clock;
-pub use executor::{Attempt, AttemptReply, ExecuteOptions, Finished, Refusal};
+pub use executor::{
+    Attempt, AttemptRecord, AttemptReply, ExecuteOptions, Finished, Refusal, Refused,
+};
 pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange, ScopedCooldown};
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};
 pub use policy::CooldownPolicy;
-pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig};
+pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig, DISABLED_BY_ADMIN};
 pub use secret::{ApiKey, Fingerprint};
 pub use store::{KeyUpdate, MemoryStore, StateStore, StoreError, StoreFuture};
 pub use strategy::{session_hash, Strategy};

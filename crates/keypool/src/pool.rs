@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::budget::{self, Budget, UsageBucket};
+use crate::budget::{self, Budget, Span, UsageBucket};
 use crate::clock::Clock;
 use crate::health::{ClassCounts, KeyHealth, KeyState};
 use crate::outcome::{Outcome, OutcomeClass};
@@ -14,6 +14,10 @@ use crate::policy::CooldownPolicy;
 use crate::secret::{ApiKey, Fingerprint};
 use crate::store::{KeyUpdate, MemoryStore, StateStore};
 use crate::strategy::{rendezvous, Rotation, Strategy};
+
+mod budgets;
+mod operations;
+mod shared_limits;
 
 /// A key, its weight (used by [`Strategy::Weighted`]; at least 1), the
 /// quota group it shares limits with when the configuration names one, and
@@ -71,6 +75,10 @@ struct PoolState {
     /// Quota groups the provider named in its answers, per key. A group in
     /// the configuration wins over a learned one.
     learned_groups: Vec<Option<String>>,
+    /// Attempts per 10-second bucket over the last minute, for people.
+    activity: Vec<Vec<UsageBucket>>,
+    /// Each key's last failed attempt: its class and Unix ms.
+    last_failure: Vec<Option<(OutcomeClass, u64)>>,
     /// Requests and tokens per time bucket, for keys with a budget: what
     /// this process counted (token estimates included), folded with what
     /// the state store says every process counted.
@@ -94,6 +102,9 @@ pub(crate) enum Pick {
     },
 }
 
+/// The reason a key disabled by an operator carries.
+pub const DISABLED_BY_ADMIN: &str = "disabled_by_admin";
+
 /// A key's state for people and the admin API. No key material.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeySnapshot {
@@ -109,6 +120,12 @@ pub struct KeySnapshot {
     pub outcomes: ClassCounts,
     pub last_class: Option<OutcomeClass>,
     pub inflight: u32,
+    /// Attempts in the last minute (counted in 10-second buckets).
+    pub recent_requests: u64,
+    /// The class and Unix ms of the last failed attempt.
+    pub last_failure: Option<(OutcomeClass, u64)>,
+    /// The key's budget, when it has one.
+    pub budget: Option<Budget>,
     /// The quota group, configured or named by the provider.
     pub group: Option<String>,
     /// Models the key is cooling for while it serves others.
@@ -165,6 +182,8 @@ impl KeyPool {
                 recent: VecDeque::new(),
                 learned_groups: vec![None; n],
                 usage: vec![Vec::new(); n],
+                activity: vec![Vec::new(); n],
+                last_failure: vec![None; n],
                 last_refresh_ms: None,
             }),
         }
@@ -305,54 +324,6 @@ impl KeyPool {
         }
     }
 
-    /// Shares the request just counted against key `index`'s budget through
-    /// the state store (a no-op for keys without a budget).
-    pub(crate) async fn share_request(&self, index: usize) {
-        if self.keys[index].budget.is_unlimited() {
-            return;
-        }
-        let mut counted = Vec::new();
-        budget::count(&mut counted, self.clock.now_ms(), 1, 0);
-        self.write_usage(index, &counted).await;
-    }
-
-    /// The tokens an answer reported, against the `estimate` counted when
-    /// its request went: the local count is corrected, and the state store
-    /// gets the real figure.
-    pub async fn report_tokens(&self, key: &Fingerprint, estimate: u64, actual: u64) {
-        let Some(index) = self.keys.iter().position(|e| e.key.fingerprint() == key) else {
-            return;
-        };
-        if self.keys[index].budget.is_unlimited() {
-            return;
-        }
-        let now = self.clock.now_ms();
-        {
-            let mut state = self.lock();
-            let usage = &mut state.usage[index];
-            if actual >= estimate {
-                budget::count(usage, now, 0, actual - estimate);
-            } else {
-                budget::uncount_tokens(usage, estimate - actual);
-            }
-        }
-        let mut counted = Vec::new();
-        budget::count(&mut counted, now, 0, actual);
-        self.write_usage(index, &counted).await;
-    }
-
-    /// Whether any key counts tokens against a budget.
-    pub fn counts_tokens(&self) -> bool {
-        self.keys.iter().any(|e| e.budget.tpm.is_some())
-    }
-
-    async fn write_usage(&self, index: usize, usage: &[UsageBucket]) {
-        let id = self.key(index).fingerprint().id();
-        if let Err(err) = self.store.record_usage(&self.name, id, usage).await {
-            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local budget counts");
-        }
-    }
-
     /// Whether key `index` may serve `model` now, within its budget (for a
     /// same-key retry); if so it is counted in flight and against the budget.
     pub(crate) fn take_if_available(&self, index: usize, model: Option<&str>, tokens: u64) -> bool {
@@ -415,6 +386,12 @@ impl KeyPool {
             state.requests[index] += 1;
             state.outcomes[index].add(class, 1);
             state.last_class[index] = Some(class);
+            if class != OutcomeClass::Success {
+                state.last_failure[index] = Some((class, now));
+            }
+            let activity = &mut state.activity[index];
+            budget::forget_old(activity, now);
+            budget::count_in(activity, Span::TenSeconds, now, 1, 0);
             if let Some(group) = &outcome.group {
                 if state.learned_groups[index].as_ref() != Some(group) {
                     state.learned_groups[index] = Some(group.clone());
@@ -455,95 +432,6 @@ impl KeyPool {
         class
     }
 
-    /// The quota group of key `index`: configured, else named by the provider.
-    fn group_of<'s>(&'s self, state: &'s PoolState, index: usize) -> Option<&'s str> {
-        self.keys[index]
-            .group
-            .as_deref()
-            .or(state.learned_groups[index].as_deref())
-    }
-
-    /// Gives every other key of `index`'s quota group the cooldown `outcome`
-    /// just gave `index` (for its model only, when scoped): they share the
-    /// limit, so trying them would only burn more requests. Returns the
-    /// changed keys' health, to store.
-    fn share_with_group(
-        &self,
-        state: &mut PoolState,
-        index: usize,
-        outcome: &Outcome,
-    ) -> Vec<(usize, KeyHealth)> {
-        let Some(group) = self.group_of(state, index).map(str::to_owned) else {
-            return Vec::new();
-        };
-        let source = &state.health[index];
-        let model = outcome.model_scope();
-        let (until, class) = match model {
-            Some(model) => match source.scoped.iter().find(|c| c.model == model) {
-                Some(c) => (c.until_ms, c.class),
-                None => return Vec::new(),
-            },
-            None => match source.cooling_class {
-                Some(class) => (source.cooling_until_ms, class),
-                None => return Vec::new(),
-            },
-        };
-        let members: Vec<usize> = (0..self.keys.len())
-            .filter(|&i| i != index && self.group_of(state, i) == Some(group.as_str()))
-            .collect();
-        let mut changed = Vec::with_capacity(members.len());
-        for i in members {
-            let health = &mut state.health[i];
-            match model {
-                Some(model) => health.cool_model_until(model, until, class),
-                None => health.cool_until(until, class),
-            }
-            changed.push((i, health.clone()));
-        }
-        if !changed.is_empty() {
-            tracing::info!(pool = %self.name, %group, keys = changed.len() + 1, model = model.unwrap_or("*"), %class, "quota group cooled together");
-        }
-        changed
-    }
-
-    fn settle_class(
-        &self,
-        state: &mut PoolState,
-        index: usize,
-        outcome: &Outcome,
-        now: u64,
-    ) -> OutcomeClass {
-        let shared = matches!(
-            outcome.class,
-            OutcomeClass::Transient | OutcomeClass::RateLimited
-        );
-        let Some(signature) = outcome.signature.as_ref().filter(|_| shared) else {
-            return outcome.class;
-        };
-        let window =
-            u64::try_from(self.config.policy.provider_down_window.as_millis()).unwrap_or(u64::MAX);
-        while state
-            .recent
-            .front()
-            .is_some_and(|(_, _, at)| at.saturating_add(window) < now)
-        {
-            state.recent.pop_front();
-        }
-        let seen_elsewhere = state
-            .recent
-            .iter()
-            .any(|(i, sig, _)| *i != index && sig == signature);
-        state.recent.push_back((index, signature.clone(), now));
-        if state.recent.len() > 64 {
-            state.recent.pop_front();
-        }
-        if seen_elsewhere {
-            OutcomeClass::ProviderDown
-        } else {
-            outcome.class
-        }
-    }
-
     fn log_outcome(&self, index: usize, class: OutcomeClass, outcome: &Outcome) {
         let key = self.key(index).fingerprint();
         let reason = outcome.reason.as_deref().unwrap_or("");
@@ -555,45 +443,6 @@ impl KeyPool {
                 tracing::info!(pool = %self.name, %key, %class, reason, retry_after = ?outcome.retry_after, "key attempt failed")
             }
         }
-    }
-
-    /// Marks a disabled key valid again (after a successful re-check).
-    pub async fn reinstate(&self, key_id: &str) -> bool {
-        let Some(index) = self
-            .keys
-            .iter()
-            .position(|e| e.key.fingerprint().id() == key_id)
-        else {
-            return false;
-        };
-        let now = self.clock.now_ms();
-        let health = {
-            let mut state = self.lock();
-            let health = &mut state.health[index];
-            health.reinstated_at_ms = now.max(health.disabled_at_ms);
-            health.disabled_reason = None;
-            health.clone()
-        };
-        if let Err(err) = self.store.merge_health(&self.name, key_id, &health).await {
-            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
-        }
-        true
-    }
-
-    /// Waits until what this pool recorded has reached its state store.
-    pub async fn flush(&self) {
-        if let Err(err) = self.store.flush().await {
-            tracing::warn!(pool = %self.name, error = %err, "state store flush failed");
-        }
-    }
-
-    /// Keys currently disabled, for the background re-check.
-    pub fn disabled_keys(&self) -> Vec<ApiKey> {
-        let state = self.lock();
-        (0..self.keys.len())
-            .filter(|&i| state.health[i].is_disabled())
-            .map(|i| self.keys[i].key.clone())
-            .collect()
     }
 
     /// The state of every key, in configuration order.
@@ -623,6 +472,13 @@ impl KeyPool {
                     outcomes: state.outcomes[i],
                     last_class: state.last_class[i],
                     inflight: state.inflight[i],
+                    recent_requests: state.activity[i]
+                        .iter()
+                        .filter(|b| b.counts_at(now))
+                        .map(|b| b.requests)
+                        .sum(),
+                    last_failure: state.last_failure[i],
+                    budget: Some(entry.budget).filter(|b| !b.is_unlimited()),
                     group: self.group_of(&state, i).map(str::to_owned),
                     model_cooldowns: health
                         .scoped_at(now)

@@ -64,13 +64,16 @@ impl Serialize for ApiKey {
 pub struct Fingerprint {
     shown: Arc<str>,
     id: Arc<str>,
+    /// Whether `shown` is a label the configuration gave.
+    labelled: bool,
 }
 
 impl Fingerprint {
     pub fn of(key: &str, label: Option<&str>) -> Self {
         let digest = Sha256::digest(key.as_bytes());
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-        let shown = match label.map(str::trim).filter(|l| !l.is_empty()) {
+        let label = label.map(str::trim).filter(|l| !l.is_empty());
+        let shown = match label {
             Some(label) => label.to_owned(),
             None if key.chars().count() >= 16 => {
                 let tail: String = key
@@ -88,7 +91,14 @@ impl Fingerprint {
         Fingerprint {
             shown: shown.into(),
             id: hex.into(),
+            labelled: label.is_some(),
         }
+    }
+
+    /// The label the configuration gave the key, if any (it is then what
+    /// the fingerprint shows).
+    pub fn label(&self) -> Option<&str> {
+        self.labelled.then_some(&*self.shown)
     }
 
     /// The stable id state stores use (hash only, no key characters).

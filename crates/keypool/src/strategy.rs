@@ -98,6 +98,10 @@ impl Rotation {
         self.cursor
     }
 
+    pub(crate) fn set_cursor(&mut self, index: usize) {
+        self.cursor = index;
+    }
+
     /// The key `strategy` chooses among those for which `usable(i)`; `None`
     /// when there is none. `usage(i)` is key `i`'s (requests in flight,
     /// requests made), `weight(i)` its weight (0 counts as 1).

@@ -29,7 +29,7 @@ fn pool(entries: Vec<KeyEntry>, store: Arc<dyn StateStore>) -> KeyPool {
     KeyPool::with_store("test", entries, PoolConfig::default(), clock, store)
 }
 
-async fn send(pool: &KeyPool, tokens: u64) -> (Vec<String>, Result<Finished<()>, Refusal>) {
+async fn send(pool: &KeyPool, tokens: u64) -> (Vec<String>, Result<Finished<()>, Refused>) {
     let tried = Arc::new(Mutex::new(Vec::new()));
     let options = ExecuteOptions {
         tokens,
@@ -42,6 +42,7 @@ async fn send(pool: &KeyPool, tokens: u64) -> (Vec<String>, Result<Finished<()>,
                 AttemptReply {
                     outcome: Outcome::success(),
                     value: (),
+                    status: Some(200),
                 }
             }
         })
@@ -69,7 +70,11 @@ async fn with_rpm_2_the_third_request_in_a_minute_goes_to_the_next_key() {
     // Both spent: a local refusal, timed to the first key with room.
     let (tried, result) = send(&pool, 0).await;
     assert!(tried.is_empty());
-    let Err(Refusal::OverBudget { retry_after }) = result else {
+    let Err(Refused {
+        refusal: Refusal::OverBudget { retry_after },
+        ..
+    }) = result
+    else {
         panic!("{result:?}")
     };
     // a's requests sit in a bucket that ends in 5 s; it then counts a minute more.

@@ -28,7 +28,7 @@ async fn run(
     pool: &KeyPool,
     model: &str,
     reply: impl Fn(&str) -> Outcome,
-) -> (Vec<String>, Result<Finished<()>, Refusal>) {
+) -> (Vec<String>, Result<Finished<()>, Refused>) {
     let tried = Arc::new(Mutex::new(Vec::new()));
     let options = ExecuteOptions {
         model: Some(model.to_owned()),
@@ -39,7 +39,13 @@ async fn run(
             let key = attempt.key.expose().to_owned();
             tried.lock().unwrap().push(key.clone());
             let outcome = reply(&key);
-            async move { AttemptReply { outcome, value: () } }
+            async move {
+                AttemptReply {
+                    outcome,
+                    value: (),
+                    status: None,
+                }
+            }
         })
         .await;
     let tried = tried.lock().unwrap().clone();
@@ -117,7 +123,7 @@ async fn every_key_cooling_for_a_model_is_a_refusal_with_the_first_recovery() {
     let (tried, result) = run(&pool, "pro", ok).await;
     assert!(tried.is_empty());
     assert_eq!(
-        result.unwrap_err(),
+        result.unwrap_err().refusal,
         Refusal::Cooling {
             retry_after: Duration::from_secs(20)
         }

@@ -39,7 +39,13 @@ async fn request(
             let key = attempt.key.expose().to_owned();
             tried.lock().unwrap().push(key.clone());
             let outcome = reply(&key);
-            async move { AttemptReply { outcome, value: () } }
+            async move {
+                AttemptReply {
+                    outcome,
+                    value: (),
+                    status: None,
+                }
+            }
         })
         .await
         .unwrap();

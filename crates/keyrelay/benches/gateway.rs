@@ -30,7 +30,7 @@ fn round_trip(c: &mut Criterion) {
         ]);
         let settings = ServeSettings {
             config: Config::default(),
-            aliases: Vec::new(),
+            ..ServeSettings::default()
         };
         let gateway = RunningGateway::start(&settings, &env)
             .await

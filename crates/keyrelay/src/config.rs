@@ -24,6 +24,9 @@ pub struct Config {
     pub state: StateSettings,
     /// Glob on the incoming model name → routing target (`"claude-*" = "gemini@gemini-2.5-flash"`).
     pub aliases: BTreeMap<String, String>,
+    /// Glob on the routed `provider@model` → targets to try in order when
+    /// that provider cannot serve (`"gemini@*" = ["openai@gpt-4.1"]`).
+    pub fallbacks: BTreeMap<String, Vec<String>>,
     /// Built-in providers to adjust, or custom ones to add.
     pub providers: BTreeMap<String, ProviderConfig>,
 }
@@ -37,6 +40,12 @@ pub struct ServerConfig {
     pub access_tokens: Vec<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Tokens for `/admin` and `/metrics` (`Authorization: Bearer`), apart
+    /// from access tokens. None: both answer 404.
+    pub admin_tokens: Vec<String>,
+    /// Where keys added or removed through the admin API are kept
+    /// (`--keys-file` wins). None: such changes live in memory only.
+    pub keys_file: Option<String>,
     /// Proxied requests served at once; beyond it a request is answered
     /// `503` with `retry-after: 1` at once. A stream holds its slot until
     /// its body ends or the client goes away. `/health` is never limited.
@@ -61,6 +70,8 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             access_tokens: Vec::new(),
             max_body_bytes: 32 * 1024 * 1024,
+            admin_tokens: Vec::new(),
+            keys_file: None,
             max_concurrent_requests: 1024,
             max_header_bytes: 64 * 1024,
             max_headers: 100,
@@ -169,6 +180,9 @@ pub struct ProviderConfig {
     pub tpm: Option<u64>,
     /// …and requests per day (a sliding 24 hours). A key's own wins.
     pub rpd: Option<u64>,
+    /// Fingerprint ids of keys taken out of the pool, wherever they come
+    /// from (the keys file keeps these for keys removed at runtime).
+    pub removed: Vec<String>,
 }
 
 impl ProviderConfig {
@@ -184,7 +198,7 @@ impl ProviderConfig {
 
 /// A key in the config file: a plain string, or a table with a label,
 /// weight, quota group and budget.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum KeyConfig {
     Plain(String),

@@ -8,6 +8,10 @@ pub trait Env: Send + Sync {
     /// The variable's value, `None` when unset or not UTF-8.
     fn var(&self, name: &str) -> Option<String>;
 
+    /// An owned handle on the same variables, for what outlives the call
+    /// (a reload reads keys from the environment again).
+    fn snapshot(&self) -> std::sync::Arc<dyn Env>;
+
     /// The value when set to something other than whitespace.
     fn non_empty(&self, name: &str) -> Option<String> {
         self.var(name).filter(|v| !v.trim().is_empty())
@@ -43,6 +47,10 @@ impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
         std::env::var(name).ok()
     }
+
+    fn snapshot(&self) -> std::sync::Arc<dyn Env> {
+        std::sync::Arc::new(ProcessEnv)
+    }
 }
 
 /// A fixed set of variables.
@@ -68,5 +76,9 @@ impl MapEnv {
 impl Env for MapEnv {
     fn var(&self, name: &str) -> Option<String> {
         self.0.get(name).cloned()
+    }
+
+    fn snapshot(&self) -> std::sync::Arc<dyn Env> {
+        std::sync::Arc::new(self.clone())
     }
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod dialect;
 pub mod env;
 pub mod front;
+pub mod keys_file;
 pub mod launcher;
 pub mod providers;
 pub mod redact;

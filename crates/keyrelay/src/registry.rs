@@ -301,7 +301,10 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
         // Keyless local servers still go through the pool: one anonymous slot.
         return vec![KeyEntry::from(ApiKey::new("", Some("no-key")))];
     }
-    let mut seen = HashSet::new();
+    // Keys removed at runtime stay out, wherever they are listed.
+    let mut seen: HashSet<String> = custom
+        .map(|c| c.removed.iter().cloned().collect())
+        .unwrap_or_default();
     let mut entries = Vec::new();
     let provider_budget = custom.map(ProviderConfig::budget).unwrap_or_default();
     for key in custom.map(|c| c.keys.as_slice()).unwrap_or_default() {

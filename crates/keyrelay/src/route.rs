@@ -4,6 +4,9 @@ use std::sync::Arc;
 
 use crate::registry::{Provider, Registry};
 
+mod fallbacks;
+pub use fallbacks::{FallbackError, Fallbacks};
+
 /// Where a request goes.
 #[derive(Clone)]
 pub struct Route {
@@ -39,12 +42,7 @@ impl Aliases {
         cli: Vec<(String, String)>,
         file: impl IntoIterator<Item = (String, String)>,
     ) -> Self {
-        let mut file: Vec<_> = file.into_iter().collect();
-        file.sort_by_key(|(pattern, _)| {
-            let wild = pattern.chars().filter(|c| *c == '*' || *c == '?').count();
-            (wild, std::cmp::Reverse(pattern.len()))
-        });
-        Aliases(cli.into_iter().chain(file).collect())
+        Aliases(ordered_rules(cli, file))
     }
 
     /// Parses `PATTERN=TARGET`.
@@ -66,6 +64,21 @@ impl Aliases {
             .find(|(pattern, _)| glob_match(pattern, model))
             .map(|(_, target)| target.as_str())
     }
+}
+
+/// Glob rules in the order they are tried: the command line's first (in the
+/// order given), then the config file's, most specific pattern first (fewest
+/// wildcards, then longest).
+fn ordered_rules<T>(
+    cli: Vec<(String, T)>,
+    file: impl IntoIterator<Item = (String, T)>,
+) -> Vec<(String, T)> {
+    let mut file: Vec<_> = file.into_iter().collect();
+    file.sort_by_key(|(pattern, _)| {
+        let wild = pattern.chars().filter(|c| *c == '*' || *c == '?').count();
+        (wild, std::cmp::Reverse(pattern.len()))
+    });
+    cli.into_iter().chain(file).collect()
 }
 
 /// Resolves a client's model string.

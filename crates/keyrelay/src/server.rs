@@ -5,16 +5,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use keypool::StateStore;
 use tokio::net::TcpListener;
 
-use crate::call::Caller;
-use crate::config::{Config, Timeouts};
+use crate::config::Config;
 use crate::env::Env;
-use crate::front::limit::ClientLimits;
-use crate::front::{router, Gateway};
-use crate::registry::Registry;
-use crate::route::Aliases;
+use crate::front::{router, Live};
 
 /// Everything `keyrelay serve` is started with, besides the environment.
 #[derive(Debug, Clone, Default)]
@@ -22,40 +17,23 @@ pub struct ServeSettings {
     pub config: Config,
     /// `--model-alias` rules, tried before the config file's.
     pub aliases: Vec<(String, String)>,
+    /// `--fallback` rules, tried before the config file's.
+    pub fallbacks: Vec<(String, Vec<String>)>,
+    /// The config file, read again on reload (`None`: `config` is all there is).
+    pub config_path: Option<std::path::PathBuf>,
+    /// `--keys-file`, over `server.keys_file`.
+    pub keys_file: Option<std::path::PathBuf>,
 }
 
-/// Builds the gateway: providers, key pools, routing and the HTTP client.
-pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<Arc<Gateway>> {
-    let config = &settings.config;
-    let store: Arc<dyn StateStore> =
-        crate::store::open(&config.state, env).context("opening the key state store")?;
-    let registry = Registry::build(config, env, store)?;
-    let mut access_tokens = config.server.access_tokens.clone();
-    if let Some(tokens) = env.non_empty("KEYRELAY_ACCESS_TOKENS") {
-        access_tokens.extend(
-            tokens
-                .split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned),
-        );
-    }
-    let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
-    let caller = Caller::new(config, env).context("building the HTTP client")?;
-    Ok(Arc::new(Gateway {
-        registry,
-        aliases,
-        caller,
-        access_tokens,
-        max_body_bytes: config.server.max_body_bytes,
-        limits: ClientLimits::of(&config.server),
-        recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
-    }))
+/// Builds the gateway: state store, providers, key pools, routing and the
+/// HTTP client, ready to be reloaded.
+pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<Arc<Live>> {
+    Live::start(settings.clone(), env)
 }
 
 /// Refuses to listen beyond loopback without an access token.
-pub fn check_listen(addr: &SocketAddr, gateway: &Gateway) -> anyhow::Result<()> {
-    if !addr.ip().is_loopback() && gateway.access_tokens.is_empty() {
+pub fn check_listen(addr: &SocketAddr, live: &Live) -> anyhow::Result<()> {
+    if !addr.ip().is_loopback() && live.gateway().access_tokens.is_empty() {
         anyhow::bail!(
             "refusing to listen on {addr} without an access token: set server.access_tokens in the config file or KEYRELAY_ACCESS_TOKENS"
         );
@@ -68,11 +46,12 @@ pub fn check_listen(addr: &SocketAddr, gateway: &Gateway) -> anyhow::Result<()> 
 /// with it runs the background re-check of disabled keys.
 pub async fn serve(
     listener: TcpListener,
-    gateway: Arc<Gateway>,
+    gateway: Arc<Live>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let recheck = tokio::spawn(recheck_disabled_keys(gateway.clone()));
-    let limits = gateway.limits;
+    // Connection limits are fixed at start; a reload keeps them.
+    let limits = gateway.gateway().limits;
     let served =
         crate::accept::serve_connections(listener, router(gateway), limits, shutdown).await;
     recheck.abort();
@@ -80,12 +59,14 @@ pub async fn serve(
 }
 
 /// Disabled keys come back by themselves once a re-check finds them valid.
-async fn recheck_disabled_keys(gateway: Arc<Gateway>) {
-    let every = gateway.recheck_every;
+async fn recheck_disabled_keys(live: Arc<Live>) {
+    let every = live.gateway().recheck_every;
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
+        // The pools of the moment: a reload may have replaced them.
+        let gateway = live.gateway();
         crate::check::recheck_disabled(&gateway.registry, &gateway.caller).await;
     }
 }
@@ -94,25 +75,25 @@ async fn recheck_disabled_keys(gateway: Arc<Gateway>) {
 /// 127.0.0.1 on a free port, stopped when dropped.
 pub struct RunningGateway {
     pub addr: SocketAddr,
-    pub gateway: Arc<Gateway>,
+    pub live: Arc<Live>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningGateway {
     pub async fn start(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<RunningGateway> {
-        let gateway = build_gateway(settings, env)?;
+        let live = build_gateway(settings, env)?;
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding 127.0.0.1")?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, gateway.clone(), async move {
+        let task = tokio::spawn(serve(listener, live.clone(), async move {
             let _ = stopped.await;
         }));
         Ok(RunningGateway {
             addr,
-            gateway,
+            live,
             stop: Some(stop),
             task,
         })

@@ -136,3 +136,149 @@ async fn a_bad_config_file_is_reported_with_the_offending_field() {
     assert!(stderr.contains("lisen"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn with_log_format_json_each_request_is_one_access_log_object() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(
+        LIMITED,
+        [
+            Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json")
+                .header("retry-after", "30"),
+        ],
+    );
+    upstream.on_key(GOOD, [Reply::anthropic_message("hello")]);
+    let served = served::serve(
+        &[
+            ("ANTHROPIC_API_KEYS", format!("{LIMITED},{GOOD}")),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+        ],
+        &["--log-format", "json", "--state", "memory"],
+    )
+    .await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/messages", served.url))
+        .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.bytes().await.unwrap();
+    let line = testkit::eventually(
+        "an access log line",
+        std::time::Duration::from_secs(10),
+        || served.log_lines(&["keyrelay::access"]).into_iter().next(),
+    )
+    .await;
+    let entry: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    assert_eq!(entry["front"], "messages");
+    assert_eq!(entry["status"], 200);
+    assert_eq!(entry["provider"], "anthropic");
+    assert_eq!(entry["model"], "claude-sonnet-4-5");
+    assert_eq!(entry["attempts"], 2);
+    assert!(
+        entry["attempt_log"]
+            .as_str()
+            .unwrap()
+            .contains("rate_limited/429"),
+        "{entry}"
+    );
+    assert!(entry["duration_ms"].is_u64());
+    assert!(entry["output_tokens"].is_u64(), "{entry}");
+    // Every line is JSON, and none holds key material.
+    let log = served.log.lock().unwrap().clone();
+    for line in &log {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "{line}"
+        );
+        assert!(!line.contains(GOOD) && !line.contains(LIMITED), "{line}");
+    }
+    served.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sighup_picks_up_a_changed_keys_file_while_a_stream_runs_and_the_stream_completes() {
+    use testkit::SseEvent;
+    const ADDED: &str = "test-key-cli-added-000000009";
+    let dir = std::env::temp_dir().join(format!("keyrelay-sighup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys_file = dir.join("keys.toml");
+    std::fs::write(
+        &keys_file,
+        format!("[providers.anthropic]\nkeys = [\"{GOOD}\"]\n"),
+    )
+    .unwrap();
+    let upstream = FakeUpstream::start().await;
+    // A stream that takes a while: one event every 100 ms.
+    let events: Vec<SseEvent> =
+        testkit::anthropic_stream_events("one two three four five six seven eight");
+    upstream.on_key(
+        GOOD,
+        [Reply::sse(events).chunk_delay(std::time::Duration::from_millis(100))],
+    );
+    upstream.on_key(ADDED, [Reply::anthropic_message("from the added key")]);
+    let served = served::serve(
+        &[
+            ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+            ("KEYRELAY_ADMIN_TOKENS", "admin-token-for-tests".into()),
+        ],
+        &[
+            "--keys-file",
+            keys_file.to_str().unwrap(),
+            "--state",
+            "memory",
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let stream = client
+        .post(format!("{}/v1/messages", served.url))
+        .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 16, "stream": true, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+
+    std::fs::write(
+        &keys_file,
+        format!("[providers.anthropic]\nkeys = [\"{GOOD}\", \"{ADDED}\"]\n"),
+    )
+    .unwrap();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(served.child.id().unwrap()).unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    let keys_url = format!("{}/admin/keys", served.url);
+    testkit::eventually_async(
+        "the added key is in the pool",
+        std::time::Duration::from_secs(10),
+        || async {
+            let view: serde_json::Value = client
+                .get(&keys_url)
+                .bearer_auth("admin-token-for-tests")
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            view["providers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == "anthropic")
+                .is_some_and(|p| p["keys"].as_array().unwrap().len() == 2)
+        },
+    )
+    .await;
+    let body = stream.text().await.unwrap();
+    assert!(
+        body.contains("event: message_stop"),
+        "the stream completed: {body}"
+    );
+    assert!(!served.log_lines(&["configuration reloaded"]).is_empty());
+    served.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

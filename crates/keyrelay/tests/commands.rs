@@ -264,3 +264,52 @@ async fn every_command_has_help_with_examples() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn serve_refuses_a_fallback_that_does_not_route_and_config_check_too() {
+    let dir = scratch("fallback");
+    // Were the rule accepted, the server would run: bound the wait.
+    let serve = keyrelay(&dir, &[])
+        .args([
+            "serve",
+            "--state",
+            "memory",
+            "--listen",
+            "127.0.0.1:0",
+            "--fallback",
+            "gemini@*=openai@gpt-4.1,nosuch@model",
+        ])
+        .kill_on_drop(true)
+        .output();
+    let serve = tokio::time::timeout(std::time::Duration::from_secs(30), serve)
+        .await
+        .expect("serve exits at once")
+        .unwrap();
+    assert!(!serve.status.success());
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    assert!(
+        stderr.contains("gemini@*") && stderr.contains("nosuch@model"),
+        "{stderr}"
+    );
+    let bad = keyrelay(&dir, &[])
+        .args(["serve", "--fallback", "no-equals-sign"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("PATTERN=TARGET"));
+
+    std::fs::write(
+        dir.join("keyrelay.toml"),
+        "[fallbacks]\n\"gemini@*\" = [\"nosuch@model\"]\n",
+    )
+    .unwrap();
+    let check = keyrelay(&dir, &[])
+        .args(["config", "check", "--config", "keyrelay.toml"])
+        .output()
+        .await
+        .unwrap();
+    assert!(!check.status.success());
+    assert!(String::from_utf8_lossy(&check.stderr).contains("nosuch@model"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -83,7 +83,7 @@ async fn no_key_material_in_logs_or_responses() {
     ]);
     let settings = ServeSettings {
         config: Config::from_toml("[pool]\nstrategy = \"round_robin\"\n").unwrap(),
-        aliases: Vec::new(),
+        ..ServeSettings::default()
     };
     let gateway = RunningGateway::start(&settings, &env).await.unwrap();
     let client = reqwest::Client::new();

@@ -8,6 +8,8 @@ use tokio::time::{advance, Instant};
 
 use crate::*;
 
+mod log;
+
 fn keys(names: &[&str]) -> Vec<KeyEntry> {
     names
         .iter()
@@ -73,11 +75,12 @@ impl Script {
         };
         AttemptReply {
             value: format!("{key}:{}", outcome.class),
+            status: Some(status_of(outcome.class)),
             outcome,
         }
     }
 
-    async fn run(&self, pool: &KeyPool) -> Result<Finished<String>, Refusal> {
+    async fn run(&self, pool: &KeyPool) -> Result<Finished<String>, Refused> {
         self.run_with(pool, &ExecuteOptions::default()).await
     }
 
@@ -85,12 +88,24 @@ impl Script {
         &self,
         pool: &KeyPool,
         options: &ExecuteOptions,
-    ) -> Result<Finished<String>, Refusal> {
+    ) -> Result<Finished<String>, Refused> {
         pool.execute(options, |attempt| {
             let reply = self.answer(&attempt);
             async move { reply }
         })
         .await
+    }
+}
+
+/// The HTTP status a scripted outcome stands for.
+fn status_of(class: OutcomeClass) -> u16 {
+    match class {
+        OutcomeClass::Success => 200,
+        OutcomeClass::ClientError => 400,
+        OutcomeClass::KeyInvalid => 401,
+        OutcomeClass::KeyNoCredit => 402,
+        OutcomeClass::QuotaDaily | OutcomeClass::RateLimited => 429,
+        OutcomeClass::Transient | OutcomeClass::ProviderDown => 503,
     }
 }
 
@@ -266,8 +281,9 @@ async fn when_every_key_is_cooling_the_pool_refuses_with_the_earliest_recovery()
     let first = script.run(&pool).await.unwrap();
     assert_eq!(first.attempts, 2);
     let refused = script.run(&pool).await.unwrap_err();
+    assert_eq!(refused.log, [], "a refusal touches no key");
     assert_eq!(
-        refused,
+        refused.refusal,
         Refusal::Cooling {
             retry_after: Duration::from_secs(25)
         }
@@ -292,7 +308,10 @@ async fn max_wait_waits_for_a_key_that_recovers_soon_enough() {
     script.on("a", [limited(30)]);
     script.run(&pool).await.unwrap();
     assert!(matches!(
-        script.run_with(&pool, &options).await,
+        script
+            .run_with(&pool, &options)
+            .await
+            .map_err(|r| r.refusal),
         Err(Refusal::Cooling { .. })
     ));
 }
@@ -308,7 +327,7 @@ async fn when_every_key_is_disabled_the_refusal_names_them() {
         script.run(&pool).await.unwrap().class,
         OutcomeClass::KeyInvalid
     );
-    match script.run(&pool).await.unwrap_err() {
+    match script.run(&pool).await.unwrap_err().refusal {
         Refusal::AllDisabled { keys } => {
             let names: Vec<_> = keys.iter().map(|k| k.as_str().to_owned()).collect();
             assert_eq!(names, ["a", "b"]);
@@ -420,6 +439,7 @@ async fn no_attempt_starts_after_the_deadline() {
             AttemptReply {
                 outcome: class(OutcomeClass::Transient),
                 value: attempt.key.expose().to_owned(),
+                status: None,
             }
         })
         .await
@@ -430,7 +450,7 @@ async fn no_attempt_starts_after_the_deadline() {
         ..ExecuteOptions::default()
     };
     let refused = Script::default().run_with(&pool, &late).await.unwrap_err();
-    assert_eq!(refused, Refusal::DeadlineExceeded { attempts: 0 });
+    assert_eq!(refused.refusal, Refusal::DeadlineExceeded { attempts: 0 });
 }
 
 #[tokio::test(start_paused = true)]
@@ -479,6 +499,7 @@ async fn least_used_prefers_the_key_with_fewest_in_flight() {
                     AttemptReply {
                         outcome: Outcome::success(),
                         value: attempt.key.expose().to_owned(),
+                        status: Some(200),
                     }
                 }
             })
@@ -561,7 +582,7 @@ async fn two_pools_on_one_store_share_what_they_learn() {
 async fn an_empty_pool_refuses() {
     let pool = pool(&[]);
     assert_eq!(
-        Script::default().run(&pool).await.unwrap_err(),
+        Script::default().run(&pool).await.unwrap_err().refusal,
         Refusal::NoKeys
     );
 }

@@ -21,7 +21,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use http::{HeaderMap, StatusCode};
 use keypool::{
-    ApiKey, AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refusal,
+    ApiKey, AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refused,
 };
 
 use crate::classify::TransportFailure;
@@ -74,6 +74,21 @@ impl RequestFacts {
     pub fn in_session(mut self, session: Option<String>) -> Self {
         self.session = session;
         self
+    }
+}
+
+/// What a call ended with: an upstream answer (or failure) that settled it,
+/// or the pool's refusal.
+pub type CallResult = Result<Finished<Upstream>, Refused>;
+
+/// Whether a call's result means this provider's pool could not serve the
+/// request — it refused, the provider is down, or every attempt ended in a
+/// class another key might have fixed — so another target may. A success or
+/// a client error is the request's answer.
+pub fn cannot_serve(result: &CallResult) -> bool {
+    match result {
+        Err(_) => true,
+        Ok(finished) => finished.class == OutcomeClass::ProviderDown || finished.class.rotates(),
     }
 }
 
@@ -132,13 +147,14 @@ impl Caller {
     }
 
     /// Sends `outbound` with one pooled key after another until one answer
-    /// settles it (see the key pool's executor).
+    /// settles it (see the key pool's executor). The result's log names
+    /// every attempt with its HTTP status.
     pub async fn call(
         &self,
         provider: &Provider,
         outbound: &Outbound,
         facts: &RequestFacts,
-    ) -> Result<Finished<Upstream>, Refusal> {
+    ) -> CallResult {
         let pool = &provider.pool;
         // About four bytes of JSON per token: an estimate for token budgets
         // until the answer reports its usage.
@@ -179,9 +195,14 @@ impl Caller {
                         }
                     }
                 }
+                let status = match &upstream {
+                    Upstream::Response(response) => Some(response.status.as_u16()),
+                    Upstream::Failed { .. } => None,
+                };
                 AttemptReply {
                     outcome,
                     value: upstream,
+                    status,
                 }
             })
             .await;

@@ -10,6 +10,7 @@
 
 mod anthropic;
 mod gemini;
+mod litellm;
 mod ollama;
 mod openai;
 mod openrouter;
@@ -62,16 +63,19 @@ pub fn classify(
     } else {
         let code = status.as_u16();
         let json = parse_json(body);
-        let outcome = classify_body(dialect, code, json.as_ref(), now);
-        merge_hint(enforce_status(outcome, code), hints::longest(headers, now))
+        let outcome = litellm_error(dialect, code, json.as_ref()).unwrap_or_else(|| {
+            enforce_status(classify_body(dialect, code, json.as_ref(), now), code)
+        });
+        merge_hint(outcome, hints::longest(headers, now))
     };
+    // Every OpenAI answer names its organisation in a header, successes
+    // included, so that name wins over the id a rate-limit message quotes:
+    // one key, one group name, whatever the answer.
     match dialect {
-        Dialect::OpenaiChat if outcome.group.is_none() => {
-            match openai::organization_header(headers) {
-                Some(organization) => outcome.with_group(organization),
-                None => outcome,
-            }
-        }
+        Dialect::OpenaiChat => match openai::organization_header(headers) {
+            Some(organization) => outcome.with_group(organization),
+            None => outcome,
+        },
         _ => outcome,
     }
 }
@@ -109,6 +113,15 @@ pub fn classify_transport(kind: TransportFailure) -> Outcome {
     Outcome::new(OutcomeClass::Transient)
         .with_signature(signature)
         .with_reason(reason)
+}
+
+/// LiteLLM's proxy speaks the OpenAI dialect but answers some errors itself,
+/// with statuses of its own (see [`litellm`]).
+fn litellm_error(dialect: Dialect, status: u16, json: Option<&Value>) -> Option<Outcome> {
+    match dialect {
+        Dialect::OpenaiChat => litellm::classify_body(status, json),
+        _ => None,
+    }
 }
 
 /// Dispatches an error body (HTTP, or a stream error carrying a numeric code).

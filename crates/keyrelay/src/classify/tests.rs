@@ -55,6 +55,8 @@ fn dialect_of(file: &str) -> Dialect {
         "gemini" => G,
         "openrouter" => R,
         "ollama" => L,
+        // LiteLLM speaks the OpenAI dialect.
+        "litellm" => O,
         name => panic!("fixture {file}: unknown provider {name:?}"),
     }
 }
@@ -250,9 +252,11 @@ fn the_openai_organization_header_names_the_group_on_any_answer() {
     assert_eq!(ok.group.as_deref(), Some("user-fakefakefake"));
     let failed = call(O, 503, &org, &read("openai_overloaded.json"));
     assert_eq!(failed.group.as_deref(), Some("user-fakefakefake"));
-    // The body's organisation wins over the header's.
+    // The header's name wins over the id the message quotes, so a key's
+    // group reads the same on a success and on a 429.
     let limited = call(O, 429, &org, &read("openai_rate_limit.json"));
-    assert_eq!(limited.group.as_deref(), Some("org-FAKEFAKEFAKE"));
+    assert_eq!(limited.group.as_deref(), Some("user-fakefakefake"));
+    assert_eq!(limited.model_scope(), Some("gpt-4o"));
     // Other dialects ignore it.
     assert_eq!(call(A, 200, &org, b"{}").group, None);
 }
@@ -483,4 +487,56 @@ fn echoed_keys_in_fixtures_are_redacted() {
     );
     let google = redact(&read("gemini_suspended.json"), "AIzaFakeFakeKey000");
     assert!(!String::from_utf8_lossy(&google).contains("AIzaFake"));
+}
+
+#[test]
+fn litellm_budget_invalid_key_and_no_database_errors_classify_by_their_type() {
+    let cases = [
+        (
+            "litellm_budget_exceeded.json",
+            429,
+            OutcomeClass::KeyNoCredit,
+            "budget_exceeded",
+        ),
+        (
+            "litellm_invalid_key.json",
+            401,
+            OutcomeClass::KeyInvalid,
+            "auth_error",
+        ),
+        (
+            "litellm_no_db_connection.json",
+            400,
+            OutcomeClass::KeyInvalid,
+            "no_db_connection",
+        ),
+    ];
+    for (file, status, class, reason) in cases {
+        let outcome = http(file, status);
+        assert_eq!(
+            (outcome.class, outcome.reason.as_deref()),
+            (class, Some(reason)),
+            "{file}"
+        );
+    }
+    // A budget parks the key for hours, not for a rate limit's seconds.
+    let budget = http("litellm_budget_exceeded.json", 429);
+    assert_ne!(budget.class, OutcomeClass::RateLimited);
+    // The database being down is the proxy's trouble, not the key's.
+    let down = br#"{"error":{"message":"Database connection error during authentication","type":"no_db_connection","param":null,"code":"503"}}"#;
+    assert_eq!(
+        call(O, 503, &HeaderMap::new(), down).class,
+        OutcomeClass::Transient
+    );
+    // Only the OpenAI dialect (LiteLLM's) reads LiteLLM's types.
+    let body = read("litellm_budget_exceeded.json");
+    assert_eq!(
+        call(A, 429, &HeaderMap::new(), &body).class,
+        OutcomeClass::RateLimited
+    );
+    // Ordinary OpenAI errors are untouched.
+    assert_eq!(
+        http("openai_validation_error.json", 400).class,
+        OutcomeClass::ClientError
+    );
 }

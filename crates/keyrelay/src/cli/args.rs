@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::route::Aliases;
+use crate::route::{Aliases, Fallbacks};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,12 +23,12 @@ pub struct Cli {
 pub enum Command {
     /// Run the gateway as a service.
     #[command(
-        after_help = "Examples:\n  ANTHROPIC_API_KEYS=k1,k2 keyrelay serve\n  keyrelay serve --listen 127.0.0.1:9000 --config keyrelay.toml\n  keyrelay serve --model-alias 'claude-*=gemini@gemini-2.5-flash'\n\nKeys come from PROVIDER_API_KEY(S) variables (comma, semicolon, newline or space separated)\nand from the config file. Base URLs: OPENAI_BASE_URL, GEMINI_BASE_URL, ANTHROPIC_UPSTREAM_BASE_URL, ..."
+        after_help = "Examples:\n  ANTHROPIC_API_KEYS=k1,k2 keyrelay serve\n  keyrelay serve --listen 127.0.0.1:9000 --config keyrelay.toml\n  keyrelay serve --model-alias 'claude-*=gemini@gemini-2.5-flash'\n  keyrelay serve --fallback 'gemini@*=openai@gpt-4.1,anthropic@claude-sonnet-4-5'\n\nKeys come from PROVIDER_API_KEY(S) variables (comma, semicolon, newline or space separated)\nand from the config file. Base URLs: OPENAI_BASE_URL, GEMINI_BASE_URL, ANTHROPIC_UPSTREAM_BASE_URL, ..."
     )]
     Serve(ServeArgs),
     /// Run Claude Code through keyrelay with any provider's model.
     #[command(
-        after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged."
+        after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n  keyrelay claude --model gemini@gemini-2.5-pro --fallback 'gemini@*=openai@gpt-4.1'\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged."
     )]
     Claude(ClaudeArgs),
     /// Show the state of every key, or check keys against their providers.
@@ -130,6 +130,12 @@ pub struct ClaudeArgs {
     /// Route models matching a glob elsewhere: PATTERN=TARGET (repeatable).
     #[arg(long = "model-alias", value_name = "PATTERN=TARGET", value_parser = Aliases::parse_rule)]
     pub model_alias: Vec<(String, String)>,
+    /// When the provider a request was routed to cannot serve it (every key
+    /// cooling, disabled or failed; the provider down), try these targets in
+    /// order: PATTERN=TARGET[,TARGET...], PATTERN a glob on PROVIDER@MODEL
+    /// (repeatable; before the config file's [fallbacks]).
+    #[arg(long = "fallback", value_name = "PATTERN=TARGET[,TARGET...]", value_parser = Fallbacks::parse_rule)]
+    pub fallback: Vec<(String, Vec<String>)>,
     /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
     /// (default: state.store from the config file, else SQLite under $XDG_STATE_HOME).
     #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
@@ -153,12 +159,32 @@ pub struct ServeArgs {
     /// Route models matching a glob elsewhere: PATTERN=TARGET (repeatable).
     #[arg(long = "model-alias", value_name = "PATTERN=TARGET", value_parser = Aliases::parse_rule)]
     pub model_alias: Vec<(String, String)>,
+    /// When the provider a request was routed to cannot serve it (every key
+    /// cooling, disabled or failed; the provider down), try these targets in
+    /// order: PATTERN=TARGET[,TARGET...], PATTERN a glob on PROVIDER@MODEL
+    /// (repeatable; before the config file's [fallbacks]).
+    #[arg(long = "fallback", value_name = "PATTERN=TARGET[,TARGET...]", value_parser = Fallbacks::parse_rule)]
+    pub fallback: Vec<(String, Vec<String>)>,
     /// Log filter (error, warn, info, debug, or a tracing filter).
     #[arg(long, env = "KEYRELAY_LOG", default_value = "info")]
     pub log: String,
+    /// Log lines as text or as JSON objects (one per line, for log shippers).
+    #[arg(long, env = "KEYRELAY_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     /// Key state store: memory, sqlite, sqlite:PATH or redis://HOST:PORT[/DB]
     /// (default: state.store from the config file, else SQLite at
     /// $XDG_STATE_HOME/keyrelay/state.db or ~/.local/state/keyrelay/state.db).
     #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
     pub state: Option<crate::store::StateSpec>,
+    /// Where keys added or removed through the admin API are kept (TOML in
+    /// the config's [providers.NAME] shape, mode 0600); over server.keys_file.
+    #[arg(long, env = "KEYRELAY_KEYS_FILE", value_name = "PATH")]
+    pub keys_file: Option<PathBuf>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }

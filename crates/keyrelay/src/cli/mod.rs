@@ -69,7 +69,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging(&args.log);
+    init_logging_as(&args.log, args.log_format);
     let mut config = Config::load(args.config.as_deref())?;
     if let Some(state) = args.state {
         config.state.store = Some(state);
@@ -83,20 +83,26 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = ServeSettings {
         config,
         aliases: args.model_alias,
+        fallbacks: args.fallback,
+        config_path: args.config.clone(),
+        keys_file: args.keys_file.clone(),
     };
-    let gateway = build_gateway(&settings, &ProcessEnv)?;
-    check_listen(&listen, &gateway)?;
+    let live = build_gateway(&settings, &ProcessEnv)?;
+    check_listen(&listen, &live)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
+    let gateway = live.gateway();
     for provider in gateway.registry.all() {
         if provider.spec.needs_keys() && !provider.pool.is_empty() {
             tracing::info!(provider = %provider.name(), keys = provider.pool.len(), "keys loaded");
         }
     }
     tracing::info!(address = %listener.local_addr()?, "keyrelay listening");
-    serve(listener, gateway.clone(), shutdown_signal()).await?;
-    gateway.registry.flush().await;
+    let reloads = tokio::spawn(reload_on_sighup(live.clone()));
+    serve(listener, live.clone(), shutdown_signal()).await?;
+    reloads.abort();
+    live.gateway().registry.flush().await;
     Ok(())
 }
 
@@ -191,6 +197,7 @@ async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
         claude_bin: args.claude_bin,
         claude_args: args.claude_args,
         aliases: args.model_alias,
+        fallbacks: args.fallback,
     };
     crate::launcher::run(plan, &ProcessEnv).await
 }
@@ -206,15 +213,44 @@ fn claude_log_path(env: &dyn Env) -> PathBuf {
 }
 
 fn init_logging(filter: &str) {
+    init_logging_as(filter, LogFormat::Text);
+}
+
+fn init_logging_as(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     use std::io::IsTerminal;
     let color = std::io::stderr().is_terminal() && !no_color(&ProcessEnv);
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(color)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(color).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+    };
+}
+
+/// SIGHUP reloads the config file and the keys file, like `POST /admin/reload`.
+async fn reload_on_sighup(live: std::sync::Arc<crate::front::Live>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            if let Err(error) = live.reload().await {
+                tracing::error!(%error, "reload refused; the running configuration stays");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
 }
 
 async fn shutdown_signal() {

@@ -21,6 +21,8 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
         env,
         std::sync::Arc::new(keypool::MemoryStore::new()),
     )?;
+    crate::route::Fallbacks::new(&registry, Vec::new(), config.fallbacks.clone())
+        .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
     let mut tree = serde_json::to_value(&config).unwrap_or(Value::Null);
     hide_keys(&mut tree);
     let mut leaves = Vec::new();

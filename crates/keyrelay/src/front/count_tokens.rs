@@ -7,7 +7,8 @@ use http::HeaderValue;
 use keypool::OutcomeClass;
 use serde_json::json;
 
-use super::render::decorate;
+use super::attempt_log::AttemptLog;
+use super::render::{decorate, Trail};
 use super::translated::provider_call;
 use super::Gateway;
 use crate::call::{RequestFacts, Upstream, UpstreamBody};
@@ -28,7 +29,14 @@ pub async fn count(
         match gemini_count(gateway, provider, request, model).await {
             Ok(tokens) => {
                 let response = axum::Json(json!({"input_tokens": tokens})).into_response();
-                return decorate(response, provider, None, OutcomeClass::Success);
+                let trail = Trail {
+                    provider,
+                    model: Some(model),
+                    fallback: 0,
+                    key: None,
+                    log: &AttemptLog::default(),
+                };
+                return decorate(response, &trail, OutcomeClass::Success);
             }
             Err(reason) => {
                 tracing::debug!(provider = %provider.name(), %reason, "countTokens failed; estimating locally")
@@ -52,7 +60,7 @@ async fn gemini_count(
         .caller
         .call(provider, &outbound, &RequestFacts::for_model(model))
         .await
-        .map_err(|refusal| format!("{refusal:?}"))?;
+        .map_err(|refused| format!("{:?}", refused.refusal))?;
     match finished.value {
         Upstream::Response(response) if response.status.is_success() => match response.body {
             UpstreamBody::Full(bytes) => {

@@ -18,6 +18,10 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
     /// Whose error format the client expects.
     pub shape: Dialect,
+    /// Every attempt, when no target could serve: an `attempts` array
+    /// inside the error object (at the top level where the error is a
+    /// string, as in Ollama's shape).
+    pub attempts: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -28,6 +32,7 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             shape: Dialect::Anthropic,
+            attempts: None,
         }
     }
 
@@ -54,7 +59,17 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        self.shape.error_body(self.status, self.kind, &self.message)
+        let mut body = self.shape.error_body(self.status, self.kind, &self.message);
+        if let Some(attempts) = &self.attempts {
+            let at = match body.get_mut("error") {
+                Some(serde_json::Value::Object(error)) => Some(error),
+                _ => body.as_object_mut(),
+            };
+            if let Some(object) = at {
+                object.insert("attempts".to_owned(), attempts.clone());
+            }
+        }
+        body
     }
 }
 

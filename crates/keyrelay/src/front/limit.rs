@@ -17,7 +17,7 @@ use hyper::body::{Frame, SizeHint};
 use tokio::sync::Semaphore;
 
 use super::error::{ApiError, ErrorKind};
-use super::Gateway;
+use super::{Gateway, Live};
 use crate::config::{ServerConfig, Timeouts};
 use crate::dialect::Dialect;
 
@@ -49,17 +49,20 @@ impl ClientLimits {
     }
 }
 
-/// The slots proxied requests take, one each, for [`admit`].
+/// The slots proxied requests take, one each, for [`admit`]. Their number
+/// is fixed at start; a reload keeps it.
 #[derive(Clone)]
 pub struct Admission {
-    gateway: Arc<Gateway>,
+    live: Arc<Live>,
     slots: Arc<Semaphore>,
+    max: usize,
 }
 
 impl Admission {
-    pub fn new(gateway: Arc<Gateway>) -> Admission {
-        let slots = Arc::new(Semaphore::new(gateway.limits.max_concurrent_requests));
-        Admission { gateway, slots }
+    pub fn new(live: Arc<Live>) -> Admission {
+        let max = live.gateway().limits.max_concurrent_requests;
+        let slots = Arc::new(Semaphore::new(max));
+        Admission { live, slots, max }
     }
 }
 
@@ -68,20 +71,23 @@ impl Admission {
 /// keeps it until it ends or the client goes away (either drops the body).
 pub async fn admit(State(admission): State<Admission>, request: Request, next: Next) -> Response {
     let Ok(slot) = admission.slots.clone().try_acquire_owned() else {
-        return busy(&admission.gateway, request.uri().path());
+        return busy(
+            &admission.live.gateway(),
+            admission.max,
+            request.uri().path(),
+        );
     };
     next.run(request)
         .await
         .map(|body| Body::new(Holding::new(body, slot)))
 }
 
-fn busy(gateway: &Gateway, path: &str) -> Response {
+fn busy(gateway: &Gateway, max: usize, path: &str) -> Response {
     let mut error = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Overloaded,
         format!(
-            "keyrelay is serving as many requests as it may at once ({}, server.max_concurrent_requests); retry shortly",
-            gateway.limits.max_concurrent_requests
+            "keyrelay is serving as many requests as it may at once ({max}, server.max_concurrent_requests); retry shortly"
         ),
     );
     error.retry_after = Some(1);

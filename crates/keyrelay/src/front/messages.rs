@@ -1,57 +1,75 @@
-//! `POST /v1/messages` (and `count_tokens`) for Anthropic-dialect providers.
+//! `POST /v1/messages` (and `count_tokens`): routed to the model's provider,
+//! forwarded to Anthropic-dialect providers and translated for the others;
+//! on through the model's fallback chain when a provider cannot serve.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
+use keypool::{Fingerprint, OutcomeClass};
 
 use super::error::ApiError;
-use super::forward::forward;
+use super::fallback::{serve, Leg};
+use super::forward::{forward, ForwardLeg};
 use super::session::session_of;
-use super::translated::translated;
-use super::Gateway;
-use crate::call::RequestFacts;
+use super::translated::TranslatedLeg;
+use super::{Gateway, Live};
+use crate::call::{RequestFacts, UpstreamResponse};
 use crate::dialect::Dialect;
 use crate::registry::Provider;
-use crate::route::{resolve, RouteError};
+use crate::route::{resolve, Route, RouteError};
 use crate::transport::headers::forwardable_request_headers;
 use crate::transport::Outbound;
 use dialects::anthropic::MessagesRequest;
-use dialects::Translator;
 
 pub async fn messages(
-    State(gateway): State<Arc<Gateway>>,
+    State(live): State<Arc<Live>>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(&gateway, "/v1/messages", uri, headers, body).await
+    handle(&live.gateway(), "/v1/messages", uri, headers, body).await
 }
 
 pub async fn count_tokens(
-    State(gateway): State<Arc<Gateway>>,
+    State(live): State<Arc<Live>>,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    handle(&gateway, "/v1/messages/count_tokens", uri, headers, body).await
+    handle(
+        &live.gateway(),
+        "/v1/messages/count_tokens",
+        uri,
+        headers,
+        body,
+    )
+    .await
 }
 
-/// What a Messages request turned into after routing.
-enum Plan {
+/// A Messages request as the client sent it, read once for every target.
+struct Request<'a> {
+    path: &'a str,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: Bytes,
+    /// The `model` field.
+    model: String,
+    /// The session the client names, for session affinity.
+    session: Option<String>,
+    /// The whole document, parsed only when a target needs it translated.
+    parsed: OnceLock<Result<MessagesRequest, ApiError>>,
+}
+
+/// A Messages request on its way to one target.
+enum MessagesLeg<'a> {
     /// An Anthropic-dialect provider: forward the bytes.
-    Forward(Arc<Provider>, Box<Outbound>, RequestFacts),
+    Forward(ForwardLeg),
     /// Another dialect: translate.
-    Translate {
-        provider: Arc<Provider>,
-        translator: &'static dyn Translator,
-        request: Box<MessagesRequest>,
-        model: String,
-        session: Option<String>,
-    },
+    Translate(TranslatedLeg<'a>),
 }
 
 async fn handle(
@@ -61,78 +79,156 @@ async fn handle(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let counting = path.ends_with("count_tokens");
-    match prepare(gateway, path, &uri, &headers, body) {
-        Ok(Plan::Forward(provider, outbound, facts)) => {
-            forward(gateway, &provider, *outbound, &facts, Dialect::Anthropic).await
-        }
-        Ok(Plan::Translate {
-            provider,
-            request,
-            model,
-            ..
-        }) if counting => super::count_tokens::count(gateway, &provider, &request, &model).await,
-        Ok(Plan::Translate {
-            provider,
-            translator,
-            request,
-            model,
-            session,
-        }) => {
-            let facts = RequestFacts::for_model(&model).in_session(session);
-            translated(gateway, &provider, translator, *request, &facts).await
+    let (request, route) = match Request::read(gateway, path, &uri, &headers, body) {
+        Ok(read) => read,
+        Err(error) => return error.into_response(),
+    };
+    if path.ends_with("count_tokens") {
+        return count(gateway, &request, route).await;
+    }
+    let chain: Vec<Route> = gateway.fallbacks.chain(&route).cloned().collect();
+    let legs = std::iter::once(route)
+        .chain(chain)
+        .map(|route| request.leg(route));
+    serve(gateway, Dialect::Anthropic, legs).await
+}
+
+/// Token counting does not fall back: it goes to the route's provider, which
+/// counts an Anthropic request itself, counts its own form, or is estimated.
+async fn count(gateway: &Gateway, request: &Request<'_>, route: Route) -> Response {
+    if route.provider.spec.dialect.translator().is_none() {
+        return match request.forward_leg(route) {
+            Ok(leg) => forward(gateway, leg).await,
+            Err(error) => error.into_response(),
+        };
+    }
+    match request.parsed() {
+        Ok(parsed) => {
+            super::count_tokens::count(gateway, &route.provider, parsed, &route.model).await
         }
         Err(error) => error.into_response(),
     }
 }
 
-fn prepare(
-    gateway: &Gateway,
-    path: &str,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Plan, ApiError> {
-    let body =
-        body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
-    let RequestHead { model, user_id } = request_head(&body)?;
-    let session = session_of(headers, user_id.as_deref());
-    let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
-    let provider = route.provider;
-    if let Some(translator) = provider.spec.dialect.translator() {
-        let request: MessagesRequest = serde_json::from_slice(&body).map_err(|e| {
-            ApiError::invalid(format!("request body is not a valid Messages request: {e}"))
-        })?;
-        return Ok(Plan::Translate {
-            provider,
-            translator,
-            request: Box::new(request),
-            model: route.model,
+impl<'a> Request<'a> {
+    /// The request and its route.
+    fn read(
+        gateway: &Gateway,
+        path: &'a str,
+        uri: &'a Uri,
+        headers: &'a HeaderMap,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Result<(Self, Route), ApiError> {
+        let body =
+            body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
+        let RequestHead { model, user_id } = request_head(&body)?;
+        let session = session_of(headers, user_id.as_deref());
+        let route = resolve(&gateway.registry, &gateway.aliases, &model).map_err(route_error)?;
+        let request = Request {
+            path,
+            uri,
+            headers,
+            body,
+            model,
             session,
-        });
+            parsed: OnceLock::new(),
+        };
+        Ok((request, route))
     }
-    // Forward the client's bytes untouched unless the model name changes.
-    let body = if route.model == model {
-        body
-    } else {
-        let mut request: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&body).map_err(|e| ApiError::invalid(e.to_string()))?;
-        request.insert(
-            "model".into(),
-            serde_json::Value::String(route.model.clone()),
-        );
-        Bytes::from(serde_json::to_vec(&request).map_err(|e| ApiError::invalid(e.to_string()))?)
-    };
-    let outbound = Outbound {
-        method: Method::POST,
-        url: provider.endpoint(path, uri.query())?,
-        headers: forwardable_request_headers(headers),
-        body,
-        auth: provider.spec.auth.clone(),
-        dialect: provider.spec.dialect,
-    };
-    let facts = RequestFacts::for_model(route.model).in_session(session);
-    Ok(Plan::Forward(provider, Box::new(outbound), facts))
+
+    /// The request as `route`'s provider takes it.
+    fn leg(&self, route: Route) -> Result<MessagesLeg<'_>, ApiError> {
+        match route.provider.spec.dialect.translator() {
+            Some(translator) => {
+                let request = self.parsed()?;
+                let facts = self.facts(route.model);
+                let leg = TranslatedLeg::new(route.provider, translator, request, facts)?;
+                Ok(MessagesLeg::Translate(leg))
+            }
+            None => self.forward_leg(route).map(MessagesLeg::Forward),
+        }
+    }
+
+    /// The client's bytes for an Anthropic-dialect provider, untouched
+    /// unless the model name changes.
+    fn forward_leg(&self, route: Route) -> Result<ForwardLeg, ApiError> {
+        let provider = route.provider;
+        let body = if route.model == self.model {
+            self.body.clone()
+        } else {
+            let mut request: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&self.body).map_err(|e| ApiError::invalid(e.to_string()))?;
+            request.insert(
+                "model".into(),
+                serde_json::Value::String(route.model.clone()),
+            );
+            Bytes::from(serde_json::to_vec(&request).map_err(|e| ApiError::invalid(e.to_string()))?)
+        };
+        let outbound = Outbound {
+            method: Method::POST,
+            url: provider.endpoint(self.path, self.uri.query())?,
+            headers: forwardable_request_headers(self.headers),
+            body,
+            auth: provider.spec.auth.clone(),
+            dialect: provider.spec.dialect,
+        };
+        Ok(ForwardLeg {
+            provider,
+            facts: self.facts(route.model),
+            outbound,
+            shape: Dialect::Anthropic,
+        })
+    }
+
+    /// What the pool weighs for this request sent to `model`.
+    fn facts(&self, model: String) -> RequestFacts {
+        RequestFacts::for_model(model).in_session(self.session.clone())
+    }
+
+    fn parsed(&self) -> Result<&MessagesRequest, ApiError> {
+        let parsed = self.parsed.get_or_init(|| {
+            serde_json::from_slice(&self.body).map_err(|e| {
+                ApiError::invalid(format!("request body is not a valid Messages request: {e}"))
+            })
+        });
+        parsed.as_ref().map_err(Clone::clone)
+    }
+}
+
+impl Leg for MessagesLeg<'_> {
+    fn provider(&self) -> &Arc<Provider> {
+        match self {
+            MessagesLeg::Forward(leg) => leg.provider(),
+            MessagesLeg::Translate(leg) => leg.provider(),
+        }
+    }
+
+    fn facts(&self) -> &RequestFacts {
+        match self {
+            MessagesLeg::Forward(leg) => leg.facts(),
+            MessagesLeg::Translate(leg) => leg.facts(),
+        }
+    }
+
+    fn outbound(&self) -> &Outbound {
+        match self {
+            MessagesLeg::Forward(leg) => leg.outbound(),
+            MessagesLeg::Translate(leg) => leg.outbound(),
+        }
+    }
+
+    fn answer(
+        self,
+        gateway: &Gateway,
+        upstream: UpstreamResponse,
+        key: &Fingerprint,
+        class: OutcomeClass,
+    ) -> Response {
+        match self {
+            MessagesLeg::Forward(leg) => leg.answer(gateway, upstream, key, class),
+            MessagesLeg::Translate(leg) => leg.answer(gateway, upstream, key, class),
+        }
+    }
 }
 
 /// What routing reads of a Messages body.

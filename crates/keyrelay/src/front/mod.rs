@@ -3,17 +3,25 @@
 //! Middleware, outermost first: panic → 500 in Anthropic shape; access-token
 //! check (skipped for `/health`); the limit on requests in flight
 //! ([`limit`]); body size limit. Handlers then parse, route
-//! the model, build the upstream request, hand it to the call layer
-//! ([`crate::call`]) and render what comes back.
+//! the model, build the upstream request for each target of its fallback
+//! chain, hand them to [`fallback::serve`] (which asks the call layer,
+//! [`crate::call`], target by target) and render what comes back.
 
+mod admin;
+mod attempt_log;
 mod count_tokens;
 pub mod error;
+mod exhausted;
+mod fallback;
 mod forward;
 pub mod limit;
+mod live;
 mod messages;
 mod models;
+mod observe;
 mod passthrough;
 mod render;
+pub mod requests;
 mod session;
 pub mod translated;
 
@@ -27,17 +35,31 @@ use axum::{Json, Router};
 use http::StatusCode;
 use serde_json::json;
 
-use crate::call::Caller;
-use crate::registry::Registry;
-use crate::route::Aliases;
-use error::{ApiError, ErrorKind};
+use anyhow::Context;
+use keypool::StateStore;
 
-/// Everything a handler needs; shared by all requests.
+use crate::call::Caller;
+use crate::config::{Config, Timeouts};
+use crate::env::Env;
+use crate::keys_file::KeysFile;
+use crate::registry::Registry;
+use crate::route::{Aliases, Fallbacks};
+use crate::server::ServeSettings;
+use error::{ApiError, ErrorKind};
+pub use live::{ChangeError, Live};
+
+/// Everything a handler needs, built from one configuration; a reload
+/// builds a new one ([`Live`]).
 pub struct Gateway {
+    /// The configuration this was built from (keys file not applied).
+    pub config: Config,
     pub registry: Registry,
     pub aliases: Aliases,
+    pub fallbacks: Fallbacks,
     pub caller: Caller,
     pub access_tokens: Vec<String>,
+    /// For `/admin` and `/metrics`; none means both are off.
+    pub admin_tokens: Vec<String>,
     pub max_body_bytes: usize,
     /// Requests in flight and what one connection may hold (`[server]`).
     pub limits: limit::ClientLimits,
@@ -45,11 +67,55 @@ pub struct Gateway {
     pub recheck_every: std::time::Duration,
 }
 
-pub type AppState = Gateway;
+impl Gateway {
+    /// Providers and pools from `config` with `keys` applied, over `store`.
+    pub fn build(
+        settings: &ServeSettings,
+        config: &Config,
+        keys: &KeysFile,
+        env: &dyn Env,
+        store: Arc<dyn StateStore>,
+    ) -> anyhow::Result<Gateway> {
+        let registry = Registry::build(&keys.apply_to(config), env, store)?;
+        let tokens = |listed: &[String], var: &str| {
+            let mut tokens = listed.to_vec();
+            if let Some(more) = env.non_empty(var) {
+                tokens.extend(
+                    more.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+            tokens
+        };
+        let access_tokens = tokens(&config.server.access_tokens, "KEYRELAY_ACCESS_TOKENS");
+        let admin_tokens = tokens(&config.server.admin_tokens, "KEYRELAY_ADMIN_TOKENS");
+        let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
+        let fallbacks = Fallbacks::new(
+            &registry,
+            settings.fallbacks.clone(),
+            config.fallbacks.clone(),
+        )?;
+        let caller = Caller::new(config, env).context("building the HTTP client")?;
+        Ok(Gateway {
+            config: config.clone(),
+            registry,
+            aliases,
+            fallbacks,
+            caller,
+            access_tokens,
+            admin_tokens,
+            max_body_bytes: config.server.max_body_bytes,
+            limits: limit::ClientLimits::of(&config.server),
+            recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
+        })
+    }
+}
 
 /// The gateway's routes with their middleware.
-pub fn router(gateway: Arc<Gateway>) -> Router {
-    let limit = gateway.max_body_bytes;
+pub fn router(live: Arc<Live>) -> Router {
+    let limit = live.gateway().max_body_bytes;
     Router::new()
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
@@ -58,19 +124,29 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
-            limit::Admission::new(gateway.clone()),
+            limit::Admission::new(live.clone()),
             limit::admit,
         ))
-        .layer(middleware::from_fn_with_state(
-            gateway.clone(),
-            check_access,
-        ))
+        .layer(middleware::from_fn_with_state(live.clone(), check_access))
+        .nest("/admin", admin::router(live.clone()))
+        .route(
+            "/metrics",
+            get(admin::metrics).layer(middleware::from_fn_with_state(
+                live.clone(),
+                admin::require_admin,
+            )),
+        )
         .route("/health", get(health))
+        .layer(middleware::from_fn_with_state(
+            live.clone(),
+            observe::observe,
+        ))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
-        .with_state(gateway)
+        .with_state(live)
 }
 
-async fn health(State(gateway): State<Arc<Gateway>>) -> Json<serde_json::Value> {
+async fn health(State(live): State<Arc<Live>>) -> Json<serde_json::Value> {
+    let gateway = live.gateway();
     let providers: Vec<_> = gateway
         .registry
         .all()
@@ -102,11 +178,8 @@ async fn not_found(request: Request) -> ApiError {
 
 /// Requires one of the access tokens, when any are configured, as
 /// `x-api-key` or `Authorization: Bearer`.
-async fn check_access(
-    State(gateway): State<Arc<Gateway>>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Next) -> Response {
+    let gateway = live.gateway();
     if gateway.access_tokens.is_empty() {
         return next.run(request).await;
     }
@@ -139,7 +212,7 @@ async fn check_access(
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -6,11 +6,12 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::Gateway;
+use super::Live;
 
 /// Lists alias names (patterns without wildcards) and alias targets, so a
 /// client's model picker shows what keyrelay will route.
-pub async fn list(State(gateway): State<Arc<Gateway>>) -> Json<Value> {
+pub async fn list(State(live): State<Arc<Live>>) -> Json<Value> {
+    let gateway = live.gateway();
     let mut ids: Vec<String> = Vec::new();
     for (pattern, target) in gateway.aliases.rules() {
         for id in [pattern, target] {

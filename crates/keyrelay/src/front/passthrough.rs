@@ -10,21 +10,22 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::error::{ApiError, ErrorKind};
-use super::forward::forward;
+use super::forward::{forward, ForwardLeg};
 use super::session::session_of;
-use super::Gateway;
+use super::Live;
 use crate::call::RequestFacts;
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
 
 pub async fn passthrough(
-    State(gateway): State<Arc<Gateway>>,
+    State(live): State<Arc<Live>>,
     Path((name, _)): Path<(String, String)>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let gateway = live.gateway();
     let Some(provider) = gateway.registry.get(&name).cloned() else {
         return ApiError::new(
             StatusCode::NOT_FOUND,
@@ -64,7 +65,13 @@ pub async fn passthrough(
         model: native_model(rest, &outbound.body),
         session: session_of(&headers, None),
     };
-    forward(&gateway, &provider, outbound, &facts, shape).await
+    let leg = ForwardLeg {
+        provider,
+        facts,
+        outbound,
+        shape,
+    };
+    forward(&gateway, leg).await
 }
 
 /// The model a native request names: in its path (Gemini's

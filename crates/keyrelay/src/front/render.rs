@@ -2,77 +2,90 @@
 //! response carries, and keyrelay's own errors when the pool refused or no
 //! upstream answered.
 
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::{HeaderName, HeaderValue, StatusCode};
-use keypool::{Fingerprint, Finished, OutcomeClass, Refusal};
+use keypool::{Fingerprint, OutcomeClass, Refusal};
 
+use super::attempt_log::AttemptLog;
 use super::error::{ApiError, ErrorKind};
-use crate::call::{Upstream, UpstreamResponse};
+use super::observe::Trace;
 use crate::classify::TransportFailure;
-use crate::dialect::Dialect;
 use crate::registry::Provider;
 
 const PROVIDER: HeaderName = HeaderName::from_static("x-keyrelay-provider");
+const MODEL: HeaderName = HeaderName::from_static("x-keyrelay-model");
+const FALLBACK: HeaderName = HeaderName::from_static("x-keyrelay-fallback");
 const KEY: HeaderName = HeaderName::from_static("x-keyrelay-key");
 const ATTEMPTS: HeaderName = HeaderName::from_static("x-keyrelay-attempts");
+const ATTEMPT_LOG: HeaderName = HeaderName::from_static("x-keyrelay-attempt-log");
+
+/// What the `x-keyrelay-*` headers tell about how a response came about.
+pub struct Trail<'a> {
+    /// The provider that answered (or failed last).
+    pub provider: &'a Provider,
+    /// The upstream model it was asked for, when known.
+    pub model: Option<&'a str>,
+    /// 0 for the route's own provider; N for the N-th fallback target.
+    pub fallback: usize,
+    /// The key of the attempt that answered, if one did.
+    pub key: Option<&'a Fingerprint>,
+    /// Every attempt of the request, on every target.
+    pub log: &'a AttemptLog,
+}
 
 /// Adds `x-keyrelay-*` headers (on every proxied response, errors included).
-pub fn decorate(
-    mut response: Response,
-    provider: &Provider,
-    key: Option<(&Fingerprint, u32)>,
-    class: OutcomeClass,
-) -> Response {
+pub fn decorate(mut response: Response, trail: &Trail<'_>, class: OutcomeClass) -> Response {
     let headers = response.headers_mut();
-    headers.insert(PROVIDER, header_text(provider.name()));
-    match key {
-        Some((key, attempts)) => {
-            headers.insert(KEY, header_text(key.as_str()));
-            headers.insert(ATTEMPTS, HeaderValue::from(attempts));
-            if !matches!(class, OutcomeClass::Success) {
-                tracing::info!(provider = %provider.name(), key = %key, attempts, %class, "request finished without success");
-            }
-        }
-        None => {
-            headers.insert(ATTEMPTS, HeaderValue::from(0));
-        }
+    headers.insert(PROVIDER, header_text(trail.provider.name()));
+    if let Some(model) = trail.model {
+        headers.insert(MODEL, header_text(model));
     }
+    if trail.fallback > 0 {
+        headers.insert(FALLBACK, HeaderValue::from(trail.fallback));
+    }
+    if let Some(key) = trail.key {
+        headers.insert(KEY, header_text(key.as_str()));
+    }
+    headers.insert(ATTEMPTS, HeaderValue::from(trail.log.len()));
+    if !trail.log.is_empty() {
+        headers.insert(ATTEMPT_LOG, trail.log.header());
+    }
+    if let (Some(key), false) = (trail.key, class == OutcomeClass::Success) {
+        let attempts = trail.log.len();
+        tracing::info!(provider = %trail.provider.name(), key = %key, attempts, %class, "request finished without success");
+    }
+    response.extensions_mut().insert(Trace {
+        provider: trail.provider.name().to_owned(),
+        model: trail.model.map(str::to_owned),
+        fallback: trail.fallback,
+        key: trail.key.cloned(),
+        attempts: trail.log.records(),
+    });
     response
 }
 
-/// Every key failed without an HTTP response.
-pub fn transport_failure(
-    provider: &Provider,
-    failure: TransportFailure,
-    message: &str,
-    attempts: u32,
-    shape: Dialect,
-) -> Response {
+/// No HTTP response from the last attempt: connection trouble or a timeout.
+pub fn transport_failure(failure: TransportFailure) -> (StatusCode, ErrorKind) {
     let status = match failure {
         TransportFailure::FirstByteTimeout | TransportFailure::Stalled => {
             StatusCode::GATEWAY_TIMEOUT
         }
         _ => StatusCode::BAD_GATEWAY,
     };
-    let text = format!(
-        "keyrelay: upstream {} failed after {attempts} attempt(s): {message}",
-        provider.name()
-    );
-    ApiError::new(status, ErrorKind::Api, text)
-        .in_shape(shape)
-        .into_response()
+    (status, ErrorKind::Api)
 }
 
-/// The pool answered without asking the provider.
-pub fn refused(provider: &Provider, refusal: Refusal, shape: Dialect) -> Response {
+/// The pool answered without asking the provider. The message has no
+/// `keyrelay:` prefix, so several can be joined.
+pub fn refused(provider: &Provider, refusal: &Refusal) -> ApiError {
     let name = provider.name();
-    let error = match refusal {
+    match refusal {
         Refusal::Cooling { retry_after } => {
             let secs = retry_after.as_millis().div_ceil(1000).max(1);
             let mut error = ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 ErrorKind::RateLimit,
-                format!("keyrelay: every {name} key is cooling down after rate limits or quota errors; the first one is usable again in {secs}s"),
+                format!("every {name} key is cooling down after rate limits or quota errors; the first one is usable again in {secs}s"),
             );
             error.retry_after = Some(u64::try_from(secs).unwrap_or(u64::MAX));
             error
@@ -93,7 +106,7 @@ pub fn refused(provider: &Provider, refusal: Refusal, shape: Dialect) -> Respons
                 StatusCode::SERVICE_UNAVAILABLE,
                 ErrorKind::Authentication,
                 format!(
-                    "keyrelay: every {name} key was rejected by the provider as invalid and is disabled ({}); replace them or run `keyrelay keys check {name}`",
+                    "every {name} key was rejected by the provider as invalid and is disabled ({}); replace them or run `keyrelay keys check {name}`",
                     names.join(", ")
                 ),
             )
@@ -102,17 +115,29 @@ pub fn refused(provider: &Provider, refusal: Refusal, shape: Dialect) -> Respons
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Authentication,
             format!(
-                "keyrelay: no API keys configured for {name}; set {}",
+                "no API keys configured for {name}; set {}",
                 provider.spec.key_envs.join(" or ")
             ),
         ),
         Refusal::DeadlineExceeded { attempts } => ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Api,
-            format!("keyrelay: the request deadline passed after {attempts} attempt(s) on {name}"),
+            format!("the request deadline passed after {attempts} attempt(s) on {name}"),
         ),
-    };
-    error.in_shape(shape).into_response()
+    }
+}
+
+/// The HTTP status an outcome class stands for, for errors that came inside a 200.
+pub fn status_of(class: OutcomeClass) -> StatusCode {
+    match class {
+        OutcomeClass::KeyInvalid => StatusCode::UNAUTHORIZED,
+        OutcomeClass::KeyNoCredit => StatusCode::PAYMENT_REQUIRED,
+        OutcomeClass::RateLimited | OutcomeClass::QuotaDaily => StatusCode::TOO_MANY_REQUESTS,
+        OutcomeClass::ClientError => StatusCode::BAD_REQUEST,
+        OutcomeClass::Success | OutcomeClass::Transient | OutcomeClass::ProviderDown => {
+            StatusCode::BAD_GATEWAY
+        }
+    }
 }
 
 /// Header values are ASCII: `…` becomes `...`, other non-ASCII becomes `?`.
@@ -126,32 +151,4 @@ fn header_text(text: &str) -> HeaderValue {
         }
     }
     HeaderValue::from_str(&ascii).unwrap_or_else(|_| HeaderValue::from_static("-"))
-}
-
-/// Renders what a call ended with, decorated: an HTTP answer through
-/// `answer` (given the key that served and the outcome class); no answer, or the pool's refusal, as keyrelay's own error in `shape`.
-pub fn render(
-    provider: &Provider,
-    result: Result<Finished<Upstream>, Refusal>,
-    shape: Dialect,
-    answer: impl FnOnce(UpstreamResponse, &Fingerprint, OutcomeClass) -> Response,
-) -> Response {
-    match result {
-        Ok(finished) => {
-            let (key, attempts, class) = (finished.key, finished.attempts, finished.class);
-            let response = match finished.value {
-                Upstream::Failed { failure, message } => {
-                    transport_failure(provider, failure, &message, attempts, shape)
-                }
-                Upstream::Response(upstream) => answer(upstream, &key, class),
-            };
-            decorate(response, provider, Some((&key, attempts)), class)
-        }
-        Err(refusal) => decorate(
-            refused(provider, refusal, shape),
-            provider,
-            None,
-            OutcomeClass::Success,
-        ),
-    }
 }

@@ -2,16 +2,20 @@
 //! request, call, and translate the answer back — whole or streamed — with
 //! upstream errors as Anthropic error types.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use dialects::anthropic::MessagesRequest;
 use dialects::{ProviderRequest, Translator};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
-use keypool::OutcomeClass;
+use keypool::{Fingerprint, OutcomeClass};
 
 use super::error::{ApiError, ErrorKind};
-use super::render::{decorate, render};
+use super::exhausted::retry_after_header;
+use super::fallback::Leg;
+use super::render::status_of;
 use super::Gateway;
 use crate::call::{RequestFacts, Step, UpstreamBody, UpstreamResponse};
 use crate::dialect::Dialect;
@@ -27,40 +31,71 @@ pub fn message_id() -> String {
     format!("msg_{tail}")
 }
 
-/// Serves one Messages request through `translator`.
-pub async fn translated(
-    gateway: &Gateway,
-    provider: &Provider,
-    translator: &'static dyn Translator,
-    request: MessagesRequest,
-    facts: &RequestFacts,
-) -> Response {
-    let upstream_model = facts.model.as_deref().unwrap_or(&request.model);
-    let outbound = match translator
-        .request(&request, upstream_model)
-        .map_err(|err| err.to_string())
-        .and_then(|translated| provider_call(provider, &translated))
-    {
-        Ok(outbound) => outbound,
-        Err(err) => {
-            let error = ApiError::invalid(err).into_response();
-            return decorate(error, provider, None, OutcomeClass::ClientError);
+/// A Messages request translated for a provider of another dialect.
+pub struct TranslatedLeg<'a> {
+    pub provider: Arc<Provider>,
+    /// The upstream model, and the client's session.
+    pub facts: RequestFacts,
+    pub translator: &'static dyn Translator,
+    /// The client's request, for the answer's model name and stream flag.
+    pub request: &'a MessagesRequest,
+    pub outbound: Outbound,
+}
+
+impl<'a> TranslatedLeg<'a> {
+    /// Translates `request` for `provider`; a request the translator
+    /// rejects is the client's error.
+    pub fn new(
+        provider: Arc<Provider>,
+        translator: &'static dyn Translator,
+        request: &'a MessagesRequest,
+        facts: RequestFacts,
+    ) -> Result<Self, ApiError> {
+        let model = facts.model.as_deref().unwrap_or(&request.model);
+        let outbound = translator
+            .request(request, model)
+            .map_err(|err| err.to_string())
+            .and_then(|translated| provider_call(&provider, &translated))
+            .map_err(ApiError::invalid)?;
+        Ok(TranslatedLeg {
+            provider,
+            facts,
+            translator,
+            request,
+            outbound,
+        })
+    }
+}
+
+impl Leg for TranslatedLeg<'_> {
+    fn provider(&self) -> &Arc<Provider> {
+        &self.provider
+    }
+
+    fn facts(&self) -> &RequestFacts {
+        &self.facts
+    }
+
+    fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
+    fn answer(
+        self,
+        gateway: &Gateway,
+        upstream: UpstreamResponse,
+        key: &Fingerprint,
+        class: OutcomeClass,
+    ) -> Response {
+        let provider = &self.provider;
+        // An error no other key or target would fix: an error status, or an error inside a 200.
+        if !upstream.status.is_success() || class != OutcomeClass::Success {
+            return upstream_error(provider.spec.dialect, &upstream, class);
         }
-    };
-    let result = gateway.caller.call(provider, &outbound, facts).await;
-    let (id, model) = (message_id(), request.model.as_str());
-    render(
-        provider,
-        result,
-        Dialect::Anthropic,
-        |upstream, key, class| {
-            // Every key failed: an error status, or an error inside a 200.
-            if !upstream.status.is_success() || class != OutcomeClass::Success {
-                return upstream_error(provider.spec.dialect, &upstream, class);
-            }
-            match upstream.body {
-            UpstreamBody::Stream(held) if request.is_stream() => {
-                let step = Step::Translate(translator.stream(model, &id));
+        let (id, model) = (message_id(), self.request.model.as_str());
+        match upstream.body {
+            UpstreamBody::Stream(held) if self.request.is_stream() => {
+                let step = Step::Translate(self.translator.stream(model, &id));
                 let stream = gateway.caller.stream(provider, key, held, step);
                 let mut response = Response::new(Body::from_stream(stream));
                 let headers = response.headers_mut();
@@ -74,7 +109,7 @@ pub async fn translated(
                 );
                 response
             }
-            UpstreamBody::Full(body) => match translator.response(&body, model, &id) {
+            UpstreamBody::Full(body) => match self.translator.response(&body, model, &id) {
                 Ok(message) => axum::Json(message).into_response(),
                 Err(err) => bad_gateway(format!(
                     "keyrelay could not translate the {} response: {err}",
@@ -86,8 +121,7 @@ pub async fn translated(
                 provider.name()
             )),
         }
-        },
-    )
+    }
 }
 
 fn bad_gateway(message: String) -> Response {
@@ -132,24 +166,6 @@ fn upstream_error(dialect: Dialect, upstream: &UpstreamResponse, class: OutcomeC
         upstream.status
     };
     let mut error = ApiError::new(status, ErrorKind::for_status(status.as_u16()), message);
-    error.retry_after = upstream
-        .headers
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .map(|secs| secs.ceil() as u64);
+    error.retry_after = retry_after_header(upstream);
     error.into_response()
-}
-
-/// The HTTP status an outcome class stands for, for errors that came inside a 200.
-fn status_of(class: OutcomeClass) -> StatusCode {
-    match class {
-        OutcomeClass::KeyInvalid => StatusCode::UNAUTHORIZED,
-        OutcomeClass::KeyNoCredit => StatusCode::PAYMENT_REQUIRED,
-        OutcomeClass::RateLimited | OutcomeClass::QuotaDaily => StatusCode::TOO_MANY_REQUESTS,
-        OutcomeClass::ClientError => StatusCode::BAD_REQUEST,
-        OutcomeClass::Success | OutcomeClass::Transient | OutcomeClass::ProviderDown => {
-            StatusCode::BAD_GATEWAY
-        }
-    }
 }

@@ -31,6 +31,8 @@ pub struct LaunchPlan {
     pub claude_args: Vec<String>,
     /// Extra `--model-alias` rules.
     pub aliases: Vec<(String, String)>,
+    /// `--fallback` rules.
+    pub fallbacks: Vec<(String, Vec<String>)>,
 }
 
 /// Checks everything, starts the gateway, runs Claude Code, stops the gateway
@@ -63,7 +65,12 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
     // Claude Code also names models itself (e.g. for quick background calls):
     // whatever Claude model it asks for goes to the chosen one.
     aliases.push(("claude-*".to_owned(), plan.model.clone()));
-    let settings = ServeSettings { config, aliases };
+    let settings = ServeSettings {
+        config,
+        aliases,
+        fallbacks: plan.fallbacks.clone(),
+        ..ServeSettings::default()
+    };
     let gateway = RunningGateway::start(&settings, env)
         .await
         .context("starting the gateway")?;
@@ -90,10 +97,10 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         .spawn()
         .with_context(|| format!("launching {}", claude.display()))?;
     let status = signals::wait_forwarding(&mut child).await?;
-    let gateway_state = gateway.gateway.clone();
+    let live = gateway.live.clone();
     gateway.stop().await;
     // What this session learned (cooling, disabled keys) must outlive it.
-    gateway_state.registry.flush().await;
+    live.gateway().registry.flush().await;
     Ok(exit_code(status))
 }
 

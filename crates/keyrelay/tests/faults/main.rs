@@ -76,7 +76,7 @@ impl Rig {
         }
         let settings = ServeSettings {
             config,
-            aliases: Vec::new(),
+            ..ServeSettings::default()
         };
         let gateway = RunningGateway::start(&settings, &variables)
             .await

@@ -98,6 +98,10 @@ async fn a_key_in_the_query_string_is_never_logged() {
         logs.contains("key attempt failed") && logs.len() > 2_000,
         "the requests were logged at every level:\n{logs}"
     );
+    assert!(
+        logs.contains("keyrelay::access") && logs.contains("generateContent"),
+        "the access log names each request's path:\n{logs}"
+    );
     assert_nothing_of(CLIENT_KEY, "the log", &logs);
 }
 

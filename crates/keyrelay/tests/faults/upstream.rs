@@ -22,7 +22,10 @@ async fn an_upstream_that_resets_the_connection_is_a_502_in_the_clients_shape() 
             .await;
         let (kind, message) = anthropic_error(native, 502).await;
         assert_eq!(kind, "api_error");
-        assert!(message.contains("upstream anthropic failed"), "{message}");
+        assert!(
+            message.contains("anthropic could not serve it"),
+            "{message}"
+        );
         let translated = rig
             .post("/v1/messages", &message_request("openai@gpt-4.1", true))
             .await;

@@ -3,9 +3,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod admin;
+mod exhaustion;
 mod failover;
+mod fallback;
 mod hints;
 mod input;
+mod litellm;
 mod passthrough;
 mod pools;
 mod proxy;
@@ -34,9 +38,17 @@ pub async fn start_with(
     aliases: Vec<(String, String)>,
 ) -> RunningGateway {
     let config = Config::from_toml(config_toml).expect("test config parses");
-    let settings = ServeSettings { config, aliases };
+    let settings = ServeSettings {
+        config,
+        aliases,
+        ..ServeSettings::default()
+    };
+    start_settings(env, &settings).await
+}
+
+pub async fn start_settings(env: &[(&str, &str)], settings: &ServeSettings) -> RunningGateway {
     let env = MapEnv::new(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    RunningGateway::start(&settings, &env)
+    RunningGateway::start(settings, &env)
         .await
         .expect("gateway starts")
 }
@@ -108,4 +120,9 @@ pub async fn anthropic_error(response: reqwest::Response) -> (String, String) {
             .unwrap_or_default()
             .to_owned(),
     )
+}
+
+/// The fingerprint keyrelay shows for a test key.
+pub fn fingerprint(key: &str) -> String {
+    keypool::ApiKey::new(key, None).fingerprint().to_string()
 }

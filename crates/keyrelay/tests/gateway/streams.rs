@@ -87,7 +87,8 @@ async fn a_stream_cut_after_content_ends_with_an_error_event() {
     assert!(body.contains("\"type\":\"api_error\""), "{body}");
     // The failure counts against the key (reported as the stream ends).
     let pool = gateway
-        .gateway
+        .live
+        .gateway()
         .registry
         .get("anthropic")
         .unwrap()

@@ -24,6 +24,11 @@ async fn keyrelay_claude_runs_real_claude_code_on_openai() {
         format!("the secret word is {SECRET}\n"),
     )
     .unwrap();
+    std::fs::write(
+        dir.join("keyrelay.toml"),
+        "[pool]\nsession_affinity = false\n",
+    )
+    .unwrap();
     let file = dir.join("notes.txt").display().to_string();
     upstream.on_key(
         LIMITED,
@@ -47,6 +52,9 @@ async fn keyrelay_claude_runs_real_claude_code_on_openai() {
             .env("DISABLE_AUTOUPDATER", "1")
             .env("OPENAI_API_KEYS", format!("{LIMITED},{GOOD}"))
             .env("OPENAI_BASE_URL", upstream.base_url())
+            // Sticky order, so the limited key is met first (Claude Code
+            // names a session, which affinity would place on either key).
+            .env("KEYRELAY_CONFIG", dir.join("keyrelay.toml"))
             .kill_on_drop(true);
         command
     };

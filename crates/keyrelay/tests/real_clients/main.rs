@@ -58,6 +58,7 @@ pub async fn gateway(env: &[(&str, String)], aliases: &[(&str, &str)]) -> Runnin
             .iter()
             .map(|(p, t)| (p.to_string(), t.to_string()))
             .collect(),
+        ..ServeSettings::default()
     };
     let env = MapEnv::new(env.iter().map(|(k, v)| (k.to_string(), v.clone())));
     RunningGateway::start(&settings, &env).await.unwrap()

@@ -59,6 +59,10 @@ pub async fn serve(env: &[(&str, String)], args: &[&str]) -> Served {
             if let Some((_, rest)) = line.split_once("address=") {
                 return rest.split_whitespace().next().unwrap().to_owned();
             }
+            // `--log-format json`: {"address":"127.0.0.1:PORT",…}
+            if let Some((_, rest)) = line.split_once("\"address\":\"") {
+                return rest.split('"').next().unwrap().to_owned();
+            }
         }
         panic!(
             "keyrelay exited before listening: {:?}",

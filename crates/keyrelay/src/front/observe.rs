@@ -1,0 +1,494 @@
+//! Watching every proxied request from arrival to its last byte: one entry
+//! in the request log (`/admin/requests`), one access log line, and the
+//! Prometheus metrics — all from the same record, written when the response
+//! ends (or the client goes away).
+//!
+//! Fronts leave a [`Trace`] in the response's extensions (see
+//! `render::decorate`); the response body is wrapped to time its first byte,
+//! read the token usage it reports, and see how it ended. Bodies are not
+//! kept: usage is read from lines that mention it.
+
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use keypool::{AttemptRecord, Fingerprint, OutcomeClass};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::Value;
+
+use super::live::Live;
+use super::requests::{AttemptEntry, RequestRecord};
+
+/// How a response came about, left by the front for this layer.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    pub provider: String,
+    pub model: Option<String>,
+    pub fallback: usize,
+    pub key: Option<Fingerprint>,
+    pub attempts: Vec<(String, AttemptRecord)>,
+}
+
+/// The metrics recorder, installed once per process.
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let seconds = [
+            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            30.0, 60.0, 120.0, 300.0,
+        ];
+        let builder = PrometheusBuilder::new()
+            .set_buckets(&seconds)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full("keyrelay_request_attempts".into()),
+                    &[1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0],
+                )
+            })
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        match builder.install_recorder() {
+            Ok(handle) => handle,
+            // Another recorder is in place (an embedding program's): render ours anyway.
+            Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+        }
+    })
+}
+
+/// The client API a path belongs to; `None` for what is not a proxied request.
+fn front_of(path: &str) -> Option<&'static str> {
+    match path {
+        "/v1/messages" => Some("messages"),
+        "/v1/messages/count_tokens" => Some("count_tokens"),
+        "/v1/models" => Some("models"),
+        p if p.starts_with("/p/") => Some("passthrough"),
+        "/health" | "/metrics" => None,
+        p if p.starts_with("/admin") || p.starts_with("/ui") => None,
+        _ => Some("other"),
+    }
+}
+
+/// The layer: times the request, and hands the response body to an
+/// [`Observed`] body that writes the record when it ends.
+pub async fn observe(State(live): State<Arc<Live>>, request: Request, next: Next) -> Response {
+    let Some(front) = front_of(request.uri().path()) else {
+        return next.run(request).await;
+    };
+    // Installed before the first request is counted.
+    metrics_handle();
+    let started = Instant::now();
+    let at_ms = unix_ms();
+    let method = request.method().to_string();
+    // Never the query: a Gemini client may carry its key there.
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let head = started.elapsed();
+    let (mut parts, body) = response.into_parts();
+    let trace = parts.extensions.remove::<Trace>();
+    let streamed = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/event-stream") || t.contains("ndjson"));
+    let pending = Pending {
+        live,
+        front,
+        method,
+        path,
+        at_ms,
+        status: parts.status.as_u16(),
+        started,
+        head,
+        trace,
+        streamed,
+        first_byte: None,
+        usage: UsageScan::default(),
+    };
+    let body = Body::new(Observed {
+        inner: body,
+        pending: Some(pending),
+    });
+    Response::from_parts(parts, body)
+}
+
+/// What is known of a request while its body is on its way.
+struct Pending {
+    live: Arc<Live>,
+    front: &'static str,
+    method: String,
+    path: String,
+    at_ms: u64,
+    status: u16,
+    started: Instant,
+    head: std::time::Duration,
+    trace: Option<Trace>,
+    streamed: bool,
+    first_byte: Option<std::time::Duration>,
+    usage: UsageScan,
+}
+
+struct Observed {
+    inner: Body,
+    /// Taken when the record is written (end, error or drop).
+    pending: Option<Pending>,
+}
+
+impl HttpBody for Observed {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(pending), Some(data)) = (self.pending.as_mut(), frame.data_ref()) {
+                    if pending.first_byte.is_none() && !data.is_empty() {
+                        pending.first_byte = Some(pending.started.elapsed());
+                    }
+                    pending.usage.feed(data);
+                }
+                // The server may stop polling once the body says it is done.
+                if self.inner.is_end_stream() {
+                    self.finish("complete");
+                }
+            }
+            Poll::Ready(Some(Err(_))) => self.finish("broken"),
+            Poll::Ready(None) => self.finish("complete"),
+            Poll::Pending => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        // An empty body ends before any poll: its record is written on drop,
+        // which must then not read as the client going away.
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Observed {
+    fn drop(&mut self) {
+        // Dropped before its end: the client went away (or the server
+        // stopped) — unless there was nothing left to send.
+        let ended = if self.inner.is_end_stream() {
+            "complete"
+        } else {
+            "client_gone"
+        };
+        self.finish(ended);
+    }
+}
+
+impl Observed {
+    fn finish(&mut self, ended: &'static str) {
+        if let Some(pending) = self.pending.take() {
+            pending.write(ended);
+        }
+    }
+}
+
+impl Pending {
+    fn write(mut self, ended: &'static str) {
+        let duration = self.started.elapsed();
+        let (input_tokens, output_tokens) = self.usage.finish();
+        let trace = self.trace.take();
+        let attempts: Vec<AttemptEntry> = trace
+            .iter()
+            .flat_map(|t| t.attempts.iter())
+            .map(|(provider, record)| AttemptEntry {
+                provider: provider.clone(),
+                key: record.key.as_str().to_owned(),
+                class: record.class.as_str().to_owned(),
+                status: record.status,
+                retry_after_s: record.retry_after.map(|d| d.as_secs()),
+                upstream_ms: Some(millis(record.elapsed)),
+            })
+            .collect();
+        let record = RequestRecord {
+            at_ms: self.at_ms,
+            front: self.front,
+            method: self.method,
+            path: self.path,
+            provider: trace.as_ref().map(|t| t.provider.clone()),
+            model: trace.as_ref().and_then(|t| t.model.clone()),
+            status: self.status,
+            duration_ms: millis(duration),
+            head_ms: millis(self.head),
+            input_tokens,
+            output_tokens,
+            fallback: trace.as_ref().map_or(0, |t| t.fallback),
+            attempts,
+            ended,
+        };
+        record_metrics(
+            &record,
+            trace.as_ref(),
+            self.head,
+            self.first_byte.filter(|_| self.streamed),
+        );
+        access_log(&record, trace.as_ref());
+        self.live.requests.push(record);
+    }
+}
+
+fn access_log(record: &RequestRecord, trace: Option<&Trace>) {
+    let attempt_log: Vec<String> = record
+        .attempts
+        .iter()
+        .map(|a| {
+            format!(
+                "{}:{}={}/{}",
+                a.provider,
+                a.key,
+                a.class,
+                a.status.map_or("-".to_owned(), |s| s.to_string())
+            )
+        })
+        .collect();
+    tracing::info!(
+        target: "keyrelay::access",
+        front = record.front,
+        method = %record.method,
+        path = %record.path,
+        provider = record.provider.as_deref().unwrap_or("-"),
+        model = record.model.as_deref().unwrap_or("-"),
+        key = trace.and_then(|t| t.key.as_ref()).map_or("-", Fingerprint::as_str),
+        status = record.status,
+        duration_ms = record.duration_ms,
+        head_ms = record.head_ms,
+        input_tokens = record.input_tokens,
+        output_tokens = record.output_tokens,
+        fallback = record.fallback,
+        attempts = record.attempts.len(),
+        attempt_log = %attempt_log.join(", "),
+        ended = record.ended,
+        "request"
+    );
+}
+
+fn record_metrics(
+    record: &RequestRecord,
+    trace: Option<&Trace>,
+    head: std::time::Duration,
+    first_byte: Option<std::time::Duration>,
+) {
+    let provider = record.provider.clone().unwrap_or_else(|| "-".into());
+    metrics::counter!(
+        "keyrelay_requests_total",
+        "front" => record.front,
+        "provider" => provider.clone(),
+        "status" => record.status.to_string(),
+    )
+    .increment(1);
+    let Some(trace) = trace else {
+        return;
+    };
+    metrics::histogram!("keyrelay_request_attempts", "front" => record.front)
+        .record(trace.attempts.len() as f64);
+    let mut upstream = std::time::Duration::ZERO;
+    let last = trace.attempts.len().saturating_sub(1);
+    for (n, (provider, attempt)) in trace.attempts.iter().enumerate() {
+        upstream += attempt.elapsed;
+        metrics::histogram!("keyrelay_upstream_seconds", "provider" => provider.clone())
+            .record(attempt.elapsed.as_secs_f64());
+        if n < last && attempt.class != OutcomeClass::Success {
+            metrics::counter!(
+                "keyrelay_rotations_total",
+                "provider" => provider.clone(),
+                "class" => attempt.class.as_str(),
+            )
+            .increment(1);
+        }
+    }
+    // Time spent in keyrelay itself until the response head: routing,
+    // translation, key choice, waits between attempts.
+    metrics::histogram!("keyrelay_overhead_seconds", "front" => record.front)
+        .record(head.saturating_sub(upstream).as_secs_f64());
+    if let Some(first_byte) = first_byte {
+        metrics::histogram!("keyrelay_stream_first_byte_seconds", "provider" => provider.clone())
+            .record(first_byte.as_secs_f64());
+    }
+    if let Some(key) = &trace.key {
+        for (direction, tokens) in [
+            ("input", record.input_tokens),
+            ("output", record.output_tokens),
+        ] {
+            if let Some(tokens) = tokens {
+                metrics::counter!(
+                    "keyrelay_tokens_total",
+                    "provider" => provider.clone(),
+                    "key_id" => key.id().to_owned(),
+                    "direction" => direction,
+                )
+                .increment(tokens);
+            }
+        }
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, millis)
+}
+
+/// Reads token usage from a response as it passes: whole JSON documents and
+/// SSE or NDJSON events, in any client API's shape. Only lines that mention
+/// usage are parsed; a line longer than [`UsageScan::LINE_LIMIT`] is skipped.
+#[derive(Default)]
+struct UsageScan {
+    carry: Vec<u8>,
+    skipping: bool,
+    input: Option<u64>,
+    output: Option<u64>,
+}
+
+impl UsageScan {
+    const LINE_LIMIT: usize = 1 << 20;
+
+    fn feed(&mut self, data: &[u8]) {
+        let mut rest = data;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            let (line, tail) = rest.split_at(end);
+            rest = &tail[1..];
+            if self.skipping {
+                self.skipping = false;
+                continue;
+            }
+            if self.carry.is_empty() {
+                self.line(line);
+            } else {
+                let mut whole = std::mem::take(&mut self.carry);
+                whole.extend_from_slice(line);
+                self.line(&whole);
+            }
+        }
+        if !self.skipping {
+            if self.carry.len() + rest.len() > Self::LINE_LIMIT {
+                self.carry.clear();
+                self.skipping = true;
+            } else {
+                self.carry.extend_from_slice(rest);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> (Option<u64>, Option<u64>) {
+        if !self.skipping && !self.carry.is_empty() {
+            let last = std::mem::take(&mut self.carry);
+            self.line(&last);
+        }
+        (self.input, self.output)
+    }
+
+    fn line(&mut self, line: &[u8]) {
+        let line = line.strip_prefix(b"data:").unwrap_or(line);
+        let mentions = |needle: &[u8]| line.windows(needle.len()).any(|w| w == needle);
+        if !(mentions(b"usage") || mentions(b"eval_count") || mentions(b"TokenCount")) {
+            return;
+        }
+        let Ok(value) = serde_json::from_slice::<Value>(line.trim_ascii()) else {
+            return;
+        };
+        let (input, output) = usage_in(&value);
+        self.input = input.or(self.input);
+        self.output = output.or(self.output);
+    }
+}
+
+/// Input and output tokens in one document or event of any dialect:
+/// Anthropic (`usage`, `message.usage`), OpenAI Chat and Responses (`usage`,
+/// `response.usage`), Gemini (`usageMetadata`), Ollama (`prompt_eval_count`).
+fn usage_in(value: &Value) -> (Option<u64>, Option<u64>) {
+    let holders = [
+        value.get("usage"),
+        value.get("message").and_then(|m| m.get("usage")),
+        value.get("response").and_then(|r| r.get("usage")),
+        value.get("usageMetadata"),
+        Some(value),
+    ];
+    for holder in holders.into_iter().flatten() {
+        let n = |name: &str| holder.get(name).and_then(Value::as_u64);
+        let input = n("input_tokens")
+            .or_else(|| n("prompt_tokens"))
+            .or_else(|| n("promptTokenCount"))
+            .or_else(|| n("prompt_eval_count"));
+        let output = n("output_tokens")
+            .or_else(|| n("completion_tokens"))
+            .or_else(|| n("candidatesTokenCount").map(|c| c + n("thoughtsTokenCount").unwrap_or(0)))
+            .or_else(|| n("eval_count"));
+        if input.is_some() || output.is_some() {
+            return (input, output);
+        }
+    }
+    (None, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(chunks: &[&str]) -> (Option<u64>, Option<u64>) {
+        let mut scan = UsageScan::default();
+        for chunk in chunks {
+            scan.feed(chunk.as_bytes());
+        }
+        scan.finish()
+    }
+
+    #[test]
+    fn usage_is_read_from_every_shape_and_across_chunks() {
+        // Anthropic stream: input at message_start, output at message_delta.
+        assert_eq!(
+            scan(&[
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tok",
+                "ens\":25,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"delta\":{}}\n\n",
+                "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":15}}\n\n",
+            ]),
+            (Some(25), Some(15))
+        );
+        // A whole Anthropic message without a trailing newline.
+        assert_eq!(
+            scan(&["{\"content\":[],\"usage\":{\"input_tokens\":9,\"output_tokens\":3}}"]),
+            (Some(9), Some(3))
+        );
+        // OpenAI Chat with include_usage; Responses; Gemini; Ollama.
+        assert_eq!(
+            scan(&["data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7}}\n\ndata: [DONE]\n\n"]),
+            (Some(5), Some(7))
+        );
+        assert_eq!(
+            scan(&["data: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":4,\"output_tokens\":2}}}\n"]),
+            (Some(4), Some(2))
+        );
+        assert_eq!(
+            scan(&["{\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":2,\"thoughtsTokenCount\":3}}"]),
+            (Some(5), Some(5))
+        );
+        assert_eq!(
+            scan(&["{\"done\":true,\"prompt_eval_count\":26,\"eval_count\":290}\n"]),
+            (Some(26), Some(290))
+        );
+        assert_eq!(
+            scan(&["data: {\"text\":\"no counts here\"}\n"]),
+            (None, None)
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! The last requests the gateway served, in memory, for `GET /admin/requests`.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+/// One request, without bodies or key material.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    /// Unix ms when the request arrived.
+    pub at_ms: u64,
+    /// The client API (`messages`, `count_tokens`, `passthrough`, …).
+    pub front: &'static str,
+    pub method: String,
+    /// The path, without the query string (a Gemini client may put its key there).
+    pub path: String,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub status: u16,
+    /// Until the response ended (its last byte, for a stream).
+    pub duration_ms: u64,
+    /// Until the response head.
+    pub head_ms: u64,
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    /// Which fallback target served (0: the route itself).
+    pub fallback: usize,
+    pub attempts: Vec<AttemptEntry>,
+    /// How the response ended: `complete`, `client_gone` or `broken`.
+    pub ended: &'static str,
+}
+
+/// One attempt of a request.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttemptEntry {
+    pub provider: String,
+    pub key: String,
+    pub class: String,
+    pub status: Option<u16>,
+    pub retry_after_s: Option<u64>,
+    pub upstream_ms: Option<u64>,
+}
+
+/// A ring of the last [`RequestLog::CAPACITY`] requests.
+pub struct RequestLog {
+    ring: Mutex<VecDeque<RequestRecord>>,
+}
+
+impl RequestLog {
+    pub const CAPACITY: usize = 1000;
+
+    pub fn new() -> Self {
+        RequestLog {
+            ring: Mutex::new(VecDeque::with_capacity(64)),
+        }
+    }
+
+    pub fn push(&self, record: RequestRecord) {
+        let mut ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+        if ring.len() == Self::CAPACITY {
+            ring.pop_front();
+        }
+        ring.push_back(record);
+    }
+
+    /// The newest `limit` requests, newest first.
+    pub fn last(&self, limit: usize) -> Vec<RequestRecord> {
+        let ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
+        ring.iter().rev().take(limit).cloned().collect()
+    }
+}
+
+impl Default for RequestLog {
+    fn default() -> Self {
+        RequestLog::new()
+    }
+}

@@ -1,0 +1,207 @@
+//! The keys file: keys added and removed at runtime (admin API), kept apart
+//! from the config file so keyrelay never rewrites what people wrote.
+//!
+//! It has the config's shape, one table per provider:
+//!
+//! ```toml
+//! [providers.gemini]
+//! keys = [{ key = "…", label = "team-a" }]
+//! removed = ["3f9c0a1b2c4d"]   # fingerprint ids of keys taken out, wherever they came from
+//! ```
+//!
+//! It is written whole, atomically (a temporary file, fsync, rename), with
+//! mode 0600: it holds keys.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, KeyConfig};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KeysFile {
+    pub providers: BTreeMap<String, ProviderKeys>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderKeys {
+    pub keys: Vec<KeyConfig>,
+    /// Fingerprint ids of keys removed through the admin API, whether they
+    /// came from the config file, the environment or this file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeysFileError {
+    #[error("reading the keys file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("the keys file {path} is not valid: {message}")]
+    Invalid { path: String, message: String },
+    #[error("writing the keys file {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl KeysFile {
+    /// Reads `path`; a file that does not exist yet is empty.
+    pub fn load(path: &Path) -> Result<KeysFile, KeysFileError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(KeysFile::default())
+            }
+            Err(source) => {
+                return Err(KeysFileError::Read {
+                    path: path.display().to_string(),
+                    source,
+                })
+            }
+        };
+        // The parser's message can quote the offending line, which may hold
+        // a key: report the position only.
+        toml::from_str(&text).map_err(|err| KeysFileError::Invalid {
+            path: path.display().to_string(),
+            message: match err.span() {
+                Some(span) => format!(
+                    "syntax or field error at byte {} ({})",
+                    span.start,
+                    err.message().split('`').next().unwrap_or("invalid").trim()
+                ),
+                None => "syntax or field error".into(),
+            },
+        })
+    }
+
+    /// Writes the file whole: a temporary file beside it (mode 0600),
+    /// flushed to disk, then renamed over it, so a crash leaves the old or
+    /// the new file, never half of one.
+    pub fn save(&self, path: &Path) -> Result<(), KeysFileError> {
+        let failed = |source| KeysFileError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let text = toml::to_string_pretty(self).map_err(|e| failed(std::io::Error::other(e)))?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(failed)?;
+        let temporary = temporary_beside(path);
+        let written = (|| {
+            let mut file = open_private(&temporary)?;
+            file.write_all(HEADER.as_bytes())?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&temporary, path)?;
+            // The rename itself reaches the disk with the directory.
+            if let Ok(dir) = std::fs::File::open(dir) {
+                let _ = dir.sync_all();
+            }
+            Ok(())
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        written.map_err(failed)
+    }
+
+    /// `config` with this file's keys added to each provider's, and its
+    /// removals noted.
+    pub fn apply_to(&self, config: &Config) -> Config {
+        let mut config = config.clone();
+        for (name, keys) in &self.providers {
+            let provider = config.providers.entry(name.clone()).or_default();
+            provider.keys.extend(keys.keys.iter().cloned());
+            provider.removed.extend(keys.removed.iter().cloned());
+        }
+        config
+    }
+}
+
+const HEADER: &str = "# keyrelay keys file: keys added or removed at runtime (admin API).\n# Written by keyrelay; it holds API keys, keep it private.\n\n";
+
+fn temporary_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "keys.toml".into());
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+#[cfg(unix)]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::File::create(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("keyrelay-keysfile-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn saved_files_read_back_and_are_private() {
+        let dir = temp_dir("roundtrip");
+        let path = dir.join("keys.toml");
+        assert_eq!(KeysFile::load(&path).unwrap(), KeysFile::default());
+        let mut file = KeysFile::default();
+        let gemini = file.providers.entry("gemini".into()).or_default();
+        gemini
+            .keys
+            .push(KeyConfig::Plain("test-key-aaaaaaaaaaaa".into()));
+        gemini.removed.push("0123456789ab".into());
+        file.save(&path).unwrap();
+        assert_eq!(KeysFile::load(&path).unwrap(), file);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_invalid_file_is_refused_without_quoting_it() {
+        let dir = temp_dir("invalid");
+        let path = dir.join("keys.toml");
+        std::fs::write(
+            &path,
+            "[providers.gemini]\nkeys = [\"test-key-secret\"\nbroken",
+        )
+        .unwrap();
+        let err = KeysFile::load(&path).unwrap_err().to_string();
+        assert!(err.contains("not valid"), "{err}");
+        assert!(!err.contains("test-key-secret"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
