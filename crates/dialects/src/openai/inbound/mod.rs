@@ -25,7 +25,9 @@
 //! follows — and the hub's `output_config.format` (`json_schema`, Anthropic's
 //! structured-output field; `{"type":"object"}` for `json_object`), which the
 //! Gemini translator turns into Gemini's JSON mode (`responseMimeType` and
-//! `responseSchema`). Anthropic-dialect providers get the instruction only.
+//! `responseSchema`) and the Ollama translator into Ollama's `format`.
+//! Anthropic-dialect providers get the instruction only (not every model of
+//! that dialect takes `output_config.format`).
 
 mod chunks;
 mod messages;
