@@ -3,6 +3,8 @@
 //! Anthropic docs' streams and recorded Gemini streams (see
 //! `fixtures/SOURCES-chat.md`).
 
+#![allow(clippy::unwrap_used)]
+
 use bytes::BytesMut;
 use dialects::anthropic::AnthropicUpstream;
 use dialects::gemini::Gemini;
