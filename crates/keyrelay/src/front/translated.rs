@@ -151,8 +151,8 @@ impl Leg for TranslatedLeg<'_> {
         class: OutcomeClass,
     ) -> Response {
         let provider = &self.provider;
-        // An error no other key or target would fix: an error status, or an error inside a 200.
         let shape = self.client.shape();
+        // An error no other key or target would fix: an error status, or an error inside a 200.
         if !upstream.status.is_success() || class != OutcomeClass::Success {
             return upstream_error(provider.spec.dialect, &upstream, class)
                 .in_shape(shape)
