@@ -143,3 +143,38 @@ async fn a_client_that_goes_away_reports_a_complete_stream() {
     drop(body);
     assert_eq!(ends.try_recv().ok(), Some(StreamEnd::Complete));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_upstream_of_a_chat_client_gets_comment_pings_then_an_openai_error_chunk() {
+    let first = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+    let rest = stream::iter(vec![Ok(Bytes::from_static(first.as_bytes()))])
+        .chain(stream::pending())
+        .boxed();
+    let meta = dialects::openai::inbound::ChatMeta {
+        id: "chatcmpl-1".into(),
+        model: "m".into(),
+        created: 1,
+    };
+    let step = Step::TranslateInto {
+        translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
+        client: Box::new(dialects::openai::inbound::ChatChunks::new(meta, false)),
+    };
+    let idle = Duration::from_secs(25);
+    let (items, end) = run_all("", rest, step, idle).await;
+    let all: Vec<u8> = items
+        .into_iter()
+        .flat_map(|i| i.unwrap().to_vec())
+        .collect();
+    let all = String::from_utf8(all).unwrap();
+    let events: Vec<&str> = all.split("\n\n").filter(|e| !e.is_empty()).collect();
+    assert_eq!(events.len(), 5, "{all}");
+    assert!(events[0].contains("\"role\":\"assistant\""), "{all}");
+    assert!(events[1].contains("\"content\":\"Hi\""), "{all}");
+    assert_eq!(&events[2..4], [": ping", ": ping"], "pings are comments");
+    assert!(
+        events[4].starts_with("data: {\"error\":{") && events[4].contains("silent for 25s"),
+        "{all}"
+    );
+    assert!(!all.contains("event:") && !all.contains("[DONE]"), "{all}");
+    assert!(matches!(end, Some(StreamEnd::Broken(_))));
+}
