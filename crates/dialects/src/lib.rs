@@ -1,5 +1,6 @@
 //! Wire types and translators between LLM provider APIs: Anthropic Messages
-//! (what keyrelay's clients speak) and each provider's own API, plus
+//! (the hub every translation passes through), each provider's own API, the
+//! OpenAI Chat Completions API as clients speak it, plus
 //! incremental decoders for server-sent events and newline-delimited JSON,
 //! with size caps so a broken upstream cannot make keyrelay buffer without bound.
 //!
@@ -14,4 +15,4 @@ pub mod openai;
 pub mod sse;
 pub mod translate;
 
-pub use translate::{ProviderRequest, StreamTranslate, TranslateError, Translator};
+pub use translate::{ProviderRequest, StreamEncode, StreamTranslate, TranslateError, Translator};

@@ -1,5 +1,12 @@
-//! What every translator from Anthropic Messages to a provider API offers.
+//! What every translator from Anthropic Messages to a provider API offers,
+//! and what a client API other than Anthropic Messages offers to write a
+//! stream of Anthropic events in its own format.
+//!
+//! Anthropic Messages is the hub: every request that is translated at all
+//! passes through a [`MessagesRequest`], and every translated answer through
+//! a [`MessagesResponse`] or [`StreamEvent`]s.
 
+use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 
 use crate::anthropic::{MessagesRequest, MessagesResponse, StreamEvent};
@@ -39,6 +46,15 @@ pub trait StreamTranslate: Send {
     fn finish(&mut self, error: Option<&str>, out: &mut Vec<StreamEvent>);
     /// Whether `message_start` has been emitted (pings may follow it).
     fn started(&self) -> bool;
+}
+
+/// Anthropic events out to a client that speaks another API (OpenAI Chat
+/// Completions…): a state machine fed the events a [`StreamTranslate`] made.
+pub trait StreamEncode: Send {
+    /// Appends the client's bytes for `events` to `out`.
+    fn encode(&mut self, events: &[StreamEvent], out: &mut BytesMut);
+    /// What keeps a silent stream alive without changing what the client reads.
+    fn ping(&self) -> Bytes;
 }
 
 /// Anthropic Messages ⇄ one provider API.

@@ -96,6 +96,20 @@ impl Dialect {
         }
     }
 
+    /// The translator from the hub for a request that came in another API
+    /// than Anthropic Messages: an Anthropic-dialect provider takes the hub
+    /// request itself, made acceptable to Anthropic.
+    pub fn hub_translator(self) -> &'static dyn Translator {
+        self.translator()
+            .unwrap_or(&dialects::anthropic::AnthropicUpstream)
+    }
+
+    /// Whether a request in `client`'s API goes to this dialect's providers
+    /// untranslated (OpenRouter serves Chat Completions too).
+    pub fn is_native_for(self, client: Dialect) -> bool {
+        self == client || (client == Dialect::OpenaiChat && self == Dialect::Openrouter)
+    }
+
     /// The path, below the base URL, of a cheap call no provider bills (a
     /// model list, or OpenRouter's key info), used to check a key.
     pub fn key_check_path(self) -> &'static str {

@@ -243,6 +243,8 @@ pub struct MessagesResponse {
     pub content: Vec<ContentBlock>,
     pub stop_reason: Option<StopReason>,
     pub stop_sequence: Option<String>,
+    /// Absent in some `message_start` events (Anthropic's own docs show one).
+    #[serde(default)]
     pub usage: Usage,
 }
 
@@ -276,11 +278,17 @@ pub enum StopReason {
     ToolUse,
     PauseTurn,
     Refusal,
+    /// The context window filled up (newer Claude models).
+    ModelContextWindowExceeded,
 }
 
+/// Token counts. Every field may be missing on the wire: Anthropic's
+/// `message_delta` carries only what changed (often just `output_tokens`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
+    #[serde(default)]
     pub input_tokens: u64,
+    #[serde(default)]
     pub output_tokens: u64,
     #[serde(default)]
     pub cache_creation_input_tokens: u64,

@@ -1,5 +1,5 @@
 //! Anthropic Messages request → Gemini `generateContent` request: paths,
-//! `generationConfig` (with thinking), `tools` and `toolConfig`. The
+//! `generationConfig` (with thinking and JSON mode), `tools` and `toolConfig`. The
 //! conversation itself is built in `contents.rs`.
 
 use serde_json::{json, Map, Value};
@@ -118,7 +118,26 @@ fn generation_config(request: &MessagesRequest, model: &str) -> Option<Value> {
     if let Some(thinking) = thinking_config(request.thinking.as_ref(), model) {
         config.insert("thinkingConfig".into(), thinking);
     }
+    add_json_mode(request, &mut config);
     (!config.is_empty()).then_some(Value::Object(config))
+}
+
+/// The hub's structured output (`output_config.format`, a JSON schema) as
+/// Gemini's JSON mode: `responseMimeType` and, when the schema says more
+/// than "an object", `responseSchema` in Gemini's subset.
+fn add_json_mode(request: &MessagesRequest, config: &mut Map<String, Value>) {
+    let format = request
+        .output_config
+        .as_ref()
+        .and_then(|c| c.get("format"))
+        .filter(|f| f.get("type").and_then(Value::as_str) == Some("json_schema"));
+    let Some(format) = format else {
+        return;
+    };
+    config.insert("responseMimeType".into(), json!("application/json"));
+    if let Some(schema) = format.get("schema").and_then(schema::response_schema) {
+        config.insert("responseSchema".into(), schema);
+    }
 }
 
 /// How a model family takes a thinking setting.

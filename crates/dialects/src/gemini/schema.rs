@@ -29,6 +29,16 @@ pub(super) fn parameters(input_schema: Option<&Value>) -> Option<Value> {
     has_properties.then_some(Value::Object(cleaned))
 }
 
+/// `responseSchema` for a structured-output schema, or `None` when it
+/// says no more than "an object" (Gemini refuses an OBJECT without
+/// properties; JSON mode alone already asks for JSON).
+pub(super) fn response_schema(schema: &Value) -> Option<Value> {
+    let cleaned = Cleaner { root: schema }.node(schema, 0);
+    let bare_object = cleaned.get("type") == Some(&json!("object"))
+        && !matches!(cleaned.get("properties"), Some(Value::Object(p)) if !p.is_empty());
+    (!bare_object).then_some(Value::Object(cleaned))
+}
+
 struct Cleaner<'a> {
     root: &'a Value,
 }

@@ -11,6 +11,8 @@
 //!   so the model keeps its own default. `budget_tokens` has no Ollama form;
 //!   gpt-oss models ignore `true`/`false` (they take "low"/"medium"/"high").
 //! - Text blocks of one message are joined with a blank line: Ollama content is a string.
+//! - Structured output (`output_config.format`, a JSON schema) becomes Ollama's
+//!   `format`: the schema, or `"json"` when it says no more than "an object".
 
 use std::collections::HashMap;
 
@@ -46,6 +48,7 @@ pub(super) fn build(request: &MessagesRequest, model: &str) -> Result<Value, Tra
         stream: request.is_stream(),
         tools: tools(request),
         think: think(request.thinking.as_ref()),
+        format: format(request),
         options: Options {
             temperature: request.temperature,
             top_p: request.top_p,
@@ -56,6 +59,22 @@ pub(super) fn build(request: &MessagesRequest, model: &str) -> Result<Value, Tra
     };
     serde_json::to_value(&body)
         .map_err(|e| TranslateError(format!("cannot encode the Ollama request: {e}")))
+}
+
+/// Ollama's `format` for the hub's structured output, if any.
+fn format(request: &MessagesRequest) -> Option<Value> {
+    let format = request.output_config.as_ref()?.get("format")?;
+    if format.get("type").and_then(Value::as_str) != Some("json_schema") {
+        return None;
+    }
+    let schema = format.get("schema")?;
+    let bare_object = schema.get("properties").is_none()
+        && schema.get("type").and_then(Value::as_str) == Some("object");
+    Some(if bare_object {
+        json!("json")
+    } else {
+        schema.clone()
+    })
 }
 
 /// Ollama tool results name their tool instead of pointing at a call id, so

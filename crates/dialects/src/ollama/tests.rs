@@ -28,6 +28,22 @@ fn stream_is_always_sent_explicitly() {
 }
 
 #[test]
+fn structured_output_becomes_ollamas_format() {
+    let schema =
+        json!({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]});
+    let request = |schema: Value| {
+        body(
+            json!({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+            "output_config": {"format": {"type": "json_schema", "schema": schema}}}),
+        )
+    };
+    assert_eq!(request(schema.clone())["format"], schema);
+    assert_eq!(request(json!({"type": "object"}))["format"], "json");
+    let plain = body(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}));
+    assert!(plain.get("format").is_none());
+}
+
+#[test]
 fn system_prompt_and_system_entries_become_system_messages_in_order() {
     let got = messages(json!({
         "model": "m",

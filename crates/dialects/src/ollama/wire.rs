@@ -19,6 +19,9 @@ pub(super) struct ChatRequest<'a> {
     /// Absent when the client did not say, so the model keeps its default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub think: Option<bool>,
+    /// Structured output: `"json"`, or a JSON schema the answer must match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Options::is_empty")]
     pub options: Options,
 }

@@ -7,8 +7,11 @@
 //! - `response`: a whole `chat.completion` as an Anthropic message.
 //! - `stream` and `tool_calls`: a streamed response as Anthropic events.
 //! - `wire`: the lenient OpenAI response shapes; `errors`: error mapping.
+//! - `inbound`: the other direction — Chat Completions clients through the
+//!   hub to providers of other dialects.
 
 mod errors;
+pub mod inbound;
 mod messages;
 mod request;
 mod response;

@@ -1,13 +1,14 @@
 //! The one stream loop: after the decision, a held stream goes to the client
-//! chunk by chunk, forwarded as is or translated event by event, with an idle
-//! timeout, pings while a translated upstream is silent, and a clean ending
-//! in the client's own format when the upstream breaks off.
+//! chunk by chunk, forwarded as is or translated event by event (to
+//! Anthropic events, or on through them to another client API), with an
+//! idle timeout, pings while a translated upstream is silent, and a clean
+//! ending in the client's own format when the upstream breaks off.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use dialects::anthropic::StreamEvent;
-use dialects::StreamTranslate;
+use dialects::{StreamEncode, StreamTranslate};
 use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::dialect::{Dialect, Framing};
@@ -23,6 +24,12 @@ pub enum Step {
     Forward { shape: Dialect, framing: Framing },
     /// Provider bytes become Anthropic events.
     Translate(Box<dyn StreamTranslate>),
+    /// Provider bytes become Anthropic events, which `client` writes in the
+    /// client's own API (OpenAI Chat chunks…), pings included.
+    TranslateInto {
+        translator: Box<dyn StreamTranslate>,
+        client: Box<dyn StreamEncode>,
+    },
 }
 
 impl Step {
@@ -35,6 +42,11 @@ impl Step {
                 events.clear();
                 translator.push(&chunk, events);
                 encode(events)
+            }
+            Step::TranslateInto { translator, client } => {
+                events.clear();
+                translator.push(&chunk, events);
+                encode_for(client.as_mut(), events)
             }
         }
     }
@@ -58,6 +70,11 @@ impl Step {
                 translator.finish(failure, events);
                 Ok(encode(events))
             }
+            Step::TranslateInto { translator, client } => {
+                events.clear();
+                translator.finish(failure, events);
+                Ok(encode_for(client.as_mut(), events))
+            }
         }
     }
 
@@ -65,7 +82,7 @@ impl Step {
     /// stream: after `message_stop` or an `error` event nothing more goes
     /// out, so nothing more need come in.
     fn is_over(&self, events: &[StreamEvent]) -> bool {
-        matches!(self, Step::Translate(_))
+        !matches!(self, Step::Forward { .. })
             && matches!(
                 events.last(),
                 Some(StreamEvent::MessageStop | StreamEvent::Error { .. })
@@ -74,15 +91,24 @@ impl Step {
 
     /// How long the client may wait without a byte; `None`: no pings.
     fn ping_every(&self) -> Option<Duration> {
-        matches!(self, Step::Translate(_)).then_some(PING_EVERY)
+        (!matches!(self, Step::Forward { .. })).then_some(PING_EVERY)
     }
 
     fn ping(&mut self) -> Option<Bytes> {
         match self {
             Step::Translate(translator) if translator.started() => encode(&[StreamEvent::Ping]),
+            Step::TranslateInto { translator, client } if translator.started() => {
+                Some(client.ping())
+            }
             _ => None,
         }
     }
+}
+
+fn encode_for(client: &mut dyn StreamEncode, events: &[StreamEvent]) -> Option<Bytes> {
+    let mut out = BytesMut::new();
+    client.encode(events, &mut out);
+    (!out.is_empty()).then(|| out.freeze())
 }
 
 fn encode(events: &[StreamEvent]) -> Option<Bytes> {

@@ -18,7 +18,9 @@ use keypool::{Fingerprint, OutcomeClass};
 use super::attempt_log::AttemptLog;
 use super::error::ApiError;
 use super::exhausted::{exhausted, Failed};
+use super::forward::ForwardLeg;
 use super::render::{decorate, transport_failure, Trail};
+use super::translated::TranslatedLeg;
 use super::Gateway;
 use crate::call::{cannot_serve, RequestFacts, Upstream, UpstreamResponse};
 use crate::dialect::Dialect;
@@ -41,6 +43,50 @@ pub trait Leg {
         key: &Fingerprint,
         class: OutcomeClass,
     ) -> Response;
+}
+
+/// A target reached as the client sent the request, or through the hub.
+pub enum RoutedLeg<'a> {
+    /// The provider speaks the client's API: forward the bytes.
+    Forward(ForwardLeg),
+    /// Another dialect: translate.
+    Translate(TranslatedLeg<'a>),
+}
+
+impl Leg for RoutedLeg<'_> {
+    fn provider(&self) -> &Arc<Provider> {
+        match self {
+            RoutedLeg::Forward(leg) => leg.provider(),
+            RoutedLeg::Translate(leg) => leg.provider(),
+        }
+    }
+
+    fn facts(&self) -> &RequestFacts {
+        match self {
+            RoutedLeg::Forward(leg) => leg.facts(),
+            RoutedLeg::Translate(leg) => leg.facts(),
+        }
+    }
+
+    fn outbound(&self) -> &Outbound {
+        match self {
+            RoutedLeg::Forward(leg) => leg.outbound(),
+            RoutedLeg::Translate(leg) => leg.outbound(),
+        }
+    }
+
+    fn answer(
+        self,
+        gateway: &Gateway,
+        upstream: UpstreamResponse,
+        key: &Fingerprint,
+        class: OutcomeClass,
+    ) -> Response {
+        match self {
+            RoutedLeg::Forward(leg) => leg.answer(gateway, upstream, key, class),
+            RoutedLeg::Translate(leg) => leg.answer(gateway, upstream, key, class),
+        }
+    }
 }
 
 /// Calls each leg in turn until one settles the request; renders its

@@ -94,9 +94,13 @@ fn busy(gateway: &Gateway, max: usize, path: &str) -> Response {
     error.in_shape(shape_of(gateway, path)).into_response()
 }
 
-/// Whose error format a path's client expects: the provider's own on
-/// `/p/{provider}/…`, else Anthropic's.
+/// Whose error format a path's client expects: OpenAI's on
+/// `/v1/chat/completions`, the provider's own on `/p/{provider}/…`, else
+/// Anthropic's.
 fn shape_of(gateway: &Gateway, path: &str) -> Dialect {
+    if path == "/v1/chat/completions" {
+        return Dialect::OpenaiChat;
+    }
     path.strip_prefix("/p/")
         .and_then(|rest| rest.split('/').next())
         .and_then(|name| gateway.registry.get(name))

@@ -9,17 +9,15 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Uri};
-use keypool::{Fingerprint, OutcomeClass};
 
 use super::error::ApiError;
-use super::fallback::{serve, Leg};
+use super::fallback::{serve, RoutedLeg};
 use super::forward::{forward, ForwardLeg};
 use super::session::session_of;
 use super::translated::TranslatedLeg;
 use super::{Gateway, Live};
-use crate::call::{RequestFacts, UpstreamResponse};
+use crate::call::RequestFacts;
 use crate::dialect::Dialect;
-use crate::registry::Provider;
 use crate::route::{resolve, Route, RouteError};
 use crate::transport::headers::forwardable_request_headers;
 use crate::transport::Outbound;
@@ -62,14 +60,6 @@ struct Request<'a> {
     session: Option<String>,
     /// The whole document, parsed only when a target needs it translated.
     parsed: OnceLock<Result<MessagesRequest, ApiError>>,
-}
-
-/// A Messages request on its way to one target.
-enum MessagesLeg<'a> {
-    /// An Anthropic-dialect provider: forward the bytes.
-    Forward(ForwardLeg),
-    /// Another dialect: translate.
-    Translate(TranslatedLeg<'a>),
 }
 
 async fn handle(
@@ -137,15 +127,15 @@ impl<'a> Request<'a> {
     }
 
     /// The request as `route`'s provider takes it.
-    fn leg(&self, route: Route) -> Result<MessagesLeg<'_>, ApiError> {
+    fn leg(&self, route: Route) -> Result<RoutedLeg<'_>, ApiError> {
         match route.provider.spec.dialect.translator() {
             Some(translator) => {
                 let request = self.parsed()?;
                 let facts = self.facts(route.model);
                 let leg = TranslatedLeg::new(route.provider, translator, request, facts)?;
-                Ok(MessagesLeg::Translate(leg))
+                Ok(RoutedLeg::Translate(leg))
             }
-            None => self.forward_leg(route).map(MessagesLeg::Forward),
+            None => self.forward_leg(route).map(RoutedLeg::Forward),
         }
     }
 
@@ -195,45 +185,9 @@ impl<'a> Request<'a> {
     }
 }
 
-impl Leg for MessagesLeg<'_> {
-    fn provider(&self) -> &Arc<Provider> {
-        match self {
-            MessagesLeg::Forward(leg) => leg.provider(),
-            MessagesLeg::Translate(leg) => leg.provider(),
-        }
-    }
-
-    fn facts(&self) -> &RequestFacts {
-        match self {
-            MessagesLeg::Forward(leg) => leg.facts(),
-            MessagesLeg::Translate(leg) => leg.facts(),
-        }
-    }
-
-    fn outbound(&self) -> &Outbound {
-        match self {
-            MessagesLeg::Forward(leg) => leg.outbound(),
-            MessagesLeg::Translate(leg) => leg.outbound(),
-        }
-    }
-
-    fn answer(
-        self,
-        gateway: &Gateway,
-        upstream: UpstreamResponse,
-        key: &Fingerprint,
-        class: OutcomeClass,
-    ) -> Response {
-        match self {
-            MessagesLeg::Forward(leg) => leg.answer(gateway, upstream, key, class),
-            MessagesLeg::Translate(leg) => leg.answer(gateway, upstream, key, class),
-        }
-    }
-}
-
-/// What routing reads of a Messages body.
-struct RequestHead {
-    model: String,
+/// What routing reads of a Messages (or Chat Completions) body.
+pub(super) struct RequestHead {
+    pub model: String,
     /// `metadata.user_id`, where older Claude Code versions name the session.
     user_id: Option<String>,
 }
@@ -241,7 +195,7 @@ struct RequestHead {
 /// The `model` and `metadata.user_id` fields, read without building the
 /// rest of the document (a Claude Code request is tens of kilobytes; each
 /// path parses it fully once, and only if it needs to).
-fn request_head(body: &[u8]) -> Result<RequestHead, ApiError> {
+pub(super) fn request_head(body: &[u8]) -> Result<RequestHead, ApiError> {
     #[derive(serde::Deserialize)]
     struct Head {
         model: Option<serde_json::Value>,

@@ -9,6 +9,7 @@
 
 mod admin;
 mod attempt_log;
+mod chat;
 mod count_tokens;
 pub mod error;
 mod exhausted;
@@ -40,6 +41,7 @@ use keypool::StateStore;
 
 use crate::call::Caller;
 use crate::config::{Config, Timeouts};
+use crate::dialect::Dialect;
 use crate::env::Env;
 use crate::keys_file::KeysFile;
 use crate::registry::Registry;
@@ -119,6 +121,7 @@ pub fn router(live: Arc<Live>) -> Router {
     Router::new()
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
+        .route("/v1/chat/completions", post(chat::completions))
         .route("/v1/models", get(models::list))
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
@@ -169,7 +172,7 @@ async fn not_found(request: Request) -> ApiError {
         StatusCode::NOT_FOUND,
         ErrorKind::NotFound,
         format!(
-            "keyrelay has no route {} {}; use POST /v1/messages or /p/PROVIDER/... for a provider's native API",
+            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions or /p/PROVIDER/... for a provider's native API",
             request.method(),
             request.uri().path()
         ),
@@ -194,6 +197,12 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
                 .and_then(|v| v.strip_prefix("Bearer "))
         })
         .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()));
+    // An OpenAI client reads errors in OpenAI's shape.
+    let shape = if request.uri().path().starts_with("/v1/chat/") {
+        Dialect::OpenaiChat
+    } else {
+        Dialect::Anthropic
+    };
     let allowed = presented.is_some_and(|p| {
         gateway
             .access_tokens
@@ -208,6 +217,7 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
             ErrorKind::Authentication,
             "keyrelay: missing or wrong access token (send it as x-api-key or Authorization: Bearer)",
         )
+        .in_shape(shape)
         .into_response()
     }
 }

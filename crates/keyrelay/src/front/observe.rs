@@ -66,6 +66,7 @@ fn front_of(path: &str) -> Option<&'static str> {
     match path {
         "/v1/messages" => Some("messages"),
         "/v1/messages/count_tokens" => Some("count_tokens"),
+        "/v1/chat/completions" => Some("chat"),
         "/v1/models" => Some("models"),
         p if p.starts_with("/p/") => Some("passthrough"),
         "/health" | "/metrics" => None,

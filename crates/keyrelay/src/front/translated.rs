@@ -1,14 +1,17 @@
-//! `/v1/messages` for providers that speak another API: translate the
-//! request, call, and translate the answer back — whole or streamed — with
-//! upstream errors as Anthropic error types.
+//! Requests that reach their provider through the hub: `/v1/messages` for
+//! providers that speak another API, and `/v1/chat/completions` for providers
+//! that do not speak Chat Completions. Translate the hub request, call, and
+//! translate the answer back — whole or streamed — in the client's API
+//! ([`ClientApi`]), with upstream errors in the client's error shape.
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use dialects::anthropic::MessagesRequest;
-use dialects::{ProviderRequest, Translator};
+use dialects::anthropic::{MessagesRequest, MessagesResponse};
+use dialects::openai::inbound::{completion, ChatChunks, ChatMeta};
+use dialects::{ProviderRequest, StreamTranslate, Translator};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
 
@@ -31,15 +34,35 @@ pub fn message_id() -> String {
     format!("msg_{tail}")
 }
 
-/// A Messages request translated for a provider of another dialect.
+/// The API the client speaks: how a translated answer is written for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientApi {
+    /// Anthropic Messages: the hub's own form.
+    Anthropic,
+    /// OpenAI Chat Completions; `include_usage` asks a stream for its usage chunk.
+    OpenaiChat { include_usage: bool },
+}
+
+impl ClientApi {
+    /// Whose error shape the client reads.
+    pub fn shape(self) -> Dialect {
+        match self {
+            ClientApi::Anthropic => Dialect::Anthropic,
+            ClientApi::OpenaiChat { .. } => Dialect::OpenaiChat,
+        }
+    }
+}
+
+/// A hub request translated for a provider of another dialect.
 pub struct TranslatedLeg<'a> {
     pub provider: Arc<Provider>,
     /// The upstream model, and the client's session.
     pub facts: RequestFacts,
     pub translator: &'static dyn Translator,
-    /// The client's request, for the answer's model name and stream flag.
+    /// The hub request, for the answer's model name and stream flag.
     pub request: &'a MessagesRequest,
     pub outbound: Outbound,
+    pub client: ClientApi,
 }
 
 impl<'a> TranslatedLeg<'a> {
@@ -63,7 +86,47 @@ impl<'a> TranslatedLeg<'a> {
             translator,
             request,
             outbound,
+            client: ClientApi::Anthropic,
         })
+    }
+
+    /// The answer goes to a client of `client`'s API.
+    pub fn for_client(mut self, client: ClientApi) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// The stream step from the provider's events to the client's.
+    fn step(&self, events: Box<dyn StreamTranslate>, id: &str) -> Step {
+        match self.client {
+            ClientApi::Anthropic => Step::Translate(events),
+            ClientApi::OpenaiChat { include_usage } => Step::TranslateInto {
+                translator: events,
+                client: Box::new(ChatChunks::new(self.chat_meta(id), include_usage)),
+            },
+        }
+    }
+
+    /// A whole answer in the client's API.
+    fn whole(&self, message: MessagesResponse, id: &str) -> Response {
+        match self.client {
+            ClientApi::Anthropic => axum::Json(message).into_response(),
+            ClientApi::OpenaiChat { .. } => {
+                axum::Json(completion(&message, &self.chat_meta(id))).into_response()
+            }
+        }
+    }
+
+    /// A Chat answer's id (`chatcmpl-` and the message id's tail), model and time.
+    fn chat_meta(&self, id: &str) -> ChatMeta {
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        ChatMeta {
+            id: format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(id)),
+            model: self.request.model.clone(),
+            created,
+        }
     }
 }
 
@@ -88,14 +151,17 @@ impl Leg for TranslatedLeg<'_> {
         class: OutcomeClass,
     ) -> Response {
         let provider = &self.provider;
+        let shape = self.client.shape();
         // An error no other key or target would fix: an error status, or an error inside a 200.
         if !upstream.status.is_success() || class != OutcomeClass::Success {
-            return upstream_error(provider.spec.dialect, &upstream, class);
+            return upstream_error(provider.spec.dialect, &upstream, class)
+                .in_shape(shape)
+                .into_response();
         }
         let (id, model) = (message_id(), self.request.model.as_str());
         match upstream.body {
             UpstreamBody::Stream(held) if self.request.is_stream() => {
-                let step = Step::Translate(self.translator.stream(model, &id));
+                let step = self.step(self.translator.stream(model, &id), &id);
                 let stream = gateway.caller.stream(provider, key, held, step);
                 let mut response = Response::new(Body::from_stream(stream));
                 let headers = response.headers_mut();
@@ -110,22 +176,24 @@ impl Leg for TranslatedLeg<'_> {
                 response
             }
             UpstreamBody::Full(body) => match self.translator.response(&body, model, &id) {
-                Ok(message) => axum::Json(message).into_response(),
+                Ok(message) => self.whole(message, &id),
                 Err(err) => bad_gateway(format!(
                     "keyrelay could not translate the {} response: {err}",
                     provider.name()
-                )),
+                ), shape),
             },
             UpstreamBody::Stream(_) => bad_gateway(format!(
                 "the {} answer was not a whole document keyrelay can translate (a stream, or larger than limits.max_response_bytes)",
                 provider.name()
-            )),
+            ), shape),
         }
     }
 }
 
-fn bad_gateway(message: String) -> Response {
-    ApiError::new(StatusCode::BAD_GATEWAY, ErrorKind::Api, message).into_response()
+fn bad_gateway(message: String, shape: Dialect) -> Response {
+    ApiError::new(StatusCode::BAD_GATEWAY, ErrorKind::Api, message)
+        .in_shape(shape)
+        .into_response()
 }
 
 /// A translated request as an upstream call: a JSON POST below the
@@ -149,10 +217,10 @@ pub fn provider_call(provider: &Provider, request: &ProviderRequest) -> Result<O
     })
 }
 
-/// An upstream error as an Anthropic error: same status (for an error inside
-/// a 200, the status its class stands for), Anthropic type, the provider's own
-/// (already redacted) message, `retry-after` kept.
-fn upstream_error(dialect: Dialect, upstream: &UpstreamResponse, class: OutcomeClass) -> Response {
+/// An upstream error as keyrelay's own: same status (for an error inside
+/// a 200, the status its class stands for), the type that status means, the
+/// provider's own (already redacted) message, `retry-after` kept.
+fn upstream_error(dialect: Dialect, upstream: &UpstreamResponse, class: OutcomeClass) -> ApiError {
     let body = match &upstream.body {
         UpstreamBody::Full(bytes) => bytes.as_ref(),
         UpstreamBody::Stream(_) => &[],
@@ -167,5 +235,5 @@ fn upstream_error(dialect: Dialect, upstream: &UpstreamResponse, class: OutcomeC
     };
     let mut error = ApiError::new(status, ErrorKind::for_status(status.as_u16()), message);
     error.retry_after = retry_after_header(upstream);
-    error.into_response()
+    error
 }

@@ -57,11 +57,15 @@ async fn requests_beyond_the_limit_are_a_503_in_the_clients_shape_and_health_sti
     let (kind, message) = anthropic_error(native, 503).await;
     assert_eq!(kind, "overloaded_error");
     assert!(message.contains("max_concurrent_requests"), "{message}");
-    let openai = rig
-        .post("/p/openai/chat/completions", &chat_request(false))
-        .await;
-    assert_eq!(openai.headers()["retry-after"], "1");
-    assert_eq!(openai_error(openai, 503).await.0, "overloaded_error");
+    for path in ["/p/openai/chat/completions", "/v1/chat/completions"] {
+        let openai = rig.post(path, &chat_request(false)).await;
+        assert_eq!(openai.headers()["retry-after"], "1");
+        assert_eq!(
+            openai_error(openai, 503).await.0,
+            "overloaded_error",
+            "{path}"
+        );
+    }
     let gemini = rig
         .post(
             "/p/gemini/v1beta/models/gemini-2.5-flash:generateContent",

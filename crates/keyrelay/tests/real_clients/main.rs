@@ -1,5 +1,6 @@
 //! Real clients end to end: the real Claude Code CLI (headless) and the
-//! official Anthropic Python SDK, through keyrelay, against fake upstreams.
+//! official Anthropic and OpenAI Python SDKs, through keyrelay, against fake
+//! upstreams.
 //!
 //! `scripts/e2e-setup` (run by `scripts/test`) installs both under
 //! `target/e2e/`; without them these tests fail and say how to install them.
@@ -10,6 +11,7 @@ mod anthropic_sdk;
 mod claude_code;
 mod conversation;
 mod launcher;
+mod openai_sdk;
 
 use std::path::PathBuf;
 
@@ -39,11 +41,11 @@ pub fn claude_bin() -> PathBuf {
     )
 }
 
-/// A Python with the `anthropic` SDK installed.
+/// A Python with the `anthropic` and `openai` SDKs installed.
 pub fn sdk_python() -> PathBuf {
     require(
         e2e_dir().join("venv/bin/python"),
-        "the Anthropic Python SDK (venv)",
+        "the Anthropic and OpenAI Python SDKs (venv)",
     )
 }
 

@@ -145,6 +145,41 @@ async fn a_client_that_goes_away_reports_a_complete_stream() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_silent_upstream_of_a_chat_client_gets_comment_pings_then_an_openai_error_chunk() {
+    let first = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+    let rest = stream::iter(vec![Ok(Bytes::from_static(first.as_bytes()))])
+        .chain(stream::pending())
+        .boxed();
+    let meta = dialects::openai::inbound::ChatMeta {
+        id: "chatcmpl-1".into(),
+        model: "m".into(),
+        created: 1,
+    };
+    let step = Step::TranslateInto {
+        translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
+        client: Box::new(dialects::openai::inbound::ChatChunks::new(meta, false)),
+    };
+    let idle = Duration::from_secs(25);
+    let (items, end) = run_all("", rest, step, idle).await;
+    let all: Vec<u8> = items
+        .into_iter()
+        .flat_map(|i| i.unwrap().to_vec())
+        .collect();
+    let all = String::from_utf8(all).unwrap();
+    let events: Vec<&str> = all.split("\n\n").filter(|e| !e.is_empty()).collect();
+    assert_eq!(events.len(), 5, "{all}");
+    assert!(events[0].contains("\"role\":\"assistant\""), "{all}");
+    assert!(events[1].contains("\"content\":\"Hi\""), "{all}");
+    assert_eq!(&events[2..4], [": ping", ": ping"], "pings are comments");
+    assert!(
+        events[4].starts_with("data: {\"error\":{") && events[4].contains("silent for 25s"),
+        "{all}"
+    );
+    assert!(!all.contains("event:") && !all.contains("[DONE]"), "{all}");
+    assert!(matches!(end, Some(StreamEnd::Broken(_))));
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_translated_stream_ends_at_its_last_event_whatever_the_upstream_still_sends() {
     let chunk = |body: &str| Ok(Bytes::from(format!("data: {body}\n\n")));
     let delta = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#;
@@ -172,5 +207,32 @@ async fn a_translated_stream_ends_at_its_last_event_whatever_the_upstream_still_
         "{names:?}"
     );
     assert!(!names.contains(&"ping".to_owned()), "{names:?}");
+    assert_eq!(end, Some(StreamEnd::Complete));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_chat_clients_stream_ends_at_its_done_whatever_the_upstream_still_sends() {
+    let chunk = |body: &str| Ok(Bytes::from(format!("data: {body}\n\n")));
+    let finish = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}"#;
+    let rest = stream::iter(vec![chunk(finish), chunk("[DONE]")])
+        .chain(stream::pending())
+        .boxed();
+    let meta = dialects::openai::inbound::ChatMeta {
+        id: "chatcmpl-1".into(),
+        model: "m".into(),
+        created: 1,
+    };
+    let step = Step::TranslateInto {
+        translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
+        client: Box::new(dialects::openai::inbound::ChatChunks::new(meta, false)),
+    };
+    let (items, end) = run_all("", rest, step, Duration::from_secs(25)).await;
+    let all: Vec<u8> = items
+        .into_iter()
+        .flat_map(|i| i.unwrap().to_vec())
+        .collect();
+    let all = String::from_utf8(all).unwrap();
+    assert!(all.ends_with("data: [DONE]\n\n"), "{all}");
+    assert!(!all.contains(": ping"), "{all}");
     assert_eq!(end, Some(StreamEnd::Complete));
 }
