@@ -22,6 +22,7 @@ mod render;
 pub mod requests;
 mod session;
 pub mod translated;
+mod ui;
 
 use std::sync::Arc;
 
@@ -128,6 +129,7 @@ pub fn router(live: Arc<Live>) -> Router {
             )),
         )
         .route("/health", get(health))
+        .merge(ui::router())
         .layer(middleware::from_fn_with_state(
             live.clone(),
             observe::observe,
