@@ -22,7 +22,7 @@ mod render;
 pub mod requests;
 mod session;
 pub mod translated;
-mod ui;
+pub mod ui;
 
 use std::sync::Arc;
 

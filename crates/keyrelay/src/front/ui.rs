@@ -7,6 +7,7 @@
 //! to `/admin/*`. With no admin token configured `/admin` does not exist,
 //! and neither does `/ui`.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -52,6 +53,19 @@ const ASSETS: [Asset; 3] = [
         body: include_bytes!("ui/icon.svg"),
     },
 ];
+
+/// Where a person opens the dashboard of a gateway listening on `addr` (a
+/// wildcard address is reached on loopback).
+pub fn url_for(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}/ui")
+}
 
 pub fn router() -> Router<Arc<Live>> {
     Router::new()

@@ -8,6 +8,7 @@
 
 mod actions;
 mod browser;
+mod finding;
 mod pools;
 mod screenshots;
 mod secrets;
