@@ -542,7 +542,7 @@ async fn one_key_can_be_checked_and_the_key_view_shows_its_last_hour() {
             .unwrap()
             .clone();
         assert_eq!(history.len(), 1, "{history:?}");
-        assert!(history[0]["minute_start_ms"].as_u64().unwrap() % 60_000 == 0);
+        assert_eq!(history[0]["minute_start_ms"].as_u64().unwrap() % 60_000, 0);
         (
             history[0]["requests"].as_u64(),
             history[0]["failures"].as_u64(),
