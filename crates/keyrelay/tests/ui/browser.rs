@@ -22,7 +22,18 @@ const INSTALL: &str = "install Debian's chromium and chromium-driver (`apt-get i
 pub struct Browser {
     client: Option<Client>,
     driver: Child,
-    profile: PathBuf,
+    /// Held for its `Drop`, after the browser has ended.
+    _profile: Profile,
+}
+
+/// A browser profile directory, removed when dropped (also when the
+/// browser never started).
+struct Profile(PathBuf);
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn program(env_var: &str, names: &[&str]) -> PathBuf {
@@ -88,13 +99,13 @@ impl Browser {
     pub async fn launch_with(width: u32, height: u32, switches: &[&str]) -> Browser {
         static PROFILES: AtomicUsize = AtomicUsize::new(0);
         let chromium = program("KEYRELAY_CHROMIUM", &["chromium", "chromium-browser"]);
-        let profile = std::env::temp_dir().join(format!(
+        let profile = Profile(std::env::temp_dir().join(format!(
             "keyrelay-ui-profile-{}-{}",
             std::process::id(),
             PROFILES.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&profile);
-        std::fs::create_dir_all(&profile).unwrap();
+        )));
+        let _ = std::fs::remove_dir_all(&profile.0);
+        std::fs::create_dir_all(&profile.0).unwrap();
         let (driver, port) = start_driver().await;
         let mut args: Vec<String> = [
             "--headless=new",
@@ -115,7 +126,7 @@ impl Browser {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push(format!("--user-data-dir={}", profile.0.display()));
         args.push(format!("--window-size={width},{height}"));
         args.extend(switches.iter().map(|s| s.to_string()));
         let capabilities = json!({
@@ -134,7 +145,7 @@ impl Browser {
         let browser = Browser {
             client: Some(client),
             driver,
-            profile,
+            _profile: profile,
         };
         browser.resize(width, height).await;
         browser
@@ -279,6 +290,5 @@ impl Drop for Browser {
             );
         }
         let _ = self.driver.start_kill();
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
