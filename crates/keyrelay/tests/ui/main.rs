@@ -49,18 +49,26 @@ pub async fn gateway(upstream: &FakeUpstream, keys: &str) -> RunningGateway {
 }
 
 pub async fn gateway_with(upstream: &FakeUpstream, keys: &str, config: &str) -> RunningGateway {
+    let base = upstream.base_url();
+    start(
+        &[
+            ("ANTHROPIC_API_KEYS", keys),
+            ("ANTHROPIC_UPSTREAM_BASE_URL", &base),
+        ],
+        config,
+    )
+    .await
+}
+
+/// A keyrelay with `env` as its environment and `config` (TOML), key
+/// state in memory.
+pub async fn start(env: &[(&str, &str)], config: &str) -> RunningGateway {
     let config = format!("{config}\n[state]\nstore = \"memory\"\n");
     let settings = ServeSettings {
         config: Config::from_toml(&config).expect("test config parses"),
         ..ServeSettings::default()
     };
-    let env = MapEnv::new([
-        ("ANTHROPIC_API_KEYS".to_owned(), keys.to_owned()),
-        (
-            "ANTHROPIC_UPSTREAM_BASE_URL".to_owned(),
-            upstream.base_url(),
-        ),
-    ]);
+    let env = MapEnv::new(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     RunningGateway::start(&settings, &env)
         .await
         .expect("gateway starts")

@@ -109,3 +109,58 @@ async fn each_key_shows_its_counts_last_hour_and_each_request_its_chain_of_attem
     browser.close().await;
     gateway.stop().await;
 }
+
+#[tokio::test]
+async fn a_key_over_its_quota_for_one_model_shows_that_model_cooling_and_stays_available() {
+    let upstream = FakeUpstream::start().await;
+    let gemini_answer = || {
+        testkit::Reply::json(
+            200,
+            json!({
+                "candidates": [{"content": {"parts": [{"text": "hi"}], "role": "model"}, "finishReason": "STOP"}],
+                "usageMetadata": {"promptTokenCount": 5, "candidatesTokenCount": 2, "totalTokenCount": 7},
+            }),
+        )
+    };
+    upstream.on_key_with(FIRST, move |request| {
+        if request.path.contains("gemini-2.5-pro") {
+            testkit::Reply::fixture(429, "fixtures/errors/gemini_per_day_quota.json")
+        } else {
+            gemini_answer()
+        }
+    });
+    upstream.on_key(SECOND, [gemini_answer()]);
+    let keys = format!("{FIRST},{SECOND}");
+    let base = upstream.base_url();
+    let config = format!("[server]\nadmin_tokens = [\"{ADMIN}\"]\n");
+    let gateway = start(
+        &[("GEMINI_API_KEYS", &keys), ("GEMINI_BASE_URL", &base)],
+        &config,
+    )
+    .await;
+    let response = client()
+        .post(format!("{}/v1/messages", gateway.url()))
+        .header("anthropic-version", "2023-06-01")
+        .json(&json!({
+            "model": "gemini@gemini-2.5-pro",
+            "max_tokens": 64,
+            "messages": [{"role": "user", "content": "Say hello"}],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let browser = signed_in(&gateway, DESKTOP).await;
+
+    let card = card_of(&browser, &fingerprint(FIRST)).await;
+    assert_eq!(browser.text(&format!("{card} .badge")).await, "available");
+    let cooling = browser.texts(&format!("{card} .model-cooldowns li")).await;
+    assert_eq!(cooling.len(), 1, "{cooling:?}");
+    let (model, rest) = cooling[0].split_once(": cooling ").unwrap();
+    assert_eq!(model, "gemini-2.5-pro");
+    let (clock, class) = rest.split_once(" · ").unwrap();
+    assert!(seconds(clock) > 0, "until the quota's day ends: {clock}");
+    assert_eq!(class, "daily quota");
+    browser.close().await;
+    gateway.stop().await;
+}
