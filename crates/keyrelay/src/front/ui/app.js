@@ -4,8 +4,9 @@
 // Authorization header. Keys are sent once (adding them) and never come
 // back: the admin API answers with fingerprints and ids only.
 //
-// The page polls /admin/keys and /admin/requests every two seconds and
-// updates key cards in place, so keyboard focus stays where it was.
+// The page polls /admin/keys and /admin/requests every two seconds while
+// the tab is shown, and updates key cards in place, so keyboard focus stays
+// where it was.
 'use strict';
 
 (() => {
@@ -189,7 +190,8 @@
       $('updated').textContent = `Not updated: ${err.message}`;
       $('updated').classList.add('error');
     } finally {
-      if (run === pollRun && signedIn) pollTimer = setTimeout(poll, POLL_MS);
+      // A hidden tab stops asking; showing it again polls at once.
+      if (run === pollRun && signedIn && !document.hidden) pollTimer = setTimeout(poll, POLL_MS);
     }
   }
 
