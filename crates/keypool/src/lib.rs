@@ -12,6 +12,7 @@ mod clock;
 mod executor;
 mod health;
 pub mod hints;
+mod history;
 mod outcome;
 mod parse;
 mod policy;
@@ -26,6 +27,7 @@ pub use executor::{
     Attempt, AttemptRecord, AttemptReply, ExecuteOptions, Finished, Refusal, Refused,
 };
 pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange, ScopedCooldown};
+pub use history::MinuteCount;
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};
 pub use policy::CooldownPolicy;

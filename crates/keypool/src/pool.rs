@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::budget::{self, Budget, Span, UsageBucket};
 use crate::clock::Clock;
 use crate::health::{ClassCounts, KeyHealth, KeyState};
+use crate::history::{MinuteCount, MinuteHistory};
 use crate::outcome::{Outcome, OutcomeClass};
 use crate::policy::CooldownPolicy;
 use crate::secret::{ApiKey, Fingerprint};
@@ -77,6 +78,8 @@ struct PoolState {
     learned_groups: Vec<Option<String>>,
     /// Attempts per 10-second bucket over the last minute, for people.
     activity: Vec<Vec<UsageBucket>>,
+    /// Attempts and failures per minute over the last hour, for people.
+    history: Vec<MinuteHistory>,
     /// Each key's last failed attempt: its class and Unix ms.
     last_failure: Vec<Option<(OutcomeClass, u64)>>,
     /// Requests and tokens per time bucket, for keys with a budget: what
@@ -124,6 +127,9 @@ pub struct KeySnapshot {
     pub recent_requests: u64,
     /// The class and Unix ms of the last failed attempt.
     pub last_failure: Option<(OutcomeClass, u64)>,
+    /// Attempts and failures per minute over the last hour (minutes
+    /// without attempts left out), oldest first.
+    pub history: Vec<MinuteCount>,
     /// The key's budget, when it has one.
     pub budget: Option<Budget>,
     /// The quota group, configured or named by the provider.
@@ -183,6 +189,7 @@ impl KeyPool {
                 learned_groups: vec![None; n],
                 usage: vec![Vec::new(); n],
                 activity: vec![Vec::new(); n],
+                history: vec![MinuteHistory::default(); n],
                 last_failure: vec![None; n],
                 last_refresh_ms: None,
             }),
@@ -392,6 +399,7 @@ impl KeyPool {
             let activity = &mut state.activity[index];
             budget::forget_old(activity, now);
             budget::count_in(activity, Span::TenSeconds, now, 1, 0);
+            state.history[index].count(now, class != OutcomeClass::Success);
             if let Some(group) = &outcome.group {
                 if state.learned_groups[index].as_ref() != Some(group) {
                     state.learned_groups[index] = Some(group.clone());
@@ -478,6 +486,7 @@ impl KeyPool {
                         .map(|b| b.requests)
                         .sum(),
                     last_failure: state.last_failure[i],
+                    history: state.history[i].last_hour(now),
                     budget: Some(entry.budget).filter(|b| !b.is_unlimited()),
                     group: self.group_of(&state, i).map(str::to_owned),
                     model_cooldowns: health

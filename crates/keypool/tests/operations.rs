@@ -87,3 +87,42 @@ async fn a_reloaded_pool_keeps_the_state_of_keys_that_stayed() {
     assert_eq!(done.key, shown[0].key, "the sticky key stays b");
     assert_eq!(done.attempts, 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_key_shows_its_last_hour_of_attempts_and_failures_per_minute() {
+    let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
+    let old = pool(&["a", "b"], store.clone());
+    let start_ms = old.clock().now_ms();
+    let limited = |k: &str| {
+        if k.contains("-a-") {
+            Outcome::new(OutcomeClass::RateLimited).with_retry_after(Some(Duration::from_secs(600)))
+        } else {
+            Outcome::success()
+        }
+    };
+    serve(&old, limited).await.unwrap();
+    tokio::time::advance(Duration::from_secs(120)).await;
+    serve(&old, limited).await.unwrap();
+
+    // A reload keeps it, like the counters.
+    let new = pool(&["b", "a"], store);
+    new.inherit(&old);
+    let minutes = |i: usize| {
+        new.snapshot()[i]
+            .history
+            .iter()
+            .map(|m| (m.minute_start_ms - start_ms, m.requests, m.failures))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(minutes(0), [(0, 1, 0), (120_000, 1, 0)], "b");
+    assert_eq!(minutes(1), [(0, 1, 1)], "a failed once");
+
+    // (the new pool's clock, made two minutes later, reads two minutes less)
+    tokio::time::advance(Duration::from_secs(61 * 60)).await;
+    assert_eq!(
+        minutes(0),
+        [(120_000, 1, 0)],
+        "the first minute left the hour"
+    );
+    assert!(minutes(1).is_empty());
+}

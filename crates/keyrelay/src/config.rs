@@ -48,7 +48,8 @@ pub struct ServerConfig {
     pub keys_file: Option<String>,
     /// Proxied requests served at once; beyond it a request is answered
     /// `503` with `retry-after: 1` at once. A stream holds its slot until
-    /// its body ends or the client goes away. `/health` is never limited.
+    /// its body ends or the client goes away. `/health`, `/admin`,
+    /// `/metrics` and `/ui` are not counted.
     pub max_concurrent_requests: usize,
     /// Largest request head (request line and headers), in bytes: a larger
     /// one is answered `431` (HTTP/1 then closes the connection). At least

@@ -79,6 +79,7 @@ impl KeyPool {
             state.learned_groups[i].clone_from(&old.learned_groups[j]);
             state.usage[i].clone_from(&old.usage[j]);
             state.activity[i].clone_from(&old.activity[j]);
+            state.history[i].clone_from(&old.history[j]);
             state.last_failure[i] = old.last_failure[j];
         }
         let cursor = previous

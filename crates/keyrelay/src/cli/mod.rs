@@ -99,6 +99,10 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     tracing::info!(address = %listener.local_addr()?, "keyrelay listening");
+    if !gateway.admin_tokens.is_empty() {
+        let url = crate::front::ui::url_for(listener.local_addr()?);
+        tracing::info!(%url, "dashboard: open it in a browser and sign in with an admin token");
+    }
     let reloads = tokio::spawn(reload_on_sighup(live.clone()));
     serve(listener, live.clone(), shutdown_signal()).await?;
     reloads.abort();
@@ -198,6 +202,7 @@ async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
         claude_args: args.claude_args,
         aliases: args.model_alias,
         fallbacks: args.fallback,
+        dashboard: args.verbose,
     };
     crate::launcher::run(plan, &ProcessEnv).await
 }

@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::live::{ChangeError, Live};
 use super::requests::RequestLog;
-use crate::check::check_all;
+use crate::check::{check_all, check_key};
 
 pub fn router(live: Arc<Live>) -> Router<Arc<Live>> {
     Router::new()
@@ -27,6 +27,7 @@ pub fn router(live: Arc<Live>) -> Router<Arc<Live>> {
         .route("/keys/{id}", axum::routing::delete(remove_key))
         .route("/keys/{id}/disable", post(disable))
         .route("/keys/{id}/enable", post(enable))
+        .route("/keys/{id}/check", post(check_one))
         .route("/requests", get(requests))
         .route("/reload", post(reload))
         .layer(middleware::from_fn_with_state(live, require_admin))
@@ -110,6 +111,7 @@ fn key_view(provider: &str, key: &KeySnapshot, now_ms: u64) -> Value {
         "last_class": key.last_class,
         "last_error": key.last_failure.map(|(class, at_ms)| json!({"class": class, "at_ms": at_ms})),
         "requests_last_minute": key.recent_requests,
+        "history": key.history,
         "inflight": key.inflight,
     })
 }
@@ -268,6 +270,29 @@ async fn check(State(live): State<Arc<Live>>, Query(only): Query<Only>) -> Respo
         |_| {},
     )
     .await;
+    Json(json!({"checks": results})).into_response()
+}
+
+/// Checks one key (in every provider that has it, or only `provider`'s).
+async fn check_one(
+    State(live): State<Arc<Live>>,
+    Path(id): Path<String>,
+    Query(only): Query<Only>,
+) -> Response {
+    let gateway = live.gateway();
+    let mut results = Vec::new();
+    for provider in crate::check::to_check(&gateway.registry, only.provider.as_deref()) {
+        if let Some(key) = provider.pool.keys().find(|k| k.fingerprint().id() == id) {
+            results.push(check_key(&gateway.caller, provider, key).await);
+        }
+    }
+    if results.is_empty() {
+        return problem(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no key with id `{id}`"),
+        );
+    }
     Json(json!({"checks": results})).into_response()
 }
 

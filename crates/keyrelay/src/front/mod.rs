@@ -25,6 +25,7 @@ mod render;
 pub mod requests;
 mod session;
 pub mod translated;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -140,6 +141,7 @@ pub fn router(live: Arc<Live>) -> Router {
             )),
         )
         .route("/health", get(health))
+        .merge(ui::router())
         .layer(middleware::from_fn_with_state(
             live.clone(),
             observe::observe,

@@ -33,6 +33,9 @@ pub struct LaunchPlan {
     pub aliases: Vec<(String, String)>,
     /// `--fallback` rules.
     pub fallbacks: Vec<(String, Vec<String>)>,
+    /// Print the dashboard's address (`-v`), with an admin token made for
+    /// this run when none is configured.
+    pub dashboard: bool,
 }
 
 /// Checks everything, starts the gateway, runs Claude Code, stops the gateway
@@ -61,6 +64,13 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
     let token = run_token();
     let mut config = plan.config.clone();
     config.server.access_tokens = vec![token.clone()];
+    let configured_admin =
+        !config.server.admin_tokens.is_empty() || env.non_empty("KEYRELAY_ADMIN_TOKENS").is_some();
+    let run_admin = (plan.dashboard && !configured_admin).then(|| {
+        let admin = run_token();
+        config.server.admin_tokens = vec![admin.clone()];
+        admin
+    });
     let mut aliases = plan.aliases.clone();
     // Claude Code also names models itself (e.g. for quick background calls):
     // whatever Claude model it asks for goes to the chosen one.
@@ -75,6 +85,15 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         .await
         .context("starting the gateway")?;
     tracing::info!(address = %gateway.addr, model = %plan.model, "gateway for Claude Code started");
+    if plan.dashboard {
+        let url = crate::front::ui::url_for(gateway.addr);
+        match &run_admin {
+            Some(admin) => {
+                eprintln!("keyrelay: dashboard: {url} (admin token for this run: {admin})")
+            }
+            None => eprintln!("keyrelay: dashboard: {url} (sign in with your admin token)"),
+        }
+    }
 
     let mut command = tokio::process::Command::new(&claude);
     command

@@ -517,3 +517,59 @@ async fn metrics_show_requests_and_each_key_by_fingerprint_behind_the_admin_toke
     let seconds: f64 = cooldown.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(seconds > 80.0 && seconds <= 90.0, "{cooldown}");
 }
+
+#[tokio::test]
+async fn one_key_can_be_checked_and_the_key_view_shows_its_last_hour() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(
+        INVALID,
+        [Reply::fixture(
+            401,
+            "fixtures/errors/anthropic_invalid_key.json",
+        )],
+    );
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message("hi"))]);
+    let keys = format!("{INVALID},{GOOD}");
+    let gateway = anthropic_gateway(&upstream, &keys, &config_with(None)).await;
+    let served = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+    assert_eq!(served.status(), 200);
+
+    let (_, view) = admin(&gateway, reqwest::Method::GET, "/keys", None).await;
+    let keys = all_keys(&view);
+    let minutes = |tail: &str| {
+        let history = key_named(&keys, tail)["history"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(history.len(), 1, "{history:?}");
+        assert_eq!(history[0]["minute_start_ms"].as_u64().unwrap() % 60_000, 0);
+        (
+            history[0]["requests"].as_u64(),
+            history[0]["failures"].as_u64(),
+        )
+    };
+    assert_eq!(minutes("0001"), (Some(1), Some(1)));
+    assert_eq!(minutes("0003"), (Some(1), Some(0)));
+
+    let invalid = key_named(&keys, "0001")["id"].as_str().unwrap().to_owned();
+    let good = key_named(&keys, "0003")["id"].as_str().unwrap().to_owned();
+    let hits = upstream.hits(GOOD);
+    let path = format!("/keys/{good}/check?provider=anthropic");
+    let (status, checked) = admin(&gateway, reqwest::Method::POST, &path, None).await;
+    assert_eq!(status, 200, "{checked}");
+    assert_eq!(checked["checks"][0]["verdict"], "valid");
+    assert_eq!(checked["checks"][0]["key"], fingerprint(GOOD));
+    assert_eq!(checked["checks"].as_array().unwrap().len(), 1);
+    assert_eq!(upstream.hits(GOOD), hits + 1, "only that key was checked");
+    let path = format!("/keys/{invalid}/check");
+    let (_, checked) = admin(&gateway, reqwest::Method::POST, &path, None).await;
+    assert_eq!(checked["checks"][0]["verdict"], "invalid");
+    let (status, _) = admin(
+        &gateway,
+        reqwest::Method::POST,
+        "/keys/000000000000/check",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
