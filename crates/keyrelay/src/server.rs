@@ -50,12 +50,27 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let recheck = tokio::spawn(recheck_disabled_keys(gateway.clone()));
+    let upkeep = tokio::spawn(metrics_upkeep());
     // Connection limits are fixed at start; a reload keeps them.
     let limits = gateway.gateway().limits;
     let served =
         crate::accept::serve_connections(listener, router(gateway), limits, shutdown).await;
     recheck.abort();
+    upkeep.abort();
     served
+}
+
+/// Folds recorded histogram samples into their buckets now and then: the
+/// recorder otherwise keeps every sample until `/metrics` is scraped, which
+/// with no admin token (or no scraper) is never.
+async fn metrics_upkeep() {
+    let handle = crate::front::metrics_handle();
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(5));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        handle.run_upkeep();
+    }
 }
 
 /// Disabled keys come back by themselves once a re-check finds them valid.

@@ -50,6 +50,7 @@ use crate::route::{Aliases, Fallbacks};
 use crate::server::ServeSettings;
 use error::{ApiError, ErrorKind};
 pub use live::{ChangeError, Live};
+pub use observe::metrics_handle;
 
 /// Everything a handler needs, built from one configuration; a reload
 /// builds a new one ([`Live`]).
