@@ -399,47 +399,55 @@ impl UsageScan {
         (self.input, self.output)
     }
 
+    /// Reads the usage object a line holds, parsing that object alone (the
+    /// rest of a whole answer is never parsed again).
     fn line(&mut self, line: &[u8]) {
         let line = line.strip_prefix(b"data:").unwrap_or(line);
-        let mentions = |needle: &[u8]| line.windows(needle.len()).any(|w| w == needle);
-        if !(mentions(b"usage") || mentions(b"eval_count") || mentions(b"TokenCount")) {
-            return;
-        }
-        let Ok(value) = serde_json::from_slice::<Value>(line.trim_ascii()) else {
-            return;
+        let holder =
+            value_after(line, b"\"usage\"").or_else(|| value_after(line, b"\"usageMetadata\""));
+        let (input, output) = match holder {
+            Some(holder) => counts_in(&holder),
+            // Ollama's native API counts at the top level.
+            None => (
+                number_after(line, b"\"prompt_eval_count\""),
+                number_after(line, b"\"eval_count\""),
+            ),
         };
-        let (input, output) = usage_in(&value);
         self.input = input.or(self.input);
         self.output = output.or(self.output);
     }
 }
 
-/// Input and output tokens in one document or event of any dialect:
-/// Anthropic (`usage`, `message.usage`), OpenAI Chat and Responses (`usage`,
-/// `response.usage`), Gemini (`usageMetadata`), Ollama (`prompt_eval_count`).
-fn usage_in(value: &Value) -> (Option<u64>, Option<u64>) {
-    let holders = [
-        value.get("usage"),
-        value.get("message").and_then(|m| m.get("usage")),
-        value.get("response").and_then(|r| r.get("usage")),
-        value.get("usageMetadata"),
-        Some(value),
-    ];
-    for holder in holders.into_iter().flatten() {
-        let n = |name: &str| holder.get(name).and_then(Value::as_u64);
-        let input = n("input_tokens")
-            .or_else(|| n("prompt_tokens"))
-            .or_else(|| n("promptTokenCount"))
-            .or_else(|| n("prompt_eval_count"));
-        let output = n("output_tokens")
-            .or_else(|| n("completion_tokens"))
-            .or_else(|| n("candidatesTokenCount").map(|c| c + n("thoughtsTokenCount").unwrap_or(0)))
-            .or_else(|| n("eval_count"));
-        if input.is_some() || output.is_some() {
-            return (input, output);
-        }
-    }
-    (None, None)
+/// The JSON value right after the key `key` (quotes included) in `text`.
+fn value_after(text: &[u8], key: &[u8]) -> Option<Value> {
+    let at = find(text, key)? + key.len();
+    let rest = text[at..].trim_ascii_start().strip_prefix(b":")?;
+    serde_json::Deserializer::from_slice(rest)
+        .into_iter::<Value>()
+        .next()?
+        .ok()
+}
+
+fn number_after(text: &[u8], key: &[u8]) -> Option<u64> {
+    value_after(text, key)?.as_u64()
+}
+
+fn find(text: &[u8], needle: &[u8]) -> Option<usize> {
+    text.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Input and output tokens in a usage object of any dialect: Anthropic and
+/// OpenAI Responses (`input_tokens`), OpenAI Chat (`prompt_tokens`), Gemini
+/// (`usageMetadata.promptTokenCount`).
+fn counts_in(holder: &Value) -> (Option<u64>, Option<u64>) {
+    let n = |name: &str| holder.get(name).and_then(Value::as_u64);
+    let input = n("input_tokens")
+        .or_else(|| n("prompt_tokens"))
+        .or_else(|| n("promptTokenCount"));
+    let output = n("output_tokens")
+        .or_else(|| n("completion_tokens"))
+        .or_else(|| n("candidatesTokenCount").map(|c| c + n("thoughtsTokenCount").unwrap_or(0)));
+    (input, output)
 }
 
 #[cfg(test)]

@@ -47,7 +47,10 @@ pub fn decorate(mut response: Response, trail: &Trail<'_>, class: OutcomeClass) 
         headers.insert(KEY, header_text(key.as_str()));
     }
     headers.insert(ATTEMPTS, HeaderValue::from(trail.log.len()));
-    if !trail.log.is_empty() {
+    // One attempt on the route itself that succeeded: x-keyrelay-key and
+    // -attempts say it all, and the hot path skips formatting the log.
+    let clean = trail.log.len() == 1 && class == OutcomeClass::Success && trail.fallback == 0;
+    if !trail.log.is_empty() && !clean {
         headers.insert(ATTEMPT_LOG, trail.log.header());
     }
     if let (Some(key), false) = (trail.key, class == OutcomeClass::Success) {

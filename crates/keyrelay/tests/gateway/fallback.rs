@@ -134,9 +134,9 @@ async fn the_primary_serving_sets_no_fallback_header() {
     assert_eq!(header(&response, "x-keyrelay-provider"), "gemini");
     assert_eq!(header(&response, "x-keyrelay-model"), "gemini-2.5-pro");
     assert!(response.headers().get("x-keyrelay-fallback").is_none());
-    assert_eq!(
-        header(&response, "x-keyrelay-attempt-log"),
-        format!("gemini:{}=success/200", shown(LIMITED))
+    assert!(
+        response.headers().get("x-keyrelay-attempt-log").is_none(),
+        "one clean attempt: the key and attempts headers say it all"
     );
     assert_eq!(openai.total_hits(), 0);
 }
