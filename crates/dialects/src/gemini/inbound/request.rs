@@ -214,7 +214,7 @@ pub(super) fn json_schema(schema: &Value) -> Value {
             let nullable = node.get("nullable") == Some(&Value::Bool(true));
             for (key, value) in node {
                 match key.as_str() {
-                    "nullable" | "propertyOrdering" => {}
+                    "nullable" | "propertyOrdering" | "property_ordering" => {}
                     "type" => {
                         let ty = value.as_str().map(str::to_ascii_lowercase);
                         let ty = match (ty, nullable) {
