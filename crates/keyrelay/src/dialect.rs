@@ -209,7 +209,7 @@ impl Dialect {
                 "error": {"message": message, "type": kind.as_str(), "param": null, "code": null},
             }),
             Dialect::Gemini => json!({
-                "error": {"code": status.as_u16(), "message": message, "status": google_status(kind)},
+                "error": {"code": status.as_u16(), "message": message, "status": kind.google_status()},
             }),
             Dialect::Ollama => json!({"error": message}),
         }
@@ -230,19 +230,6 @@ impl Dialect {
             (Framing::Ndjson, _) => Some(format!("{data}\n").into()),
             (Framing::Whole, _) => None,
         }
-    }
-}
-
-/// Google's status name for an error kind.
-fn google_status(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidRequest | ErrorKind::RequestTooLarge => "INVALID_ARGUMENT",
-        ErrorKind::Authentication => "UNAUTHENTICATED",
-        ErrorKind::Billing | ErrorKind::Permission => "PERMISSION_DENIED",
-        ErrorKind::NotFound => "NOT_FOUND",
-        ErrorKind::RateLimit => "RESOURCE_EXHAUSTED",
-        ErrorKind::Api => "INTERNAL",
-        ErrorKind::Overloaded => "UNAVAILABLE",
     }
 }
 

@@ -30,6 +30,51 @@ impl ErrorKind {
         }
     }
 
+    /// The kind a wire name (`rate_limit_error`) stands for.
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        [
+            ErrorKind::InvalidRequest,
+            ErrorKind::Authentication,
+            ErrorKind::Billing,
+            ErrorKind::Permission,
+            ErrorKind::NotFound,
+            ErrorKind::RequestTooLarge,
+            ErrorKind::RateLimit,
+            ErrorKind::Api,
+            ErrorKind::Overloaded,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
+    }
+
+    /// The HTTP status that stands for this kind.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::InvalidRequest => 400,
+            ErrorKind::Authentication => 401,
+            ErrorKind::Billing => 402,
+            ErrorKind::Permission => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::RequestTooLarge => 413,
+            ErrorKind::RateLimit => 429,
+            ErrorKind::Api => 500,
+            ErrorKind::Overloaded => 503,
+        }
+    }
+
+    /// Google's status name for this kind (`RESOURCE_EXHAUSTED`).
+    pub fn google_status(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest | ErrorKind::RequestTooLarge => "INVALID_ARGUMENT",
+            ErrorKind::Authentication => "UNAUTHENTICATED",
+            ErrorKind::Billing | ErrorKind::Permission => "PERMISSION_DENIED",
+            ErrorKind::NotFound => "NOT_FOUND",
+            ErrorKind::RateLimit => "RESOURCE_EXHAUSTED",
+            ErrorKind::Api => "INTERNAL",
+            ErrorKind::Overloaded => "UNAVAILABLE",
+        }
+    }
+
     /// The name on the wire (`rate_limit_error`).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -7,11 +7,14 @@
 //! - responses: `response.rs` (whole) and `stream.rs` + `frames.rs` (SSE);
 //! - `ids.rs`: how thought signatures and Gemini call ids survive inside
 //!   Anthropic `tool_use` ids and thinking signatures;
-//! - `wire.rs`: Gemini's response types, stop reasons, usage and error types.
+//! - `wire.rs`: Gemini's response types, stop reasons, usage and error types;
+//! - `inbound/`: the other way round, Gemini's API as clients speak it,
+//!   through the hub to providers of another dialect.
 
 mod contents;
 mod frames;
 mod ids;
+pub mod inbound;
 mod request;
 mod response;
 mod schema;

@@ -95,11 +95,15 @@ fn busy(gateway: &Gateway, max: usize, path: &str) -> Response {
 }
 
 /// Whose error format a path's client expects: OpenAI's on
-/// `/v1/chat/completions`, the provider's own on `/p/{provider}/…`, else
-/// Anthropic's.
+/// `/v1/chat/completions` and `/v1/responses`, Gemini's on its native
+/// `…/models/{model}:{method}` routes, the provider's own on
+/// `/p/{provider}/…`, else Anthropic's.
 fn shape_of(gateway: &Gateway, path: &str) -> Dialect {
-    if path == "/v1/chat/completions" {
+    if path == "/v1/chat/completions" || path == "/v1/responses" {
         return Dialect::OpenaiChat;
+    }
+    if path.starts_with("/v1beta/") || (path.starts_with("/v1/models/") && path.contains(':')) {
+        return Dialect::Gemini;
     }
     path.strip_prefix("/p/")
         .and_then(|rest| rest.split('/').next())

@@ -15,6 +15,7 @@ pub mod error;
 mod exhausted;
 mod fallback;
 mod forward;
+mod gemini;
 pub mod limit;
 mod live;
 mod messages;
@@ -124,7 +125,13 @@ pub fn router(live: Arc<Live>) -> Router {
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
         .route("/v1/chat/completions", post(chat::completions))
-        .route("/v1/models", get(models::list))
+        .route("/v1/models", get(gemini::v1_models))
+        .route("/v1/models/{*rest}", post(gemini::call).get(gemini::model))
+        .route("/v1beta/models", get(gemini::list))
+        .route(
+            "/v1beta/models/{*rest}",
+            post(gemini::call).get(gemini::model),
+        )
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
@@ -175,7 +182,7 @@ async fn not_found(request: Request) -> ApiError {
         StatusCode::NOT_FOUND,
         ErrorKind::NotFound,
         format!(
-            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions or /p/PROVIDER/... for a provider's native API",
+            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions, POST /v1beta/models/MODEL:generateContent or /p/PROVIDER/... for a provider's native API",
             request.method(),
             request.uri().path()
         ),
@@ -183,7 +190,8 @@ async fn not_found(request: Request) -> ApiError {
 }
 
 /// Requires one of the access tokens, when any are configured, as
-/// `x-api-key` or `Authorization: Bearer`.
+/// `x-api-key`, `Authorization: Bearer` or `x-goog-api-key` (and, on
+/// Gemini's routes, as Gemini clients may send a key: `?key=`).
 async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Next) -> Response {
     let gateway = live.gateway();
     if gateway.access_tokens.is_empty() {
@@ -199,10 +207,20 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
         })
-        .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()));
-    // An OpenAI client reads errors in OpenAI's shape.
-    let shape = if request.uri().path().starts_with("/v1/chat/") {
+        .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()))
+        .map(str::to_owned);
+    let path = request.uri().path();
+    let gemini = gemini::is_gemini(path);
+    let presented = presented.or_else(|| {
+        gemini
+            .then(|| request.uri().query().and_then(gemini::key_param))
+            .flatten()
+    });
+    // An OpenAI or Gemini client reads errors in its own API's shape.
+    let shape = if path.starts_with("/v1/chat/") {
         Dialect::OpenaiChat
+    } else if gemini {
+        Dialect::Gemini
     } else {
         Dialect::Anthropic
     };
@@ -218,7 +236,11 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorKind::Authentication,
-            "keyrelay: missing or wrong access token (send it as x-api-key or Authorization: Bearer)",
+            if gemini {
+                "keyrelay: missing or wrong access token (send it as x-goog-api-key, ?key= or Authorization: Bearer)"
+            } else {
+                "keyrelay: missing or wrong access token (send it as x-api-key or Authorization: Bearer)"
+            },
         )
         .in_shape(shape)
         .into_response()

@@ -68,6 +68,7 @@ fn front_of(path: &str) -> Option<&'static str> {
         "/v1/messages/count_tokens" => Some("count_tokens"),
         "/v1/chat/completions" => Some("chat"),
         "/v1/models" => Some("models"),
+        p if super::gemini::is_gemini(p) => Some("gemini"),
         p if p.starts_with("/p/") => Some("passthrough"),
         "/health" | "/metrics" => None,
         p if p.starts_with("/admin") || p.starts_with("/ui") => None,

@@ -1,6 +1,7 @@
 //! Requests that reach their provider through the hub: `/v1/messages` for
-//! providers that speak another API, and `/v1/chat/completions` for providers
-//! that do not speak Chat Completions. Translate the hub request, call, and
+//! providers that speak another API, `/v1/chat/completions` for providers
+//! that do not speak Chat Completions, and Gemini's `generateContent` for
+//! providers that are not Gemini. Translate the hub request, call, and
 //! translate the answer back — whole or streamed — in the client's API
 //! ([`ClientApi`]), with upstream errors in the client's error shape.
 
@@ -10,6 +11,9 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use dialects::anthropic::{MessagesRequest, MessagesResponse};
+use dialects::gemini::inbound::{
+    generate_content_response, GeminiChunks, GeminiFraming, GeminiMeta,
+};
 use dialects::openai::inbound::{completion, ChatChunks, ChatMeta};
 use dialects::{ProviderRequest, StreamTranslate, Translator};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -41,6 +45,12 @@ pub enum ClientApi {
     Anthropic,
     /// OpenAI Chat Completions; `include_usage` asks a stream for its usage chunk.
     OpenaiChat { include_usage: bool },
+    /// Gemini `generateContent`; a stream in `framing`, thought parts only
+    /// when `include_thoughts` (`thinkingConfig.includeThoughts`).
+    Gemini {
+        framing: GeminiFraming,
+        include_thoughts: bool,
+    },
 }
 
 impl ClientApi {
@@ -49,6 +59,7 @@ impl ClientApi {
         match self {
             ClientApi::Anthropic => Dialect::Anthropic,
             ClientApi::OpenaiChat { .. } => Dialect::OpenaiChat,
+            ClientApi::Gemini { .. } => Dialect::Gemini,
         }
     }
 }
@@ -104,6 +115,10 @@ impl<'a> TranslatedLeg<'a> {
                 translator: events,
                 client: Box::new(ChatChunks::new(self.chat_meta(id), include_usage)),
             },
+            ClientApi::Gemini { framing, .. } => Step::TranslateInto {
+                translator: events,
+                client: Box::new(GeminiChunks::new(self.gemini_meta(id), framing)),
+            },
         }
     }
 
@@ -114,6 +129,25 @@ impl<'a> TranslatedLeg<'a> {
             ClientApi::OpenaiChat { .. } => {
                 axum::Json(completion(&message, &self.chat_meta(id))).into_response()
             }
+            ClientApi::Gemini { .. } => {
+                axum::Json(generate_content_response(&message, &self.gemini_meta(id)))
+                    .into_response()
+            }
+        }
+    }
+
+    /// A Gemini answer's model (the client's) and response id (the message id's tail).
+    fn gemini_meta(&self, id: &str) -> GeminiMeta {
+        GeminiMeta {
+            model: self.request.model.clone(),
+            response_id: id.strip_prefix("msg_").unwrap_or(id).to_owned(),
+            include_thoughts: matches!(
+                self.client,
+                ClientApi::Gemini {
+                    include_thoughts: true,
+                    ..
+                }
+            ),
         }
     }
 
@@ -165,9 +199,17 @@ impl Leg for TranslatedLeg<'_> {
                 let stream = gateway.caller.stream(provider, key, held, step);
                 let mut response = Response::new(Body::from_stream(stream));
                 let headers = response.headers_mut();
+                // Gemini without `alt=sse` streams one JSON array.
+                let content_type = match self.client {
+                    ClientApi::Gemini {
+                        framing: GeminiFraming::JsonArray,
+                        ..
+                    } => "application/json; charset=utf-8",
+                    _ => "text/event-stream; charset=utf-8",
+                };
                 headers.insert(
                     http::header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/event-stream; charset=utf-8"),
+                    HeaderValue::from_static(content_type),
                 );
                 headers.insert(
                     http::header::CACHE_CONTROL,
