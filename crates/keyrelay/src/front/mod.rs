@@ -21,6 +21,7 @@ mod observe;
 mod passthrough;
 mod render;
 pub mod requests;
+mod responses;
 mod session;
 pub mod translated;
 pub mod ui;
@@ -118,6 +119,8 @@ pub fn router(live: Arc<Live>) -> Router {
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/responses", post(responses::create))
+        .route("/v1/responses/{*rest}", any(responses::stored))
         .route("/v1/models", get(models::list))
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
@@ -165,7 +168,7 @@ async fn not_found(request: Request) -> ApiError {
         StatusCode::NOT_FOUND,
         ErrorKind::NotFound,
         format!(
-            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions or /p/PROVIDER/... for a provider's native API",
+            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions, POST /v1/responses or /p/PROVIDER/... for a provider's native API",
             request.method(),
             request.uri().path()
         ),
@@ -191,7 +194,8 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
         })
         .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()));
     // An OpenAI client reads errors in OpenAI's shape.
-    let shape = if request.uri().path().starts_with("/v1/chat/") {
+    let path = request.uri().path();
+    let shape = if path.starts_with("/v1/chat/") || path.starts_with("/v1/responses") {
         Dialect::OpenaiChat
     } else {
         Dialect::Anthropic

@@ -1,6 +1,7 @@
 //! Requests that reach their provider through the hub: `/v1/messages` for
-//! providers that speak another API, and `/v1/chat/completions` for providers
-//! that do not speak Chat Completions. Translate the hub request, call, and
+//! providers that speak another API, `/v1/chat/completions` for providers
+//! that do not speak Chat Completions, and `/v1/responses` for providers
+//! without a Responses API. Translate the hub request, call, and
 //! translate the answer back — whole or streamed — in the client's API
 //! ([`ClientApi`]), with upstream errors in the client's error shape.
 
@@ -11,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use dialects::anthropic::{MessagesRequest, MessagesResponse};
 use dialects::openai::inbound::{completion, ChatChunks, ChatMeta};
+use dialects::openai::responses_in::{
+    response_object, RequestEcho, ResponsesEvents, ResponsesMeta,
+};
 use dialects::{ProviderRequest, StreamTranslate, Translator};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
@@ -41,6 +45,9 @@ pub enum ClientApi {
     Anthropic,
     /// OpenAI Chat Completions; `include_usage` asks a stream for its usage chunk.
     OpenaiChat { include_usage: bool },
+    /// OpenAI Responses; what its answers echo of the request comes with
+    /// the leg ([`TranslatedLeg::for_responses`]).
+    Responses,
 }
 
 impl ClientApi {
@@ -48,7 +55,7 @@ impl ClientApi {
     pub fn shape(self) -> Dialect {
         match self {
             ClientApi::Anthropic => Dialect::Anthropic,
-            ClientApi::OpenaiChat { .. } => Dialect::OpenaiChat,
+            ClientApi::OpenaiChat { .. } | ClientApi::Responses => Dialect::OpenaiChat,
         }
     }
 }
@@ -63,6 +70,8 @@ pub struct TranslatedLeg<'a> {
     pub request: &'a MessagesRequest,
     pub outbound: Outbound,
     pub client: ClientApi,
+    /// For a Responses client: the request's fields its answer repeats.
+    pub echo: Option<Arc<RequestEcho>>,
 }
 
 impl<'a> TranslatedLeg<'a> {
@@ -87,12 +96,20 @@ impl<'a> TranslatedLeg<'a> {
             request,
             outbound,
             client: ClientApi::Anthropic,
+            echo: None,
         })
     }
 
     /// The answer goes to a client of `client`'s API.
     pub fn for_client(mut self, client: ClientApi) -> Self {
         self.client = client;
+        self
+    }
+
+    /// The answer goes to a Responses client, with what it echoes of its request.
+    pub fn for_responses(mut self, echo: Arc<RequestEcho>) -> Self {
+        self.client = ClientApi::Responses;
+        self.echo = Some(echo);
         self
     }
 
@@ -104,6 +121,10 @@ impl<'a> TranslatedLeg<'a> {
                 translator: events,
                 client: Box::new(ChatChunks::new(self.chat_meta(id), include_usage)),
             },
+            ClientApi::Responses => Step::TranslateInto {
+                translator: events,
+                client: Box::new(ResponsesEvents::new(self.responses_meta(id))),
+            },
         }
     }
 
@@ -114,18 +135,30 @@ impl<'a> TranslatedLeg<'a> {
             ClientApi::OpenaiChat { .. } => {
                 axum::Json(completion(&message, &self.chat_meta(id))).into_response()
             }
+            ClientApi::Responses => {
+                axum::Json(response_object(&message, &self.responses_meta(id))).into_response()
+            }
         }
     }
 
     /// A Chat answer's id (`chatcmpl-` and the message id's tail), model and time.
     fn chat_meta(&self, id: &str) -> ChatMeta {
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let created = unix_seconds();
         ChatMeta {
             id: format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(id)),
             model: self.request.model.clone(),
             created,
+        }
+    }
+
+    /// A Responses answer's id (`resp_` and the message id's tail), model,
+    /// time and echo.
+    fn responses_meta(&self, id: &str) -> ResponsesMeta {
+        ResponsesMeta {
+            id: format!("resp_{}", id.strip_prefix("msg_").unwrap_or(id)),
+            model: self.request.model.clone(),
+            created_at: unix_seconds(),
+            echo: self.echo.clone().unwrap_or_default(),
         }
     }
 }
@@ -188,6 +221,12 @@ impl Leg for TranslatedLeg<'_> {
             ), shape),
         }
     }
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn bad_gateway(message: String, shape: Dialect) -> Response {
