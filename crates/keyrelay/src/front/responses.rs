@@ -68,12 +68,12 @@ pub async fn create(
 
 /// `/v1/responses/{id}` and the like: stored responses, which keyrelay
 /// does not keep.
-pub async fn stored(uri: Uri) -> Response {
+pub async fn stored(method: Method, uri: Uri) -> Response {
     ApiError::new(
         StatusCode::NOT_FOUND,
         ErrorKind::NotFound,
         format!(
-            "keyrelay stores no responses, so {} has nothing to show; a provider's own stored responses are at /p/PROVIDER/responses/...",
+            "keyrelay stores no responses and serves only POST /v1/responses, so {method} {} has nothing to act on; a provider's own stored responses are at /p/PROVIDER/responses/...",
             uri.path()
         ),
     )

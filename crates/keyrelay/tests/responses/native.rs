@@ -120,6 +120,37 @@ async fn a_custom_provider_marked_responses_is_native_and_one_without_is_transla
 }
 
 #[tokio::test]
+async fn the_flag_adjusts_built_in_providers_both_ways() {
+    let (openai, litellm) = (FakeUpstream::start().await, FakeUpstream::start().await);
+    openai.on_key(GOOD, [Reply::openai_chat("from a chat-only server")]);
+    litellm.on_key(
+        GOOD,
+        [Reply::raw(
+            200,
+            "application/json",
+            r#"{"id":"resp_l","object":"response","output":[]}"#,
+        )],
+    );
+    let gateway = start(
+        &[
+            ("OPENAI_API_KEYS", GOOD),
+            ("OPENAI_BASE_URL", openai.base_url().as_str()),
+            ("LITELLM_API_KEYS", GOOD),
+            ("LITELLM_BASE_URL", litellm.base_url().as_str()),
+        ],
+        "[providers.openai]\nresponses = false\n\n[providers.litellm]\nresponses = true\n",
+    )
+    .await;
+    let body =
+        response_object(post(&gateway, &simple_request("openai@gpt-4.1", false)).await).await;
+    assert_eq!(output_text(&body), "from a chat-only server");
+    assert_eq!(openai.requests()[0].path, "/chat/completions");
+    let response = post(&gateway, &simple_request("ll/claude-sonnet-4-5", false)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(litellm.requests()[0].path, "/responses");
+}
+
+#[tokio::test]
 async fn a_native_upstream_error_comes_back_as_the_provider_wrote_it() {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(
