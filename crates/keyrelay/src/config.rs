@@ -174,6 +174,9 @@ pub struct ProviderConfig {
     pub keys_env: Option<Vec<String>>,
     pub keys: Vec<KeyConfig>,
     pub prefixes: Vec<String>,
+    /// Whether the provider serves the OpenAI Responses API at
+    /// `{base_url}/responses` (the built-in openai does).
+    pub responses: Option<bool>,
     pub strategy: Option<Strategy>,
     /// Client-side budget of each key of this provider: requests per minute…
     pub rpm: Option<u64>,

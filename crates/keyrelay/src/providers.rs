@@ -36,6 +36,9 @@ pub struct ProviderSpec {
     pub auth: Auth,
     /// Variables holding keys, each a list (`OPENAI_API_KEY`, `OPENAI_API_KEYS`).
     pub key_envs: Vec<String>,
+    /// Serves the OpenAI Responses API at `{base_url}/responses`: a
+    /// `/v1/responses` request goes there as sent instead of through the hub.
+    pub responses: bool,
 }
 
 impl ProviderSpec {
@@ -60,7 +63,13 @@ impl ProviderSpec {
             base_url_env: base_url_env.map(str::to_owned),
             auth,
             key_envs: owned(key_envs),
+            responses: false,
         }
+    }
+
+    fn with_responses(mut self) -> Self {
+        self.responses = true;
+        self
     }
 
     /// Whether this provider needs keys to serve.
@@ -94,7 +103,8 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             Some("OPENAI_BASE_URL"),
             Auth::Bearer,
             &["OPENAI_API_KEY", "OPENAI_API_KEYS"],
-        ),
+        )
+        .with_responses(),
         ProviderSpec::builtin(
             "gemini",
             &["google"],

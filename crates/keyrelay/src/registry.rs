@@ -261,6 +261,9 @@ fn adjust(spec: &mut ProviderSpec, custom: &ProviderConfig) {
         spec.key_envs.clone_from(envs);
     }
     spec.prefixes.extend(custom.prefixes.iter().cloned());
+    if let Some(responses) = custom.responses {
+        spec.responses = responses;
+    }
 }
 
 fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, ConfigError> {
@@ -291,6 +294,7 @@ fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, Conf
             .keys_env
             .clone()
             .unwrap_or_else(|| vec![format!("{var}_API_KEY"), format!("{var}_API_KEYS")]),
+        responses: custom.responses.unwrap_or(false),
     })
 }
 

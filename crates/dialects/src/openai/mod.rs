@@ -9,12 +9,14 @@
 //! - `wire`: the lenient OpenAI response shapes; `errors`: error mapping.
 //! - `inbound`: the other direction — Chat Completions clients through the
 //!   hub to providers of other dialects.
+//! - `responses_in`: Responses API clients (Codex CLI…) through the hub.
 
 mod errors;
 pub mod inbound;
 mod messages;
 mod request;
 mod response;
+pub mod responses_in;
 mod stream;
 mod tool_calls;
 mod wire;

@@ -64,6 +64,7 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
         records.push(json!({
             "name": spec.name,
             "dialect": spec.dialect.as_str(),
+            "responses": spec.responses,
             "model_prefixes": names,
             "key_env": spec.key_envs,
             "key_env_set": set_vars,

@@ -24,6 +24,7 @@ mod observe;
 mod passthrough;
 mod render;
 pub mod requests;
+mod responses;
 mod session;
 pub mod translated;
 pub mod ui;
@@ -125,6 +126,8 @@ pub fn router(live: Arc<Live>) -> Router {
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
         .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/responses", post(responses::create))
+        .route("/v1/responses/{*rest}", any(responses::stored))
         .route("/v1/models", get(gemini::v1_models))
         .route("/v1/models/{*rest}", post(gemini::call).get(gemini::model))
         .route("/v1beta/models", get(gemini::list))
@@ -182,7 +185,7 @@ async fn not_found(request: Request) -> ApiError {
         StatusCode::NOT_FOUND,
         ErrorKind::NotFound,
         format!(
-            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions, POST /v1beta/models/MODEL:generateContent or /p/PROVIDER/... for a provider's native API",
+            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions, POST /v1/responses, POST /v1beta/models/MODEL:generateContent or /p/PROVIDER/... for a provider's native API",
             request.method(),
             request.uri().path()
         ),
@@ -217,7 +220,7 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
             .flatten()
     });
     // An OpenAI or Gemini client reads errors in its own API's shape.
-    let shape = if path.starts_with("/v1/chat/") {
+    let shape = if path.starts_with("/v1/chat/") || path.starts_with("/v1/responses") {
         Dialect::OpenaiChat
     } else if gemini {
         Dialect::Gemini

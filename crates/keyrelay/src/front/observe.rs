@@ -67,6 +67,7 @@ fn front_of(path: &str) -> Option<&'static str> {
         "/v1/messages" => Some("messages"),
         "/v1/messages/count_tokens" => Some("count_tokens"),
         "/v1/chat/completions" => Some("chat"),
+        p if p.starts_with("/v1/responses") => Some("responses"),
         "/v1/models" => Some("models"),
         p if super::gemini::is_gemini(p) => Some("gemini"),
         p if p.starts_with("/p/") => Some("passthrough"),

@@ -1,7 +1,8 @@
 //! Requests that reach their provider through the hub: `/v1/messages` for
 //! providers that speak another API, `/v1/chat/completions` for providers
-//! that do not speak Chat Completions, and Gemini's `generateContent` for
-//! providers that are not Gemini. Translate the hub request, call, and
+//! that do not speak Chat Completions, `/v1/responses` for providers
+//! without a Responses API, and Gemini's `generateContent` for providers
+//! that are not Gemini. Translate the hub request, call, and
 //! translate the answer back — whole or streamed — in the client's API
 //! ([`ClientApi`]), with upstream errors in the client's error shape.
 
@@ -15,6 +16,9 @@ use dialects::gemini::inbound::{
     generate_content_response, GeminiChunks, GeminiFraming, GeminiMeta,
 };
 use dialects::openai::inbound::{completion, ChatChunks, ChatMeta};
+use dialects::openai::responses_in::{
+    response_object, RequestEcho, ResponsesEvents, ResponsesMeta,
+};
 use dialects::{ProviderRequest, StreamTranslate, Translator};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
@@ -51,6 +55,9 @@ pub enum ClientApi {
         framing: GeminiFraming,
         include_thoughts: bool,
     },
+    /// OpenAI Responses; what its answers echo of the request comes with
+    /// the leg ([`TranslatedLeg::for_responses`]).
+    Responses,
 }
 
 impl ClientApi {
@@ -58,7 +65,7 @@ impl ClientApi {
     pub fn shape(self) -> Dialect {
         match self {
             ClientApi::Anthropic => Dialect::Anthropic,
-            ClientApi::OpenaiChat { .. } => Dialect::OpenaiChat,
+            ClientApi::OpenaiChat { .. } | ClientApi::Responses => Dialect::OpenaiChat,
             ClientApi::Gemini { .. } => Dialect::Gemini,
         }
     }
@@ -74,6 +81,8 @@ pub struct TranslatedLeg<'a> {
     pub request: &'a MessagesRequest,
     pub outbound: Outbound,
     pub client: ClientApi,
+    /// For a Responses client: the request's fields its answer repeats.
+    pub echo: Option<Arc<RequestEcho>>,
 }
 
 impl<'a> TranslatedLeg<'a> {
@@ -98,12 +107,20 @@ impl<'a> TranslatedLeg<'a> {
             request,
             outbound,
             client: ClientApi::Anthropic,
+            echo: None,
         })
     }
 
     /// The answer goes to a client of `client`'s API.
     pub fn for_client(mut self, client: ClientApi) -> Self {
         self.client = client;
+        self
+    }
+
+    /// The answer goes to a Responses client, with what it echoes of its request.
+    pub fn for_responses(mut self, echo: Arc<RequestEcho>) -> Self {
+        self.client = ClientApi::Responses;
+        self.echo = Some(echo);
         self
     }
 
@@ -119,6 +136,10 @@ impl<'a> TranslatedLeg<'a> {
                 translator: events,
                 client: Box::new(GeminiChunks::new(self.gemini_meta(id), framing)),
             },
+            ClientApi::Responses => Step::TranslateInto {
+                translator: events,
+                client: Box::new(ResponsesEvents::new(self.responses_meta(id))),
+            },
         }
     }
 
@@ -128,6 +149,9 @@ impl<'a> TranslatedLeg<'a> {
             ClientApi::Anthropic => axum::Json(message).into_response(),
             ClientApi::OpenaiChat { .. } => {
                 axum::Json(completion(&message, &self.chat_meta(id))).into_response()
+            }
+            ClientApi::Responses => {
+                axum::Json(response_object(&message, &self.responses_meta(id))).into_response()
             }
             ClientApi::Gemini { .. } => {
                 axum::Json(generate_content_response(&message, &self.gemini_meta(id)))
@@ -153,13 +177,22 @@ impl<'a> TranslatedLeg<'a> {
 
     /// A Chat answer's id (`chatcmpl-` and the message id's tail), model and time.
     fn chat_meta(&self, id: &str) -> ChatMeta {
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let created = unix_seconds();
         ChatMeta {
             id: format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(id)),
             model: self.request.model.clone(),
             created,
+        }
+    }
+
+    /// A Responses answer's id (`resp_` and the message id's tail), model,
+    /// time and echo.
+    fn responses_meta(&self, id: &str) -> ResponsesMeta {
+        ResponsesMeta {
+            id: format!("resp_{}", id.strip_prefix("msg_").unwrap_or(id)),
+            model: self.request.model.clone(),
+            created_at: unix_seconds(),
+            echo: self.echo.clone().unwrap_or_default(),
         }
     }
 }
@@ -230,6 +263,12 @@ impl Leg for TranslatedLeg<'_> {
             ), shape),
         }
     }
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn bad_gateway(message: String, shape: Dialect) -> Response {

@@ -1,6 +1,6 @@
 //! Real clients end to end: the real Claude Code CLI (headless) and the
-//! official Anthropic and OpenAI Python SDKs, through keyrelay, against fake
-//! upstreams.
+//! official Anthropic and OpenAI Python SDKs (Chat Completions and
+//! Responses), through keyrelay, against fake upstreams.
 //!
 //! `scripts/e2e-setup` (run by `scripts/test`) installs both under
 //! `target/e2e/`; without them these tests fail and say how to install them.
@@ -12,6 +12,7 @@ mod claude_code;
 mod conversation;
 mod launcher;
 mod openai_sdk;
+mod responses_sdk;
 
 use std::path::PathBuf;
 

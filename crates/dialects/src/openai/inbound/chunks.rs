@@ -177,7 +177,7 @@ fn data(value: &Value, out: &mut BytesMut) {
 
 /// Later counts win; a field a `message_delta` leaves out (0) keeps the
 /// count `message_start` gave.
-fn merge_usage(into: &mut Usage, from: &Usage) {
+pub(crate) fn merge_usage(into: &mut Usage, from: &Usage) {
     let keep = |old: &mut u64, new: u64| {
         if new > 0 {
             *old = new;

@@ -222,7 +222,7 @@ fn assistant_blocks(message: &ChatMessage) -> Result<Vec<ContentBlock>, String> 
 }
 
 /// A `data:` URL as a base64 image, any other URL as an image by URL.
-fn image_source(url: &str) -> Result<ImageSource, String> {
+pub(crate) fn image_source(url: &str) -> Result<ImageSource, String> {
     let Some(rest) = url.strip_prefix("data:") else {
         return Ok(ImageSource::Url {
             url: url.to_owned(),

@@ -39,5 +39,10 @@ pub use messages::{CalledFunction, ChatMessage, ChatToolCall};
 pub use request::{ChatRequest, ChatTool, FunctionDefinition, Stop, StreamOptions};
 pub use response::{completion, finish_reason, usage, ChatMeta};
 
+// Shared with the Responses inbound translator.
+pub(crate) use chunks::merge_usage;
+pub(crate) use messages::image_source;
+pub(crate) use request::{output_format, thinking};
+
 #[cfg(test)]
 mod tests;

@@ -235,7 +235,7 @@ impl ChatRequest {
 
 /// `response_format` as an instruction for the system prompt and the hub's
 /// `output_config.format`; `None` for plain text.
-fn output_format(format: &Value) -> Result<Option<(String, Value)>, TranslateError> {
+pub(crate) fn output_format(format: &Value) -> Result<Option<(String, Value)>, TranslateError> {
     match format.get("type").and_then(Value::as_str) {
         None | Some("text") => Ok(None),
         Some("json_object") => Ok(Some((
@@ -277,7 +277,7 @@ fn output_format(format: &Value) -> Result<Option<(String, Value)>, TranslateErr
 }
 
 /// The hub's thinking setting for a `reasoning_effort`.
-fn thinking(effort: &str) -> Result<Thinking, TranslateError> {
+pub(crate) fn thinking(effort: &str) -> Result<Thinking, TranslateError> {
     let budget = match effort {
         "none" => return Ok(Thinking::Disabled),
         "minimal" => MINIMAL_BUDGET,

@@ -10,7 +10,7 @@
 //!   Messages → the provider's own API (an Anthropic-dialect provider takes
 //!   the hub request itself), and its answer comes back the same way.
 
-mod model_field;
+pub(super) mod model_field;
 
 use std::sync::{Arc, OnceLock};
 
@@ -154,7 +154,7 @@ impl<'a> ChatCall<'a> {
 
 /// The document re-encoded with `model` (for a body whose `model` field
 /// could not be found byte-wise).
-fn reencoded(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
+pub(super) fn reencoded(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
     let mut request: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(body).map_err(|e| ApiError::invalid(e.to_string()))?;
     request.insert("model".into(), serde_json::Value::String(model.to_owned()));

@@ -1,0 +1,93 @@
+//! The official OpenAI Python SDK on `/v1/responses`, through the hub to an
+//! Anthropic and a Gemini upstream, with the first key rate-limited so
+//! failover sits underneath the translation.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use testkit::{FakeUpstream, Recorded, Reply};
+
+use super::conversation::{anthropic_turn, gemini_turn};
+use super::*;
+
+const LIMITED: &str = "test-key-resp-sdk-limited-01";
+const GOOD: &str = "test-key-resp-sdk-good-00002";
+
+async fn run_sdk(base_url: &str, model: &str) -> Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/real_clients/responses_sdk_check.py");
+    let output = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new(sdk_python())
+            .arg(script)
+            .args([base_url, model])
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the SDK check finishes within 120 s")
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "OpenAI SDK Responses check failed for {model} (a missing `openai` module means: run scripts/e2e-setup):\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+async fn sdk_against(
+    keys_var: &str,
+    base_var: &str,
+    model: &str,
+    limited: Reply,
+    turn: fn(&Recorded, &str) -> Reply,
+) {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(LIMITED, [limited]);
+    upstream.on_key_with(GOOD, move |request| turn(request, "/dev/null"));
+    let gateway = gateway(
+        &[
+            (keys_var, format!("{LIMITED},{GOOD}")),
+            (base_var, upstream.base_url()),
+        ],
+        &[],
+    )
+    .await;
+    let report = run_sdk(&gateway.url(), model).await;
+    for turn in ["tool_whole", "tool_stream"] {
+        assert!(report[turn].as_str().unwrap().contains("sunny"), "{report}");
+    }
+    assert_eq!(
+        upstream.hits(LIMITED),
+        1,
+        "the rate-limited key was tried once and then left to cool"
+    );
+    assert!(upstream.hits(GOOD) >= 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_sdk_responses_api_works_through_an_anthropic_upstream() {
+    let limited = Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json");
+    sdk_against(
+        "ANTHROPIC_API_KEYS",
+        "ANTHROPIC_UPSTREAM_BASE_URL",
+        "anthropic@claude-sonnet-4-5",
+        limited,
+        anthropic_turn,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_sdk_responses_api_works_through_a_gemini_upstream() {
+    let limited = Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
+    sdk_against(
+        "GEMINI_API_KEYS",
+        "GEMINI_BASE_URL",
+        "gemini@gemini-2.5-flash",
+        limited,
+        gemini_turn,
+    )
+    .await;
+}
