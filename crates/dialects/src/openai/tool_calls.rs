@@ -4,9 +4,13 @@
 //! pieces of several calls may interleave, but Anthropic blocks cannot. So:
 //! - The first call (in order of first appearance) that has a name opens a
 //!   block and its arguments stream live as `input_json_delta`s.
-//! - Pieces of any other call are buffered. That call's turn comes when the
-//!   stream ends: then each waiting call, in order of first appearance, is
-//!   emitted as one block with its whole buffered arguments.
+//! - Pieces of any other call are buffered until the open call is done: its
+//!   arguments so far are a whole JSON document and the next call has begun
+//!   (servers send parallel calls one after another). Then the open block
+//!   closes and the next call, in order of first appearance, opens with what
+//!   it has buffered and streams live in turn.
+//! - A call still waiting when the stream ends (its predecessor's arguments
+//!   never completed) is emitted then, whole.
 //! - Text or thinking arriving while a call's block is open closes it
 //!   (blocks cannot interleave); arguments that arrive for that call later
 //!   have no block left to go to and are dropped. No known server does this.
@@ -36,7 +40,16 @@ struct Call {
     name: String,
     /// Arguments received but not yet emitted.
     pending: String,
+    /// Every argument piece received, to tell when the call is done.
+    received: String,
     state: State,
+}
+
+impl Call {
+    /// Whether the arguments so far are a whole JSON document.
+    fn complete(&self) -> bool {
+        serde_json::from_str::<serde::de::IgnoredAny>(&self.received).is_ok()
+    }
 }
 
 /// The tool calls of one streamed response.
@@ -84,6 +97,7 @@ impl ToolCalls {
                     id: None,
                     name: String::new(),
                     pending: String::new(),
+                    received: String::new(),
                     state: State::Waiting,
                 });
                 self.calls.len() - 1
@@ -98,7 +112,9 @@ impl ToolCalls {
             if call.name.is_empty() {
                 call.name = function.name.clone().unwrap_or_default();
             }
-            call.pending.push_str(&function.arguments_text());
+            let arguments = function.arguments_text();
+            call.pending.push_str(&arguments);
+            call.received.push_str(&arguments);
         }
         self.pump(emitter, out);
     }
@@ -124,16 +140,26 @@ impl ToolCalls {
     }
 
     fn pump(&mut self, emitter: &mut EventEmitter, out: &mut Vec<StreamEvent>) {
-        if self.open.is_none() {
+        loop {
+            if let Some(open) = self.open {
+                let pending = std::mem::take(&mut self.calls[open].pending);
+                emitter.tool_input(&pending, out);
+                // Done, and the next call has begun: its turn.
+                let next_begun = self
+                    .calls
+                    .iter()
+                    .any(|c| c.state == State::Waiting && !c.name.is_empty());
+                if !(next_begun && self.calls[open].complete()) {
+                    return;
+                }
+                self.release();
+            }
             // Only the earliest waiting call may open, so calls keep their order.
             let next = self.calls.iter().position(|c| c.state == State::Waiting);
-            if let Some(position) = next.filter(|&p| !self.calls[p].name.is_empty()) {
-                self.start(position, emitter, out);
+            match next.filter(|&p| !self.calls[p].name.is_empty()) {
+                Some(position) => self.start(position, emitter, out),
+                None => return,
             }
-        }
-        if let Some(open) = self.open {
-            let pending = std::mem::take(&mut self.calls[open].pending);
-            emitter.tool_input(&pending, out);
         }
     }
 
