@@ -3,6 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
+
+use crate::env::{state_dir, Env};
+
 /// Credentials and switches that would send Gemini CLI elsewhere: the
 /// google-genai SDK prefers `GOOGLE_API_KEY` over `GEMINI_API_KEY`, and the
 /// Vertex / Code Assist switches pick another auth and host.
@@ -48,23 +52,37 @@ pub fn gemini_env(base_url: &str, token: &str, settings: &Path) -> Vec<(&'static
 }
 
 /// A private directory holding the run's settings file, removed when the
-/// run ends.
+/// run ends. It lives under keyrelay's state directory, not the temp dir:
+/// Gemini CLI skips a system settings file with any group- or
+/// world-writable ancestor (such as `/tmp`).
 #[derive(Debug)]
 pub struct RunSettings {
     dir: PathBuf,
 }
 
 impl RunSettings {
-    pub fn write() -> std::io::Result<RunSettings> {
-        use std::os::unix::fs::DirBuilderExt;
-        let dir = std::env::temp_dir().join(format!(
+    pub fn write(env: &dyn Env) -> anyhow::Result<RunSettings> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let runs = state_dir(env)
+            .context("no state directory: set XDG_STATE_HOME or HOME")?
+            .join("runs");
+        std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+        let dir = runs.join(format!(
             "keyrelay-gemini-{}-{:08x}",
             std::process::id(),
             fastrand::u32(..)
         ));
-        std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
         let settings = RunSettings { dir };
-        std::fs::write(settings.path(), SETTINGS)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(settings.path())?;
+        std::io::Write::write_all(&mut file, SETTINGS.as_bytes())?;
         Ok(settings)
     }
 

@@ -123,7 +123,7 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         }
     }
 
-    let setup = child_setup(&plan, &slots, &gateway.url(), &token)?;
+    let setup = child_setup(&plan, &slots, &gateway.url(), &token, env)?;
     let mut command = tokio::process::Command::new(&program);
     command
         .args(&setup.args)
@@ -159,6 +159,7 @@ fn child_setup(
     slots: &ModelSlots,
     base_url: &str,
     token: &str,
+    env: &dyn Env,
 ) -> anyhow::Result<ChildSetup> {
     Ok(match plan.client {
         Client::Claude => ChildSetup {
@@ -174,7 +175,7 @@ fn child_setup(
             _settings: None,
         },
         Client::Gemini => {
-            let settings = gemini::RunSettings::write()
+            let settings = gemini::RunSettings::write(env)
                 .context("writing Gemini CLI's settings for this run")?;
             ChildSetup {
                 args: gemini_args(&plan.model),
