@@ -31,6 +31,16 @@ pub enum Command {
         after_help = "Examples:\n  keyrelay claude --model gemini@gemini-2.5-flash\n  keyrelay claude --model openai@gpt-4.1 -- -p \"fix the failing test\" --output-format json\n  keyrelay claude --model or/qwen/qwen3-coder --haiku gemini@gemini-2.5-flash-lite\n  keyrelay claude --model gemini@gemini-2.5-pro --fallback 'gemini@*=openai@gpt-4.1'\n\nEvery Claude model slot (main, opus, sonnet, haiku, subagent) is mapped to --model\nunless overridden. Arguments after `--` go to Claude Code unchanged."
     )]
     Claude(ClaudeArgs),
+    /// Run OpenAI's Codex CLI through keyrelay with any provider's model.
+    #[command(
+        after_help = "Examples:\n  keyrelay codex --model anthropic@claude-sonnet-4-5\n  keyrelay codex --model gemini@gemini-2.5-pro -- exec --full-auto \"fix the failing test\"\n  keyrelay codex --model or/qwen/qwen3-coder -v\n\nCodex gets a `keyrelay` model provider on /v1/responses through `-c` overrides (your\n~/.codex/config.toml is not touched), with update checks, analytics and telemetry off.\nArguments after `--` go to Codex CLI unchanged."
+    )]
+    Codex(CodexArgs),
+    /// Run Google's Gemini CLI through keyrelay with any provider's model.
+    #[command(
+        after_help = "Examples:\n  keyrelay gemini --model anthropic@claude-sonnet-4-5\n  keyrelay gemini --model openai@gpt-4.1 -- -p \"fix the failing test\" --yolo\n  keyrelay gemini --model gemini@gemini-2.5-pro -v\n\nGemini CLI uses API-key auth against keyrelay's Gemini API (no Google sign-in), with\nupdate checks, usage statistics and telemetry off for the run (your ~/.gemini is not\ntouched). Arguments after `--` go to Gemini CLI unchanged."
+    )]
+    Gemini(GeminiArgs),
     /// Show the state of every key, or check keys against their providers.
     #[command(
         after_help = "Examples:\n  keyrelay keys\n  keyrelay keys --json\n  keyrelay keys check\n  keyrelay keys check gemini"
@@ -104,26 +114,12 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+/// Flags every launcher (`claude`, `codex`, `gemini`) shares.
 #[derive(Debug, clap::Args)]
-pub struct ClaudeArgs {
-    /// The model Claude Code uses, as PROVIDER@MODEL (or a prefix like g/, oai/, or/).
+pub struct LaunchArgs {
+    /// The model the client uses, as PROVIDER@MODEL (or a prefix like g/, oai/, or/).
     #[arg(long, short = 'm', env = "KEYRELAY_MODEL")]
     pub model: String,
-    /// Model for Claude Code's opus slot (default: --model).
-    #[arg(long)]
-    pub opus: Option<String>,
-    /// Model for the sonnet slot (default: --model).
-    #[arg(long)]
-    pub sonnet: Option<String>,
-    /// Model for the haiku slot, used for quick background calls (default: --model).
-    #[arg(long)]
-    pub haiku: Option<String>,
-    /// Model for subagents (default: --model).
-    #[arg(long)]
-    pub subagent: Option<String>,
-    /// The Claude Code executable (default: KEYRELAY_CLAUDE_BIN, then `claude` on PATH).
-    #[arg(long)]
-    pub claude_bin: Option<PathBuf>,
     /// TOML config file.
     #[arg(long, env = "KEYRELAY_CONFIG")]
     pub config: Option<PathBuf>,
@@ -140,12 +136,58 @@ pub struct ClaudeArgs {
     /// (default: state.store from the config file, else SQLite under $XDG_STATE_HOME).
     #[arg(long, env = "KEYRELAY_STATE", value_name = "STORE")]
     pub state: Option<crate::store::StateSpec>,
-    /// Write the gateway's logs (debug level) to a file; its path is printed.
+    /// Write the gateway's logs (debug level) to a file and print its path
+    /// and the dashboard's address.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ClaudeArgs {
+    #[command(flatten)]
+    pub launch: LaunchArgs,
+    /// Model for Claude Code's opus slot (default: --model).
+    #[arg(long)]
+    pub opus: Option<String>,
+    /// Model for the sonnet slot (default: --model).
+    #[arg(long)]
+    pub sonnet: Option<String>,
+    /// Model for the haiku slot, used for quick background calls (default: --model).
+    #[arg(long)]
+    pub haiku: Option<String>,
+    /// Model for subagents (default: --model).
+    #[arg(long)]
+    pub subagent: Option<String>,
+    /// The Claude Code executable (default: KEYRELAY_CLAUDE_BIN, then `claude` on PATH).
+    #[arg(long)]
+    pub claude_bin: Option<PathBuf>,
     /// Arguments for Claude Code, after `--`.
     #[arg(last = true, value_name = "CLAUDE ARGS")]
     pub claude_args: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CodexArgs {
+    #[command(flatten)]
+    pub launch: LaunchArgs,
+    /// The Codex CLI executable (default: KEYRELAY_CODEX_BIN, then `codex` on PATH).
+    #[arg(long)]
+    pub codex_bin: Option<PathBuf>,
+    /// Arguments for Codex CLI, after `--` (e.g. `exec --full-auto "…"`).
+    #[arg(last = true, value_name = "CODEX ARGS")]
+    pub codex_args: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GeminiArgs {
+    #[command(flatten)]
+    pub launch: LaunchArgs,
+    /// The Gemini CLI executable (default: KEYRELAY_GEMINI_BIN, then `gemini` on PATH).
+    #[arg(long)]
+    pub gemini_bin: Option<PathBuf>,
+    /// Arguments for Gemini CLI, after `--` (e.g. `-p "…"`).
+    #[arg(last = true, value_name = "GEMINI ARGS")]
+    pub gemini_args: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]

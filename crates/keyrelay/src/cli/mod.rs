@@ -8,7 +8,7 @@ use clap::Parser;
 
 use crate::config::Config;
 use crate::env::{no_color, state_dir, Env, ProcessEnv};
-use crate::launcher::LaunchPlan;
+use crate::launcher::{Client, LaunchPlan, SlotModels};
 use crate::server::{build_gateway, check_listen, serve, ServeSettings};
 
 mod args;
@@ -31,6 +31,28 @@ pub fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => run_serve(args).await.map(|()| 0),
             Command::Claude(args) => run_claude(args).await,
+            Command::Codex(args) => {
+                let slots = SlotModels::default();
+                run_launch(
+                    Client::Codex,
+                    args.launch,
+                    slots,
+                    args.codex_bin,
+                    args.codex_args,
+                )
+                .await
+            }
+            Command::Gemini(args) => {
+                let slots = SlotModels::default();
+                run_launch(
+                    Client::Gemini,
+                    args.launch,
+                    slots,
+                    args.gemini_bin,
+                    args.gemini_args,
+                )
+                .await
+            }
             Command::Keys(args) => run_keys(args).await,
             Command::Providers(args) => {
                 let (_, _, registry) = open_registry(&args)?;
@@ -174,8 +196,32 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
 }
 
 async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
+    let slots = SlotModels {
+        opus: args.opus,
+        sonnet: args.sonnet,
+        haiku: args.haiku,
+        subagent: args.subagent,
+    };
+    run_launch(
+        Client::Claude,
+        args.launch,
+        slots,
+        args.claude_bin,
+        args.claude_args,
+    )
+    .await
+}
+
+/// Any launcher: `-v` logging, the config with `--state`, then the run.
+async fn run_launch(
+    client: Client,
+    args: LaunchArgs,
+    slots: SlotModels,
+    bin: Option<PathBuf>,
+    client_args: Vec<String>,
+) -> anyhow::Result<i32> {
     if args.verbose {
-        let path = claude_log_path(&ProcessEnv);
+        let path = launch_log_path(client, &ProcessEnv);
         let file = std::fs::File::create(&path)
             .with_context(|| format!("creating the log file {}", path.display()))?;
         let _ = tracing_subscriber::fmt()
@@ -192,14 +238,12 @@ async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
         config.state.store = Some(state);
     }
     let plan = LaunchPlan {
+        client,
         config,
         model: args.model,
-        opus: args.opus,
-        sonnet: args.sonnet,
-        haiku: args.haiku,
-        subagent: args.subagent,
-        claude_bin: args.claude_bin,
-        claude_args: args.claude_args,
+        slots,
+        bin,
+        args: client_args,
         aliases: args.model_alias,
         fallbacks: args.fallback,
         dashboard: args.verbose,
@@ -207,14 +251,14 @@ async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
     crate::launcher::run(plan, &ProcessEnv).await
 }
 
-/// `logs/claude-PID.log` in keyrelay's state directory ([`state_dir`]), or
-/// in the temp dir when there is none or it cannot be made.
-fn claude_log_path(env: &dyn Env) -> PathBuf {
+/// `logs/CLIENT-PID.log` (`claude-1234.log`) in keyrelay's state directory
+/// ([`state_dir`]), or in the temp dir when there is none or it cannot be made.
+fn launch_log_path(client: Client, env: &dyn Env) -> PathBuf {
     let base = state_dir(env)
         .map(|dir| dir.join("logs"))
         .filter(|dir| std::fs::create_dir_all(dir).is_ok())
         .unwrap_or_else(std::env::temp_dir);
-    base.join(format!("claude-{}.log", std::process::id()))
+    base.join(format!("{}-{}.log", client.command(), std::process::id()))
 }
 
 fn init_logging(filter: &str) {

@@ -1,8 +1,16 @@
-//! `keyrelay claude`: an in-process gateway on a free loopback port, and
-//! Claude Code launched against it with every model slot mapped.
+//! `keyrelay claude|codex|gemini`: an in-process gateway on a free loopback
+//! port with a per-run token, and the client launched against it.
+//!
+//! The run is the same for every client (preflight, gateway, signals, exit
+//! code); each client's module only says how it is pointed at the gateway.
 
 mod child_env;
+mod claude;
+mod client;
+mod codex;
+mod gemini;
 mod preflight;
+mod signals;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -10,25 +18,31 @@ use std::process::Stdio;
 use anyhow::Context;
 use keypool::MemoryStore;
 
-pub use child_env::{claude_env, no_proxy, run_token, ModelSlots, REMOVED};
-pub use preflight::{check_model, find_claude, PreflightError};
+pub use child_env::{no_proxy, run_token};
+pub use claude::{claude_env, ModelSlots};
+pub use client::Client;
+pub use codex::codex_args;
+pub use gemini::{gemini_args, SETTINGS as GEMINI_SETTINGS};
+pub use preflight::{check_model, find_client, PreflightError};
+pub use signals::exit_code;
 
 use crate::config::Config;
 use crate::env::Env;
 use crate::registry::Registry;
 use crate::server::{RunningGateway, ServeSettings};
 
-/// What `keyrelay claude` was asked to do.
+/// What `keyrelay claude|codex|gemini` was asked to do.
 #[derive(Debug, Clone)]
 pub struct LaunchPlan {
+    pub client: Client,
     pub config: Config,
     pub model: String,
-    pub opus: Option<String>,
-    pub sonnet: Option<String>,
-    pub haiku: Option<String>,
-    pub subagent: Option<String>,
-    pub claude_bin: Option<PathBuf>,
-    pub claude_args: Vec<String>,
+    /// Claude Code's other model slots; the other clients have one model.
+    pub slots: SlotModels,
+    /// `--claude-bin`, `--codex-bin` or `--gemini-bin`.
+    pub bin: Option<PathBuf>,
+    /// Arguments for the client, after `--`.
+    pub args: Vec<String>,
     /// Extra `--model-alias` rules.
     pub aliases: Vec<(String, String)>,
     /// `--fallback` rules.
@@ -38,26 +52,39 @@ pub struct LaunchPlan {
     pub dashboard: bool,
 }
 
-/// Checks everything, starts the gateway, runs Claude Code, stops the gateway
-/// and returns Claude Code's exit code (128 + signal when it was killed).
+/// `--opus`, `--sonnet`, `--haiku`, `--subagent` (Claude Code only).
+#[derive(Debug, Clone, Default)]
+pub struct SlotModels {
+    pub opus: Option<String>,
+    pub sonnet: Option<String>,
+    pub haiku: Option<String>,
+    pub subagent: Option<String>,
+}
+
+/// How the client is started against this run's gateway.
+struct ChildSetup {
+    /// Arguments before the user's own.
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    removed: &'static [&'static str],
+    /// Gemini CLI's settings for this run, removed when the run ends.
+    _settings: Option<gemini::RunSettings>,
+}
+
+/// Checks everything, starts the gateway, runs the client, stops the
+/// gateway and returns the client's exit code (128 + signal when it was
+/// killed).
 pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
-    let claude = find_claude(plan.claude_bin.as_deref(), env)?;
+    let client = plan.client;
+    let program = find_client(client, plan.bin.as_deref(), env)?;
+    let slots = ModelSlots::from_plan(&plan);
     let probe = Registry::build(&plan.config, env, std::sync::Arc::new(MemoryStore::new()))?;
-    let slots = ModelSlots {
-        main: plan.model.clone(),
-        opus: plan.opus.clone().unwrap_or_else(|| plan.model.clone()),
-        sonnet: plan.sonnet.clone().unwrap_or_else(|| plan.model.clone()),
-        haiku: plan.haiku.clone().unwrap_or_else(|| plan.model.clone()),
-        subagent: plan.subagent.clone().unwrap_or_else(|| plan.model.clone()),
+    let models: Vec<&String> = match client {
+        Client::Claude => slots.all().to_vec(),
+        Client::Codex | Client::Gemini => vec![&plan.model],
     };
-    for model in [
-        &slots.main,
-        &slots.opus,
-        &slots.sonnet,
-        &slots.haiku,
-        &slots.subagent,
-    ] {
-        check_model(&probe, model)?;
+    for model in models {
+        check_model(&probe, client, model)?;
     }
     drop(probe);
 
@@ -72,9 +99,10 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         admin
     });
     let mut aliases = plan.aliases.clone();
-    // Claude Code also names models itself (e.g. for quick background calls):
-    // whatever Claude model it asks for goes to the chosen one.
-    aliases.push(("claude-*".to_owned(), plan.model.clone()));
+    // Each client also names models itself (quick background calls, helper
+    // prompts): whatever model of its own vendor it asks for goes to the
+    // chosen one.
+    aliases.push((client.own_models().to_owned(), plan.model.clone()));
     let settings = ServeSettings {
         config,
         aliases,
@@ -84,7 +112,7 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
     let gateway = RunningGateway::start(&settings, env)
         .await
         .context("starting the gateway")?;
-    tracing::info!(address = %gateway.addr, model = %plan.model, "gateway for Claude Code started");
+    tracing::info!(address = %gateway.addr, model = %plan.model, "gateway for {client} started");
     if plan.dashboard {
         let url = crate::front::ui::url_for(gateway.addr);
         match &run_admin {
@@ -95,16 +123,18 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         }
     }
 
-    let mut command = tokio::process::Command::new(&claude);
+    let setup = child_setup(&plan, &slots, &gateway.url(), &token, env)?;
+    let mut command = tokio::process::Command::new(&program);
     command
-        .args(&plan.claude_args)
+        .args(&setup.args)
+        .args(&plan.args)
         .stdin(Stdio::inherit())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit());
-    for name in REMOVED {
+    for name in setup.removed {
         command.env_remove(name);
     }
-    for (name, value) in claude_env(&gateway.url(), &token, &slots) {
+    for (name, value) in &setup.env {
         command.env(name, value);
     }
     let user_no_proxy = env.var("NO_PROXY").or_else(|| env.var("no_proxy"));
@@ -114,8 +144,9 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         .env("no_proxy", &no_proxy);
     let mut child = command
         .spawn()
-        .with_context(|| format!("launching {}", claude.display()))?;
+        .with_context(|| format!("launching {}", program.display()))?;
     let status = signals::wait_forwarding(&mut child).await?;
+    drop(setup);
     let live = gateway.live.clone();
     gateway.stop().await;
     // What this session learned (cooling, disabled keys) must outlive it.
@@ -123,44 +154,35 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
     Ok(exit_code(status))
 }
 
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
-}
-
-mod signals {
-    use nix::sys::signal::{kill, Signal};
-    use nix::unistd::Pid;
-    use tokio::signal::unix::{signal, SignalKind};
-
-    /// Waits for Claude Code to exit. Ctrl-C reaches Claude Code from the
-    /// terminal directly (same process group), so keyrelay only keeps it from
-    /// ending keyrelay itself; SIGTERM and SIGHUP are passed on.
-    pub async fn wait_forwarding(
-        child: &mut tokio::process::Child,
-    ) -> std::io::Result<std::process::ExitStatus> {
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
-        let mut hangup = signal(SignalKind::hangup())?;
-        let pid = child
-            .id()
-            .and_then(|id| i32::try_from(id).ok())
-            .map(Pid::from_raw);
-        loop {
-            tokio::select! {
-                status = child.wait() => return status,
-                _ = interrupt.recv() => {}
-                _ = terminate.recv() => forward(pid, Signal::SIGTERM),
-                _ = hangup.recv() => forward(pid, Signal::SIGHUP),
+fn child_setup(
+    plan: &LaunchPlan,
+    slots: &ModelSlots,
+    base_url: &str,
+    token: &str,
+    env: &dyn Env,
+) -> anyhow::Result<ChildSetup> {
+    Ok(match plan.client {
+        Client::Claude => ChildSetup {
+            args: Vec::new(),
+            env: claude_env(base_url, token, slots),
+            removed: claude::REMOVED,
+            _settings: None,
+        },
+        Client::Codex => ChildSetup {
+            args: codex_args(base_url, &plan.model),
+            env: codex::codex_env(token),
+            removed: codex::REMOVED,
+            _settings: None,
+        },
+        Client::Gemini => {
+            let settings = gemini::RunSettings::write(env)
+                .context("writing Gemini CLI's settings for this run")?;
+            ChildSetup {
+                args: gemini_args(&plan.model),
+                env: gemini::gemini_env(base_url, token, &settings.path()),
+                removed: gemini::REMOVED,
+                _settings: Some(settings),
             }
         }
-    }
-
-    fn forward(pid: Option<Pid>, signal: Signal) {
-        if let Some(pid) = pid {
-            let _ = kill(pid, signal);
-        }
-    }
+    })
 }

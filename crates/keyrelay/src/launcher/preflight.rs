@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::Client;
 use crate::env::Env;
 use crate::registry::Registry;
 use crate::route::{resolve, Aliases, RouteError};
@@ -9,19 +10,21 @@ use crate::route::{resolve, Aliases, RouteError};
 #[derive(Debug, thiserror::Error)]
 pub enum PreflightError {
     #[error(
-        "Claude Code (`claude`) was not found on PATH.\n  Install it:  npm install -g @anthropic-ai/claude-code\n  or point keyrelay at it:  --claude-bin /path/to/claude  (or KEYRELAY_CLAUDE_BIN)"
+        "{} (`{}`) was not found on PATH.\n  Install it:  npm install -g {}\n  or point keyrelay at it:  {} /path/to/{}  (or {})",
+        client.product(), client.command(), client.npm_package(), client.bin_flag(), client.command(), client.bin_env()
     )]
-    ClaudeMissing,
+    ClientMissing { client: Client },
     #[error("{path} (from {source_name}) is not an executable file")]
-    ClaudeNotExecutable {
+    NotExecutable {
         path: String,
         source_name: &'static str,
     },
-    #[error("bad --model `{model}`: {reason}\n  Write it as PROVIDER@MODEL, for example:\n    keyrelay claude --model gemini@gemini-2.5-flash\n    keyrelay claude --model openai@gpt-4.1\n    keyrelay claude --model openrouter@qwen/qwen3-coder\n  Providers: {providers}")]
+    #[error("bad --model `{model}`: {reason}\n  Write it as PROVIDER@MODEL, for example:\n    keyrelay {command} --model gemini@gemini-2.5-flash\n    keyrelay {command} --model openai@gpt-4.1\n    keyrelay {command} --model openrouter@qwen/qwen3-coder\n  Providers: {providers}")]
     BadModel {
         model: String,
         reason: String,
         providers: String,
+        command: &'static str,
     },
     #[error("no API key for {provider}: set {vars} (several keys: comma separated), e.g.\n    export {first}=\"key-one,key-two\"")]
     NoKeys {
@@ -33,17 +36,24 @@ pub enum PreflightError {
     NoBaseUrl { provider: String, var: String },
 }
 
-/// Where `claude` is: the flag, then `KEYRELAY_CLAUDE_BIN`, then `PATH`.
-pub fn find_claude(flag: Option<&Path>, env: &dyn Env) -> Result<PathBuf, PreflightError> {
-    let chosen = flag.map(|p| (p.to_path_buf(), "--claude-bin")).or_else(|| {
-        env.non_empty("KEYRELAY_CLAUDE_BIN")
-            .map(|p| (PathBuf::from(p), "KEYRELAY_CLAUDE_BIN"))
-    });
+/// Where the client's executable is: its flag, then its variable
+/// (`KEYRELAY_CLAUDE_BIN`…), then `PATH`.
+pub fn find_client(
+    client: Client,
+    flag: Option<&Path>,
+    env: &dyn Env,
+) -> Result<PathBuf, PreflightError> {
+    let chosen = flag
+        .map(|p| (p.to_path_buf(), client.bin_flag()))
+        .or_else(|| {
+            env.non_empty(client.bin_env())
+                .map(|p| (PathBuf::from(p), client.bin_env()))
+        });
     if let Some((path, source_name)) = chosen {
         return if is_executable(&path) {
             Ok(path)
         } else {
-            Err(PreflightError::ClaudeNotExecutable {
+            Err(PreflightError::NotExecutable {
                 path: path.display().to_string(),
                 source_name,
             })
@@ -51,9 +61,9 @@ pub fn find_claude(flag: Option<&Path>, env: &dyn Env) -> Result<PathBuf, Prefli
     }
     let path = env.var("PATH").unwrap_or_default();
     std::env::split_paths(&path)
-        .map(|dir| dir.join("claude"))
+        .map(|dir| dir.join(client.command()))
         .find(|candidate| is_executable(candidate))
-        .ok_or(PreflightError::ClaudeMissing)
+        .ok_or(PreflightError::ClientMissing { client })
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -61,13 +71,14 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Checks that `model` routes to a provider keyrelay can serve Claude Code
+/// Checks that `model` routes to a provider keyrelay can serve the client
 /// with, and that the provider has keys and a base URL.
-pub fn check_model(registry: &Registry, model: &str) -> Result<(), PreflightError> {
+pub fn check_model(registry: &Registry, client: Client, model: &str) -> Result<(), PreflightError> {
     let bad = |reason: String| PreflightError::BadModel {
         model: model.to_owned(),
         reason,
         providers: registry.names(),
+        command: client.command(),
     };
     let route = resolve(registry, &Aliases::default(), model).map_err(|err| match err {
         RouteError::UnknownProvider { name, .. } => bad(format!("unknown provider `{name}`")),

@@ -81,6 +81,17 @@ fn anthropic_tool_call(name: &str, input: Value, stream: bool) -> Reply {
 fn tool_call(tool_names: &[String], file: &str) -> Option<(String, Value)> {
     if tool_names.iter().any(|n| n == "Read") {
         Some(("Read".into(), json!({"file_path": file})))
+    } else if tool_names.iter().any(|n| n == "read_file") {
+        // Gemini CLI's file reader.
+        Some(("read_file".into(), json!({"file_path": file})))
+    } else if tool_names.iter().any(|n| n == "shell_command") {
+        // Codex CLI reads files with its shell tool.
+        Some((
+            "shell_command".into(),
+            json!({"command": format!("cat {file}")}),
+        ))
+    } else if tool_names.iter().any(|n| n == "exec_command") {
+        Some(("exec_command".into(), json!({"cmd": format!("cat {file}")})))
     } else if tool_names.iter().any(|n| n == "get_weather") {
         Some(("get_weather".into(), json!({"city": "Paris"})))
     } else {

@@ -1,4 +1,5 @@
-//! Real clients end to end: the real Claude Code CLI (headless) and the
+//! Real clients end to end: the real Claude Code, Codex and Gemini CLIs
+//! (headless) and the
 //! official Anthropic and OpenAI Python SDKs (Chat Completions and
 //! Responses), through keyrelay, against fake upstreams.
 //!
@@ -9,6 +10,7 @@
 
 mod anthropic_sdk;
 mod claude_code;
+mod cli_launchers;
 mod conversation;
 mod launcher;
 mod openai_sdk;

@@ -1,0 +1,98 @@
+//! How Gemini CLI is launched: API-key auth against keyrelay's Gemini front,
+//! and a settings file for this run that turns off its vendor traffic.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::env::{state_dir, Env};
+
+/// Credentials and switches that would send Gemini CLI elsewhere: the
+/// google-genai SDK prefers `GOOGLE_API_KEY` over `GEMINI_API_KEY`, and the
+/// Vertex / Code Assist switches pick another auth and host.
+pub const REMOVED: &[&str] = &[
+    "GOOGLE_API_KEY",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_GENAI_USE_GCA",
+    "GOOGLE_CLOUD_ACCESS_TOKEN",
+];
+
+/// Gemini CLI's system settings for this run. System settings override the
+/// user's own (`~/.gemini/settings.json` stays untouched) and only these
+/// keys are set: API-key auth, and no update check, usage statistics or
+/// telemetry.
+pub const SETTINGS: &str = r#"{
+  "security": { "auth": { "selectedType": "gemini-api-key" } },
+  "general": { "enableAutoUpdate": false, "enableAutoUpdateNotification": false },
+  "privacy": { "usageStatisticsEnabled": false },
+  "telemetry": { "enabled": false }
+}
+"#;
+
+/// `-m MODEL` before the user's arguments. keyrelay's Gemini front takes
+/// `provider@model` in the path, and Gemini CLI passes a model it does not
+/// know through unchanged.
+pub fn gemini_args(model: &str) -> Vec<String> {
+    vec!["-m".to_owned(), model.to_owned()]
+}
+
+/// Variables set for Gemini CLI: the gateway as its Gemini API base URL
+/// (plain http is accepted for loopback), the per-run token as its API key,
+/// and the run's settings file.
+pub fn gemini_env(base_url: &str, token: &str, settings: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("GOOGLE_GEMINI_BASE_URL", base_url.to_owned()),
+        ("GEMINI_API_KEY", token.to_owned()),
+        (
+            "GEMINI_CLI_SYSTEM_SETTINGS_PATH",
+            settings.display().to_string(),
+        ),
+        ("GEMINI_TELEMETRY_ENABLED", "false".to_owned()),
+    ]
+}
+
+/// A private directory holding the run's settings file, removed when the
+/// run ends. It lives under keyrelay's state directory, not the temp dir:
+/// Gemini CLI skips a system settings file with any group- or
+/// world-writable ancestor (such as `/tmp`).
+#[derive(Debug)]
+pub struct RunSettings {
+    dir: PathBuf,
+}
+
+impl RunSettings {
+    pub fn write(env: &dyn Env) -> anyhow::Result<RunSettings> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let runs = state_dir(env)
+            .context("no state directory: set XDG_STATE_HOME or HOME")?
+            .join("runs");
+        std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+        let dir = runs.join(format!(
+            "keyrelay-gemini-{}-{:08x}",
+            std::process::id(),
+            fastrand::u32(..)
+        ));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        let settings = RunSettings { dir };
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(settings.path())?;
+        std::io::Write::write_all(&mut file, SETTINGS.as_bytes())?;
+        Ok(settings)
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join("settings.json")
+    }
+}
+
+impl Drop for RunSettings {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
