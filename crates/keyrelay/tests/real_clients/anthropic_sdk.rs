@@ -2,8 +2,6 @@
 //! dialect, with the first key rate-limited so failover sits underneath the
 //! translation.
 
-use std::time::Duration;
-
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
@@ -14,26 +12,7 @@ const LIMITED: &str = "test-key-sdk-limited-000001";
 const GOOD: &str = "test-key-sdk-good-000000002";
 
 async fn run_sdk(base_url: &str, model: &str) -> Value {
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/real_clients/sdk_check.py");
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new(sdk_python())
-            .arg(script)
-            .args([base_url, model])
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .expect("the SDK check finishes within 120 s")
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "SDK check failed for {model}:\n{stdout}\n{stderr}"
-    );
-    serde_json::from_str(stdout.trim()).unwrap()
+    run_sdk_check("sdk_check.py", "Anthropic SDK", base_url, model).await
 }
 
 async fn sdk_against(

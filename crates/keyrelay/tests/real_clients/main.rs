@@ -52,6 +52,38 @@ pub fn sdk_python() -> PathBuf {
     )
 }
 
+/// Runs the Python SDK check `script` (in tests/real_clients/) against
+/// keyrelay at `base_url` with `model`, and returns the JSON report it prints.
+/// `sdk` names the SDK for the failure message.
+pub async fn run_sdk_check(
+    script: &str,
+    sdk: &str,
+    base_url: &str,
+    model: &str,
+) -> serde_json::Value {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/real_clients")
+        .join(script);
+    let output = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        tokio::process::Command::new(sdk_python())
+            .arg(script)
+            .args([base_url, model])
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the SDK check finishes within 120 s")
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{sdk} check failed for {model} (a missing module means: run scripts/e2e-setup):\n{stdout}\n{stderr}"
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
 pub async fn gateway(env: &[(&str, String)], aliases: &[(&str, &str)]) -> RunningGateway {
     // Sticky order, so a test knows which key a request meets first: real
     // clients name a session, which affinity would place on any key.

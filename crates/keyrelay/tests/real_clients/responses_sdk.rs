@@ -2,8 +2,6 @@
 //! Anthropic and a Gemini upstream, with the first key rate-limited so
 //! failover sits underneath the translation.
 
-use std::time::Duration;
-
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
@@ -14,26 +12,13 @@ const LIMITED: &str = "test-key-resp-sdk-limited-01";
 const GOOD: &str = "test-key-resp-sdk-good-00002";
 
 async fn run_sdk(base_url: &str, model: &str) -> Value {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/real_clients/responses_sdk_check.py");
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new(sdk_python())
-            .arg(script)
-            .args([base_url, model])
-            .kill_on_drop(true)
-            .output(),
+    run_sdk_check(
+        "responses_sdk_check.py",
+        "OpenAI SDK Responses",
+        base_url,
+        model,
     )
     .await
-    .expect("the SDK check finishes within 120 s")
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "OpenAI SDK Responses check failed for {model} (a missing `openai` module means: run scripts/e2e-setup):\n{stdout}\n{stderr}"
-    );
-    serde_json::from_str(stdout.trim()).unwrap()
 }
 
 async fn sdk_against(
