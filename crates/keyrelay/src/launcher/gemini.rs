@@ -67,6 +67,15 @@ impl RunSettings {
             .context("no state directory: set XDG_STATE_HOME or HOME")?
             .join("runs");
         std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+        if let Some(open) = shared_ancestor(&runs) {
+            // Gemini CLI would then refuse the run's API-key auth with a
+            // bare "Invalid auth method selected.": say why beforehand.
+            eprintln!(
+                "keyrelay: warning: Gemini CLI ignores a settings file below a group- or world-writable directory ({}), and the run's settings are in {}; set XDG_STATE_HOME to a private directory",
+                open.display(),
+                runs.display()
+            );
+        }
         let dir = runs.join(format!(
             "keyrelay-gemini-{}-{:08x}",
             std::process::id(),
@@ -89,6 +98,16 @@ impl RunSettings {
     pub fn path(&self) -> PathBuf {
         self.dir.join("settings.json")
     }
+}
+
+/// The first directory of `dir` or its ancestors that others may write to
+/// (group or world write permission), if any.
+fn shared_ancestor(dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dir.canonicalize().ok()?;
+    dir.ancestors()
+        .find(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o022 != 0))
+        .map(Path::to_path_buf)
 }
 
 impl Drop for RunSettings {

@@ -38,6 +38,10 @@ fn gemini_bin() -> PathBuf {
 
 struct Workspace {
     dir: PathBuf,
+    /// keyrelay's state directory for the run: Gemini CLI ignores a settings
+    /// file below a group- or world-writable directory (such as `/tmp`, where
+    /// a checkout may live), so it goes under the test runner's own home.
+    state: PathBuf,
 }
 
 impl Workspace {
@@ -66,7 +70,13 @@ impl Workspace {
             ],
         );
         upstream.on_key_with(GOOD, move |request| anthropic_turn(request, &file));
-        Workspace { dir }
+        let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+        let state = home
+            .join(".cache")
+            .join(format!("keyrelay-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        std::fs::create_dir_all(&state).unwrap();
+        Workspace { dir, state }
     }
 
     async fn keyrelay(&self, upstream: &FakeUpstream, args: &[&str]) -> std::process::Output {
@@ -77,7 +87,7 @@ impl Workspace {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.dir.join("home"))
-            .env("XDG_STATE_HOME", self.dir.join("state"))
+            .env("XDG_STATE_HOME", &self.state)
             .env("HTTPS_PROXY", "http://127.0.0.1:9")
             .env("HTTP_PROXY", "http://127.0.0.1:9")
             .env("ANTHROPIC_API_KEYS", format!("{LIMITED},{GOOD}"))
@@ -95,6 +105,7 @@ impl Workspace {
 impl Drop for Workspace {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+        let _ = std::fs::remove_dir_all(&self.state);
     }
 }
 
