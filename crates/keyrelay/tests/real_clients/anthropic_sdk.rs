@@ -12,7 +12,7 @@ const LIMITED: &str = "test-key-sdk-limited-000001";
 const GOOD: &str = "test-key-sdk-good-000000002";
 
 async fn run_sdk(base_url: &str, model: &str) -> Value {
-    run_sdk_check("sdk_check.py", "Anthropic SDK", base_url, model).await
+    run_sdk_check("sdk_check.py", "Anthropic SDK", base_url, model, &[]).await
 }
 
 async fn sdk_against(

@@ -54,12 +54,14 @@ pub fn sdk_python() -> PathBuf {
 
 /// Runs the Python SDK check `script` (in tests/real_clients/) against
 /// keyrelay at `base_url` with `model`, and returns the JSON report it prints.
-/// `sdk` names the SDK for the failure message.
+/// `sdk` names the SDK for the failure message; `extra` goes after the
+/// model on the script's command line.
 pub async fn run_sdk_check(
     script: &str,
     sdk: &str,
     base_url: &str,
     model: &str,
+    extra: &[&str],
 ) -> serde_json::Value {
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/real_clients")
@@ -69,6 +71,7 @@ pub async fn run_sdk_check(
         tokio::process::Command::new(sdk_python())
             .arg(script)
             .args([base_url, model])
+            .args(extra)
             .kill_on_drop(true)
             .output(),
     )

@@ -1,18 +1,25 @@
-//! The official OpenAI Python SDK on `/v1/chat/completions`, through the hub
-//! to an Anthropic and a Gemini upstream, with the first key rate-limited so
-//! failover sits underneath the translation.
+//! The official OpenAI Python SDK on `/v1/chat/completions`: natively to an
+//! OpenAI upstream, and through the hub to an Anthropic and a Gemini
+//! upstream, each with the first key rate-limited so failover sits
+//! underneath.
 
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{anthropic_turn, gemini_turn};
+use super::conversation::{anthropic_turn, gemini_turn, openai_turn};
 use super::*;
 
 const LIMITED: &str = "test-key-oai-sdk-limited-01";
 const GOOD: &str = "test-key-oai-sdk-good-00002";
 
 async fn run_sdk(base_url: &str, model: &str) -> Value {
-    run_sdk_check("openai_sdk_check.py", "OpenAI SDK", base_url, model).await
+    // A model routed to OpenAI itself goes through untranslated.
+    let native: &[&str] = if model.starts_with("openai@") {
+        &["native"]
+    } else {
+        &[]
+    };
+    run_sdk_check("openai_sdk_check.py", "OpenAI SDK", base_url, model, native).await
 }
 
 async fn sdk_against(
@@ -67,6 +74,19 @@ async fn the_openai_sdk_works_through_a_gemini_upstream() {
         "gemini@gemini-2.5-flash",
         limited,
         gemini_turn,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_sdk_works_natively_on_an_openai_upstream() {
+    let limited = Reply::fixture(429, "fixtures/errors/openai_rate_limit.json");
+    sdk_against(
+        "OPENAI_API_KEYS",
+        "OPENAI_BASE_URL",
+        "openai@gpt-4.1",
+        limited,
+        openai_turn,
     )
     .await;
 }

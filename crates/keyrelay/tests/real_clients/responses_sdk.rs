@@ -17,6 +17,7 @@ async fn run_sdk(base_url: &str, model: &str) -> Value {
         "OpenAI SDK Responses",
         base_url,
         model,
+        &[],
     )
     .await
 }
