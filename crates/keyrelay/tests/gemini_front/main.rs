@@ -19,43 +19,12 @@ mod openai;
 #[path = "../real_clients/conversation.rs"]
 mod conversation;
 
-use keyrelay::config::Config;
-use keyrelay::env::MapEnv;
-use keyrelay::server::{RunningGateway, ServeSettings};
+#[path = "../support/fronts.rs"]
+mod fronts;
+
+pub use fronts::*;
+use keyrelay::server::RunningGateway;
 use serde_json::{json, Value};
-
-/// Obviously fake test keys.
-pub const LIMITED: &str = "test-key-limited-000000000002";
-pub const GOOD: &str = "test-key-good-00000000000003";
-pub const LIMITED_TOO: &str = "test-key-limited-000000000004";
-
-pub async fn start(env: &[(&str, &str)], config_toml: &str) -> RunningGateway {
-    start_with(env, config_toml, Vec::new()).await
-}
-
-pub async fn start_with(
-    env: &[(&str, &str)],
-    config_toml: &str,
-    aliases: Vec<(String, String)>,
-) -> RunningGateway {
-    let config = Config::from_toml(config_toml).expect("test config parses");
-    let settings = ServeSettings {
-        config,
-        aliases,
-        ..ServeSettings::default()
-    };
-    let env = MapEnv::new(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    RunningGateway::start(&settings, &env)
-        .await
-        .expect("gateway starts")
-}
-
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
-}
 
 /// A `generateContent` body as the google-genai SDK writes it.
 pub fn gemini_request() -> Value {
@@ -114,28 +83,6 @@ pub async fn stream(gateway: &RunningGateway, model: &str, body: &Value) -> reqw
         body.to_string(),
     )
     .await
-}
-
-pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
-pub fn attempts(response: &reqwest::Response) -> u32 {
-    header(response, "x-keyrelay-attempts").parse().unwrap_or(0)
-}
-
-/// The fingerprint keyrelay shows for a test key.
-pub fn fingerprint(key: &str) -> String {
-    keypool::ApiKey::new(key, None).fingerprint().to_string()
-}
-
-/// The fingerprint as the `x-keyrelay-key` header writes it (ASCII).
-pub fn key_header(key: &str) -> String {
-    fingerprint(key).replace('…', "...")
 }
 
 /// Asserts Google's error shape (`{"error": {code, message, status}}`,

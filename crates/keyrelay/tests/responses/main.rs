@@ -15,34 +15,12 @@ mod native;
 #[path = "../real_clients/conversation.rs"]
 mod conversation;
 
-use keyrelay::config::Config;
-use keyrelay::env::MapEnv;
-use keyrelay::server::{RunningGateway, ServeSettings};
+#[path = "../support/fronts.rs"]
+mod fronts;
+
+pub use fronts::*;
+use keyrelay::server::RunningGateway;
 use serde_json::{json, Value};
-
-/// Obviously fake test keys.
-pub const LIMITED: &str = "test-key-limited-000000000002";
-pub const GOOD: &str = "test-key-good-00000000000003";
-pub const LIMITED_TOO: &str = "test-key-limited-000000000004";
-
-pub async fn start(env: &[(&str, &str)], config_toml: &str) -> RunningGateway {
-    let config = Config::from_toml(config_toml).expect("test config parses");
-    let settings = ServeSettings {
-        config,
-        ..ServeSettings::default()
-    };
-    let env = MapEnv::new(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    RunningGateway::start(&settings, &env)
-        .await
-        .expect("gateway starts")
-}
-
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("client")
-}
 
 /// A fixture of the dialects crate (see its `tests/fixtures/SOURCES-responses.md`).
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -92,44 +70,6 @@ pub async fn post_bytes(
         request = request.header("session_id", session);
     }
     request.send().await.expect("gateway answers")
-}
-
-pub fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-}
-
-pub fn attempts(response: &reqwest::Response) -> u32 {
-    header(response, "x-keyrelay-attempts").parse().unwrap_or(0)
-}
-
-/// The fingerprint keyrelay shows for a test key.
-pub fn fingerprint(key: &str) -> String {
-    keypool::ApiKey::new(key, None).fingerprint().to_string()
-}
-
-/// The fingerprint as the `x-keyrelay-key` header writes it (ASCII).
-pub fn key_header(key: &str) -> String {
-    fingerprint(key).replace('…', "...")
-}
-
-/// Asserts OpenAI's error shape (`{"error": {message, type, param, code}}`,
-/// nothing else at the top) and returns the error object.
-pub async fn openai_error(response: reqwest::Response) -> Value {
-    let body: Value = response.json().await.expect("error body is JSON");
-    let top: Vec<&String> = body.as_object().unwrap().keys().collect();
-    assert_eq!(top, ["error"], "{body}");
-    let error = &body["error"];
-    assert!(error["message"].is_string(), "{body}");
-    assert!(error["type"].is_string(), "{body}");
-    assert!(
-        error.get("param").is_some() && error.get("code").is_some(),
-        "{body}"
-    );
-    error.clone()
 }
 
 /// A whole `response` object, checked for its shape.
