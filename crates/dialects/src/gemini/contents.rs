@@ -136,13 +136,22 @@ fn user_parts(blocks: &[ContentBlock], calls: &HashMap<String, String>) -> Vec<V
 
 fn model_parts(blocks: &[ContentBlock]) -> Vec<Value> {
     let mut parts: Vec<Value> = Vec::new();
-    let mut thinking_signature = None;
+    // A thinking block's Gemini signature belongs to the part after it: the
+    // text or call it was minted with.
+    let mut pending: Option<&str> = None;
     for block in blocks {
         match block {
-            ContentBlock::Text { text, .. } => parts.extend(text_part(text)),
+            ContentBlock::Text { text, .. } => {
+                if let Some(mut part) = text_part(text) {
+                    sign(&mut part, pending.take());
+                    parts.push(part);
+                }
+            }
             // Gemini does not take thoughts back, only their signature.
-            ContentBlock::Thinking { signature, .. } if thinking_signature.is_none() => {
-                thinking_signature = ids::gemini_signature(signature);
+            ContentBlock::Thinking { signature, .. } => {
+                if let Some(signature) = ids::gemini_signature(signature) {
+                    pending = Some(signature);
+                }
             }
             ContentBlock::ToolUse { id, name, input } => {
                 let carried = ids::decode(id);
@@ -152,22 +161,29 @@ fn model_parts(blocks: &[ContentBlock]) -> Vec<Value> {
                 if let Some(gemini_id) = carried.gemini_id {
                     call.insert("id".into(), Value::String(gemini_id));
                 }
-                let mut part = Map::new();
-                part.insert("functionCall".into(), Value::Object(call));
-                if let Some(signature) = carried.signature {
-                    part.insert("thoughtSignature".into(), Value::String(signature));
-                }
-                parts.push(Value::Object(part));
+                let mut part = Value::Object(Map::from_iter([(
+                    "functionCall".to_owned(),
+                    Value::Object(call),
+                )]));
+                sign(&mut part, pending.take().or(carried.signature.as_deref()));
+                parts.push(part);
             }
             _ => {}
         }
     }
-    if let (Some(signature), Some(Value::Object(first))) = (thinking_signature, parts.first_mut()) {
-        first
-            .entry("thoughtSignature")
-            .or_insert_with(|| Value::String(signature.to_owned()));
+    // A signature after the last part (Gemini's empty closing part) goes back
+    // on the last part, unless that one is signed already.
+    if let Some(last) = parts.last_mut() {
+        sign(last, pending);
     }
     parts
+}
+
+fn sign(part: &mut Value, signature: Option<&str>) {
+    if let (Some(signature), Value::Object(part)) = (signature, part) {
+        part.entry("thoughtSignature")
+            .or_insert_with(|| Value::String(signature.to_owned()));
+    }
 }
 
 /// Gemini 3 rejects a model turn whose first call is unsigned (history from

@@ -76,7 +76,11 @@ impl Blocks {
 
     fn push(&mut self, part: &Part) {
         if let Some(call) = &part.function_call {
-            // The call's signature travels in its id, not on a thinking block.
+            // The call's signature goes on a thinking block just before it,
+            // and into the id's memory (see `ids`).
+            if let Some(signature) = part.signature() {
+                self.signature(signature);
+            }
             let id = self.ids.mint(call.id.as_deref(), part.signature());
             self.content.push(ContentBlock::ToolUse {
                 id,

@@ -107,6 +107,11 @@ impl GeminiStream {
 
     fn part(&mut self, part: &Part, out: &mut Vec<StreamEvent>) {
         if let Some(call) = &part.function_call {
+            // The call's signature goes on a thinking block just before it,
+            // and into the id's memory (see `ids`).
+            if let Some(signature) = part.signature() {
+                self.signature(signature, out);
+            }
             let id = self.ids.mint(call.id.as_deref(), part.signature());
             self.emitter.tool_use_start(&id, &call.name, out);
             self.emitter.tool_input(&call.args_json(), out);

@@ -91,3 +91,56 @@ fn thinking_signatures_are_marked_so_foreign_ones_are_never_forwarded() {
     assert_eq!(gemini_signature("EqQBCgIYAhIM1gbcDa9GJwZA2b3h"), None);
     assert_eq!(gemini_signature("gemini:"), None);
 }
+
+#[test]
+fn ids_stay_within_openais_forty_characters_whatever_the_signature() {
+    let signature = "A".repeat(6_000);
+    let mut ids = ToolIds::new("msg_0123456789abcdefghijklmnopqrstuvwxyz0123456789");
+    for _ in 0..120 {
+        let id = ids.mint(Some("a-rather-long-gemini-call-id-0001"), Some(&signature));
+        assert!(id.len() <= 40, "{id} is {} characters", id.len());
+        assert!(anthropic_id_is_valid(&id), "{id}");
+    }
+}
+
+#[test]
+fn ids_minted_long_by_earlier_versions_still_decode() {
+    // `toolu_gm{local}_{hex("fc-1")}_{base64url("Q0FMTC8rMQ==")}`.
+    assert_eq!(
+        decode("toolu_gmOld-0_66632d31_Q0FMTC8rMQ"),
+        ToolRef {
+            gemini_id: Some("fc-1".to_owned()),
+            signature: Some("Q0FMTC8rMQ==".to_owned())
+        }
+    );
+    assert_eq!(
+        decode("toolu_gmOld-1__Q0FMTC8rMQ").signature.as_deref(),
+        Some("Q0FMTC8rMQ==")
+    );
+}
+
+#[test]
+fn an_id_this_process_never_minted_carries_nothing() {
+    assert_eq!(decode("toolu_gmNeverMintedHere-0"), ToolRef::default());
+}
+
+#[test]
+fn the_memory_forgets_the_oldest_calls_once_over_its_budget() {
+    let signed = |s: &str| ToolRef {
+        gemini_id: None,
+        signature: Some(s.to_owned()),
+    };
+    // Each entry: twice the id (2 × 4) plus a 100-byte signature.
+    let mut memory = Memory::new(250);
+    memory.remember("id-0", signed(&"a".repeat(100)));
+    memory.remember("id-1", signed(&"b".repeat(100)));
+    assert_eq!(memory.recall("id-0"), signed(&"a".repeat(100)));
+    memory.remember("id-2", signed(&"c".repeat(100)));
+    assert_eq!(memory.recall("id-0"), ToolRef::default());
+    assert_eq!(memory.recall("id-1"), signed(&"b".repeat(100)));
+    assert_eq!(memory.recall("id-2"), signed(&"c".repeat(100)));
+    // The same id again replaces its entry instead of counting twice.
+    memory.remember("id-2", signed(&"d".repeat(100)));
+    assert_eq!(memory.recall("id-1"), signed(&"b".repeat(100)));
+    assert_eq!(memory.recall("id-2"), signed(&"d".repeat(100)));
+}

@@ -27,8 +27,19 @@ fn usage(input: u64, output: u64, cache_read: u64) -> Usage {
     }
 }
 
+/// A minted id fits OpenAI's 40 characters and Anthropic's id alphabet.
+fn assert_short_id(id: &str) {
+    assert!(id.starts_with("toolu_gm"), "{id}");
+    assert!(id.len() <= 40, "{id} is {} characters", id.len());
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'),
+        "{id}"
+    );
+}
+
 #[test]
-fn a_signed_function_call_becomes_a_tool_use_whose_id_carries_the_signature() {
+fn a_signed_function_call_signs_the_thinking_before_it_and_its_id_stays_short() {
     let message = translate(include_bytes!(
         "../../../tests/fixtures/gemini_response_tool_call.json"
     ));
@@ -43,18 +54,13 @@ fn a_signed_function_call_becomes_a_tool_use_whose_id_carries_the_signature() {
     else {
         panic!("unexpected content {:?}", message.content);
     };
+    let gemini = "Cu0BAdHtim/1tmi8ZRpfrEgl+Gi++Kc324ShOTqoDpHiN9X82Sp1pgvhLoKcAEBTzdPdWviBCNREjUqhFSfCaIWqPq9Mum5g9k8gj76Cz5Tzxjf3f7TEypscN3r/EnpleAQQNp105mMKqhi3hwpSFIpn0T2zgT142ow+vzgfPQeA6crel3/yi/3FGyRsQL2K/GuyqDrKBhJei0pXAP/rLMlH5FOJcGuxNrJlH2dZhXIcCYVnABxZg0Qchlxr0kZ6fe7oLOu7hVGbl1vxq12alaTsuetmQil738x1Tmwd4g7tFvSGnZZG37quTBrpXzNa";
     assert!(thinking.starts_with("**Okay, here's what I'm thinking:**"));
-    assert_eq!(signature, "");
+    assert_eq!(signature, &format!("gemini:{gemini}"));
     assert_eq!(name, "get_weather");
     assert_eq!(input, &json!({"city": "shanghai"}));
-    assert!(id.starts_with("toolu_gm01T-0__"));
-    assert!(id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'));
-    assert_eq!(
-        decode(id).signature.as_deref(),
-        Some("Cu0BAdHtim/1tmi8ZRpfrEgl+Gi++Kc324ShOTqoDpHiN9X82Sp1pgvhLoKcAEBTzdPdWviBCNREjUqhFSfCaIWqPq9Mum5g9k8gj76Cz5Tzxjf3f7TEypscN3r/EnpleAQQNp105mMKqhi3hwpSFIpn0T2zgT142ow+vzgfPQeA6crel3/yi/3FGyRsQL2K/GuyqDrKBhJei0pXAP/rLMlH5FOJcGuxNrJlH2dZhXIcCYVnABxZg0Qchlxr0kZ6fe7oLOu7hVGbl1vxq12alaTsuetmQil738x1Tmwd4g7tFvSGnZZG37quTBrpXzNa")
-    );
+    assert_eq!(id, "toolu_gm01T-0");
+    assert_eq!(decode(id).signature.as_deref(), Some(gemini));
 }
 
 #[test]
@@ -64,14 +70,16 @@ fn a_gemini_3_call_keeps_its_signature_byte_for_byte() {
     ));
     assert_eq!(message.stop_reason, Some(StopReason::ToolUse));
     assert_eq!(message.usage, usage(29, 15 + 893, 0));
-    let [ContentBlock::ToolUse { id, name, .. }] = &message.content[..] else {
+    let [ContentBlock::Thinking { signature, .. }, ContentBlock::ToolUse { id, name, .. }] =
+        &message.content[..]
+    else {
         panic!("unexpected content {:?}", message.content);
     };
+    let gemini = "EskgCsYgAb4+9vtF7/499YQS2bjZs3xcQI+iAl+ILn29nK1j0Kg6su7QsUUUk3nrAAfnS2w5WiVvlcCqu9fAebJ2cvfaEyBahEt5";
     assert_eq!(name, "weather");
-    assert_eq!(
-        decode(id).signature.as_deref(),
-        Some("EskgCsYgAb4+9vtF7/499YQS2bjZs3xcQI+iAl+ILn29nK1j0Kg6su7QsUUUk3nrAAfnS2w5WiVvlcCqu9fAebJ2cvfaEyBahEt5")
-    );
+    assert_short_id(id);
+    assert_eq!(signature, &format!("gemini:{gemini}"));
+    assert_eq!(decode(id).signature.as_deref(), Some(gemini));
 }
 
 #[test]
@@ -181,12 +189,15 @@ fn parallel_calls_get_distinct_ids_and_gemini_ids_are_kept() {
             _ => None,
         })
         .collect();
-    assert_eq!(ids.len(), 3);
-    assert_eq!(decode(ids[0]).signature.as_deref(), Some("U0lH"));
-    assert_eq!(ids[1], "toolu_gm01T-1");
+    assert_eq!(ids, ["toolu_gm01T-0", "toolu_gm01T-1", "toolu_gm01T-2"]);
+    // Only the signed first call gets a thinking block before it.
+    assert!(matches!(
+        &message.content[0],
+        ContentBlock::Thinking { signature, .. } if signature == "gemini:U0lH"
+    ));
     assert_eq!(decode(ids[2]).gemini_id.as_deref(), Some("fc-7"));
     assert!(
-        matches!(&message.content[2], ContentBlock::ToolUse { input, .. } if input == &json!({}))
+        matches!(&message.content[3], ContentBlock::ToolUse { input, .. } if input == &json!({}))
     );
 }
 
