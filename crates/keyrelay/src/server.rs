@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::env::Env;
-use crate::front::{router, Live};
+use crate::front::{app, Live};
 
 /// Everything `keyrelay serve` is started with, besides the environment.
 #[derive(Debug, Clone, Default)]
@@ -54,7 +54,7 @@ pub async fn serve(
     // Connection limits are fixed at start; a reload keeps them.
     let limits = gateway.gateway().limits;
     let served =
-        crate::accept::serve_connections(listener, router(gateway), limits, shutdown).await;
+        crate::accept::serve_connections(listener, app(gateway), limits, shutdown).await;
     recheck.abort();
     upkeep.abort();
     served

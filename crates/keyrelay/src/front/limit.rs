@@ -8,9 +8,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use hyper::body::{Frame, SizeHint};
@@ -66,20 +63,17 @@ impl Admission {
     }
 }
 
-/// Serves a request while a slot is free, else answers `503` at once. The
-/// slot is held by the handler and then by the response body, so a stream
-/// keeps it until it ends or the client goes away (either drops the body).
-pub async fn admit(State(admission): State<Admission>, request: Request, next: Next) -> Response {
-    let Ok(slot) = admission.slots.clone().try_acquire_owned() else {
-        return busy(
-            &admission.live.gateway(),
-            admission.max,
-            request.uri().path(),
-        );
-    };
-    next.run(request)
-        .await
-        .map(|body| Body::new(Holding::new(body, slot)))
+impl Admission {
+    /// A slot for a request to `path`, or the `503` to answer at once. The
+    /// slot is held by the handler and then by the response body, so a
+    /// stream keeps it until it ends or the client goes away (either drops
+    /// the body).
+    pub fn admit(&self, path: &str) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| busy(&self.live.gateway(), self.max, path))
+    }
 }
 
 fn busy(gateway: &Gateway, max: usize, path: &str) -> Response {

@@ -119,9 +119,37 @@ impl Gateway {
     }
 }
 
-/// The gateway's routes with their middleware.
-pub fn router(live: Arc<Live>) -> Router {
+/// The gateway as one service: the routes behind a single front door
+/// (panics caught, requests observed, then access and admission checked on
+/// the proxied routes). The door wraps the router once instead of every
+/// route, so a request clones no boxed service stack.
+pub fn app(
+    live: Arc<Live>,
+) -> impl tower::Service<
+    http::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future: Send + 'static,
+> + Clone
++ Send
++ 'static {
     let limit = live.gateway().max_body_bytes;
+    let door = FrontDoor {
+        admission: limit::Admission::new(live.clone()),
+        live: live.clone(),
+    };
+    tower::ServiceBuilder::new()
+        .map_request(|request: http::Request<hyper::body::Incoming>| {
+            request.map(axum::body::Body::new)
+        })
+        .layer(middleware::from_fn_with_state(door, front_door))
+        .layer(DefaultBodyLimit::max(limit))
+        .service(router(live))
+}
+
+/// The gateway's routes. The admin API, `/metrics` and the dashboard check
+/// admin tokens themselves; [`app`] adds the front door.
+pub fn router(live: Arc<Live>) -> Router {
     Router::new()
         .route("/v1/messages", post(messages::messages))
         .route("/v1/messages/count_tokens", post(messages::count_tokens))
@@ -137,12 +165,6 @@ pub fn router(live: Arc<Live>) -> Router {
         )
         .route("/p/{provider}/{*rest}", any(passthrough::passthrough))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(limit))
-        .layer(middleware::from_fn_with_state(
-            limit::Admission::new(live.clone()),
-            limit::admit,
-        ))
-        .layer(middleware::from_fn_with_state(live.clone(), check_access))
         .nest("/admin", admin::router(live.clone()))
         .route(
             "/metrics",
@@ -153,12 +175,33 @@ pub fn router(live: Arc<Live>) -> Router {
         )
         .route("/health", get(health))
         .merge(ui::router())
-        .layer(middleware::from_fn_with_state(
-            live.clone(),
-            observe::observe,
-        ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
         .with_state(live)
+}
+
+#[derive(Clone)]
+struct FrontDoor {
+    live: Arc<Live>,
+    admission: limit::Admission,
+}
+
+/// Every request passes here once. A proxied route (see
+/// [`observe::front_of`]) is observed, then needs an access token (when any
+/// are configured), then a free slot; the rest go straight to the router.
+async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next) -> Response {
+    let Some(front) = observe::front_of(request.uri().path()) else {
+        return unless_panicked(next.run(request)).await;
+    };
+    let watch = observe::Watch::begin(front, &request);
+    let response = match refuse_access(&door.live, &request) {
+        Some(refused) => refused,
+        None => match door.admission.admit(request.uri().path()) {
+            Err(busy) => busy,
+            Ok(slot) => unless_panicked(next.run(request))
+                .await
+                .map(|body| axum::body::Body::new(limit::Holding::new(body, slot))),
+        },
+    };
+    watch.finish(door.live, response)
 }
 
 async fn health(State(live): State<Arc<Live>>) -> Json<serde_json::Value> {
@@ -195,10 +238,11 @@ async fn not_found(request: Request) -> ApiError {
 /// Requires one of the access tokens, when any are configured, as
 /// `x-api-key`, `Authorization: Bearer` or `x-goog-api-key` (and, on
 /// Gemini's routes, as Gemini clients may send a key: `?key=`).
-async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Next) -> Response {
+/// The refusal, when access is not allowed.
+fn refuse_access(live: &Live, request: &Request) -> Option<Response> {
     let gateway = live.gateway();
     if gateway.access_tokens.is_empty() {
-        return next.run(request).await;
+        return None;
     }
     let headers = request.headers();
     let presented = headers
@@ -233,9 +277,7 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
             .iter()
             .any(|t| constant_time_eq(t.as_bytes(), p.trim().as_bytes()))
     });
-    if allowed {
-        next.run(request).await
-    } else {
+    (!allowed).then(|| {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorKind::Authentication,
@@ -247,11 +289,20 @@ async fn check_access(State(live): State<Arc<Live>>, request: Request, next: Nex
         )
         .in_shape(shape)
         .into_response()
-    }
+    })
 }
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The response, or a plain 500 when the handler panics.
+async fn unless_panicked(response: impl std::future::Future<Output = Response>) -> Response {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(response)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(panicked)
 }
 
 fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -14,8 +14,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -62,7 +61,7 @@ pub fn metrics_handle() -> &'static PrometheusHandle {
 }
 
 /// The client API a path belongs to; `None` for what is not a proxied request.
-fn front_of(path: &str) -> Option<&'static str> {
+pub(super) fn front_of(path: &str) -> Option<&'static str> {
     match path {
         "/v1/messages" => Some("messages"),
         "/v1/messages/count_tokens" => Some("count_tokens"),
@@ -77,47 +76,60 @@ fn front_of(path: &str) -> Option<&'static str> {
     }
 }
 
-/// The layer: times the request, and hands the response body to an
-/// [`Observed`] body that writes the record when it ends.
-pub async fn observe(State(live): State<Arc<Live>>, request: Request, next: Next) -> Response {
-    let Some(front) = front_of(request.uri().path()) else {
-        return next.run(request).await;
-    };
-    // Installed before the first request is counted.
-    metrics_handle();
-    let started = Instant::now();
-    let at_ms = unix_ms();
-    let method = request.method().to_string();
-    // Never the query: a Gemini client may carry its key there.
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    let head = started.elapsed();
-    let (mut parts, body) = response.into_parts();
-    let trace = parts.extensions.remove::<Trace>();
-    let streamed = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/event-stream") || t.contains("ndjson"));
-    let pending = Pending {
-        live,
-        front,
-        method,
-        path,
-        at_ms,
-        status: parts.status.as_u16(),
-        started,
-        head,
-        trace,
-        streamed,
-        first_byte: None,
-        usage: UsageScan::default(),
-    };
-    let body = Body::new(Observed {
-        inner: body,
-        pending: Some(pending),
-    });
-    Response::from_parts(parts, body)
+/// A request being timed: begun at the front door, finished with its
+/// response, whose body then becomes an [`Observed`] body that writes the
+/// record when it ends.
+pub(super) struct Watch {
+    front: &'static str,
+    started: Instant,
+    at_ms: u64,
+    method: String,
+    path: String,
+}
+
+impl Watch {
+    pub fn begin(front: &'static str, request: &Request) -> Watch {
+        // Installed before the first request is counted.
+        metrics_handle();
+        Watch {
+            front,
+            started: Instant::now(),
+            at_ms: unix_ms(),
+            method: request.method().to_string(),
+            // Never the query: a Gemini client may carry its key there.
+            path: request.uri().path().to_owned(),
+        }
+    }
+
+    pub fn finish(self, live: Arc<Live>, response: Response) -> Response {
+        let head = self.started.elapsed();
+        let (mut parts, body) = response.into_parts();
+        let trace = parts.extensions.remove::<Trace>();
+        let streamed = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/event-stream") || t.contains("ndjson"));
+        let pending = Pending {
+            live,
+            front: self.front,
+            method: self.method,
+            path: self.path,
+            at_ms: self.at_ms,
+            status: parts.status.as_u16(),
+            started: self.started,
+            head,
+            trace,
+            streamed,
+            first_byte: None,
+            usage: UsageScan::default(),
+        };
+        let body = Body::new(Observed {
+            inner: body,
+            pending: Some(pending),
+        });
+        Response::from_parts(parts, body)
+    }
 }
 
 /// What is known of a request while its body is on its way.
