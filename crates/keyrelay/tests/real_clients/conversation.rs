@@ -187,8 +187,15 @@ pub fn openai_turn(request: &Recorded, file: &str) -> Reply {
     }
 }
 
-/// Gemini generateContent / streamGenerateContent?alt=sse.
+/// Gemini generateContent / streamGenerateContent?alt=sse;
+/// `:countTokens` gets Gemini's count.
 pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
+    if request.path.ends_with(":countTokens") {
+        return Reply::json(
+            200,
+            json!({"totalTokens": 11, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 11}]}),
+        );
+    }
     let body = request.json().unwrap_or_default();
     let stream = request.path.ends_with(":streamGenerateContent");
     let contents = body["contents"].as_array().cloned().unwrap_or_default();
