@@ -39,7 +39,10 @@ async fn sdk_against(
     upstream.on_key_with(GOOD, move |request| turn(request, "/dev/null"));
     let keys = format!("{LIMITED},{GOOD}");
     let gateway = start_with(
-        &[(keys_var, keys.as_str()), (base_var, upstream.base_url().as_str())],
+        &[
+            (keys_var, keys.as_str()),
+            (base_var, upstream.base_url().as_str()),
+        ],
         &format!(
             "[server]\naccess_tokens = [\"{ACCESS_TOKEN}\"]\n[pool]\nsession_affinity = false\n"
         ),
@@ -150,9 +153,11 @@ async fn the_google_genai_sdk_works_natively_on_a_gemini_upstream() {
     assert_eq!(report["tokens"], 11, "Gemini's own count");
     for request in upstream.requests_with_key(GOOD) {
         // The SDK's own API version goes up as it called it.
-        let method = ["/v1beta", "/v1"]
-            .iter()
-            .find_map(|v| request.path.strip_prefix(&format!("{v}/models/gemini-2.5-flash:")));
+        let method = ["/v1beta", "/v1"].iter().find_map(|v| {
+            request
+                .path
+                .strip_prefix(&format!("{v}/models/gemini-2.5-flash:"))
+        });
         assert!(method.is_some(), "Gemini's own API: {}", request.path);
         assert_eq!(
             request.header("x-goog-api-key"),

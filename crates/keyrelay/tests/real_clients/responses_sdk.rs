@@ -6,7 +6,8 @@
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{anthropic_turn, gemini_turn, openai_responses_turn};
+use super::conversation::{anthropic_turn, gemini_turn};
+use super::responses_turn::openai_responses_turn;
 use super::*;
 
 const LIMITED: &str = "test-key-resp-sdk-limited-01";
