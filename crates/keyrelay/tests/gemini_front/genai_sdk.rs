@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{anthropic_turn, gemini_turn, openai_turn};
+use super::conversation::{
+    anthropic_turn, assert_gemini_signatures_returned, gemini_turn, openai_turn,
+};
 use super::*;
 
 const ACCESS_TOKEN: &str = "team-token-for-the-genai-sdk";
@@ -151,6 +153,7 @@ async fn the_google_genai_sdk_works_natively_on_a_gemini_upstream() {
     )
     .await;
     assert_eq!(report["tokens"], 11, "Gemini's own count");
+    assert_gemini_signatures_returned(&upstream.requests_with_key(GOOD));
     for request in upstream.requests_with_key(GOOD) {
         // The SDK's own API version goes up as it called it.
         let method = ["/v1beta", "/v1"].iter().find_map(|v| {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{anthropic_turn, gemini_turn};
+use super::conversation::{anthropic_turn, assert_gemini_signatures_returned, gemini_turn};
 use super::responses_turn::openai_responses_turn;
 use super::*;
 
@@ -77,7 +77,7 @@ async fn the_openai_sdk_responses_api_works_through_an_anthropic_upstream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_responses_api_works_through_a_gemini_upstream() {
     let limited = Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    sdk_against(
+    let upstream = sdk_against(
         "GEMINI_API_KEYS",
         "GEMINI_BASE_URL",
         "gemini@gemini-2.5-flash",
@@ -85,6 +85,7 @@ async fn the_openai_sdk_responses_api_works_through_a_gemini_upstream() {
         gemini_turn,
     )
     .await;
+    assert_gemini_signatures_returned(&upstream.requests_with_key(GOOD));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
