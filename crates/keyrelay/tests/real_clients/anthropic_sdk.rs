@@ -5,7 +5,9 @@
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{anthropic_turn, gemini_turn, ollama_turn, openai_turn};
+use super::conversation::{
+    anthropic_turn, assert_gemini_signatures_returned, gemini_turn, ollama_turn, openai_turn,
+};
 use super::*;
 
 const LIMITED: &str = "test-key-sdk-limited-000001";
@@ -21,7 +23,7 @@ async fn sdk_against(
     model: &str,
     limited: Reply,
     turn: fn(&Recorded, &str) -> Reply,
-) {
+) -> FakeUpstream {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(LIMITED, [limited]);
     upstream.on_key_with(GOOD, move |request| turn(request, "/dev/null"));
@@ -48,6 +50,7 @@ async fn sdk_against(
         "the rate-limited key was tried once and then left to cool"
     );
     assert!(upstream.hits(GOOD) >= 6);
+    upstream
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +69,7 @@ async fn the_sdk_works_through_openai_chat() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_works_through_gemini() {
     let limited = Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    sdk_against(
+    let upstream = sdk_against(
         "GEMINI_API_KEYS",
         "GEMINI_BASE_URL",
         "gemini@gemini-2.5-flash",
@@ -74,6 +77,7 @@ async fn the_sdk_works_through_gemini() {
         gemini_turn,
     )
     .await;
+    assert_gemini_signatures_returned(&upstream.requests_with_key(GOOD));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde_json::Value;
 use testkit::FakeUpstream;
 
-use super::conversation::{anthropic_turn, gemini_turn, openai_turn, SECRET};
+use super::conversation::{
+    anthropic_turn, assert_gemini_signatures_returned, gemini_turn, openai_turn, SECRET,
+};
 use super::*;
 
 const LIMITED: &str = "test-key-e2e-limited-000001";
@@ -137,7 +139,7 @@ async fn claude_code_through(
     limited: testkit::Reply,
     turn: fn(&testkit::Recorded, &str) -> testkit::Reply,
     name: &str,
-) {
+) -> FakeUpstream {
     let upstream = FakeUpstream::start().await;
     let dir = workdir(name);
     let file = dir.join("notes.txt").display().to_string();
@@ -163,6 +165,7 @@ async fn claude_code_through(
     assert_eq!(upstream.hits(LIMITED), 1);
     assert!(upstream.hits(GOOD) >= 2, "a tool call, then the answer");
     let _ = std::fs::remove_dir_all(&dir);
+    upstream
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +185,7 @@ async fn claude_code_reads_a_file_through_keyrelay_on_openai() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claude_code_reads_a_file_through_keyrelay_on_gemini() {
     let limited = testkit::Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    claude_code_through(
+    let upstream = claude_code_through(
         "GEMINI_API_KEYS",
         "GEMINI_BASE_URL",
         "gemini@gemini-2.5-flash",
@@ -191,4 +194,5 @@ async fn claude_code_reads_a_file_through_keyrelay_on_gemini() {
         "gemini",
     )
     .await;
+    assert_gemini_signatures_returned(&upstream.requests_with_key(GOOD));
 }

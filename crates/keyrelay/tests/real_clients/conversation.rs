@@ -78,7 +78,7 @@ fn anthropic_tool_call(name: &str, input: Value, stream: bool) -> Reply {
 
 /// The tool the model calls, with arguments for it: `Read` (Claude Code) or
 /// `get_weather` (the SDK check).
-fn tool_call(tool_names: &[String], file: &str) -> Option<(String, Value)> {
+pub fn tool_call(tool_names: &[String], file: &str) -> Option<(String, Value)> {
     if tool_names.iter().any(|n| n == "Read") {
         Some(("Read".into(), json!({"file_path": file})))
     } else if tool_names.iter().any(|n| n == "read_file") {
@@ -99,7 +99,7 @@ fn tool_call(tool_names: &[String], file: &str) -> Option<(String, Value)> {
     }
 }
 
-fn final_text(result: &str) -> String {
+pub fn final_text(result: &str) -> String {
     let quoted = result
         .lines()
         .find(|l| l.contains(SECRET) || l.contains("sunny"))
@@ -187,8 +187,61 @@ pub fn openai_turn(request: &Recorded, file: &str) -> Reply {
     }
 }
 
-/// Gemini generateContent / streamGenerateContent?alt=sse.
+/// The thought signature the fake Gemini upstream puts on its function
+/// call, as Gemini 2.5 and 3 do (standard base64, `+` and `/` included).
+pub const GEMINI_SIGNATURE: &str =
+    "CiQB0e2Kb6Tk+udQsDxtD31FVR08uogP/Bg0v09ujrGIhrx9VQ1IKYgHR7YpvNGHEHX8O/GkY5kxUtxywioE7wlsDXFy8w==";
+
+/// Every Gemini request that sends a function's response back (there must
+/// be one) holds the fake's call with its thought signature: Gemini 3
+/// refuses a history whose calls lost theirs.
+pub fn assert_gemini_signatures_returned(requests: &[Recorded]) {
+    let follow_ups: Vec<Value> = requests
+        .iter()
+        .filter_map(|r| r.json().ok())
+        .filter(|body| body.to_string().contains("\"functionResponse\""))
+        .collect();
+    assert!(!follow_ups.is_empty(), "a function's response went back");
+    for body in follow_ups {
+        assert!(
+            signature_returned(&body),
+            "the call's thought signature came back: {}",
+            body["contents"]
+        );
+    }
+}
+
+fn signature_returned(request: &Value) -> bool {
+    request["contents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["role"] == "model")
+        .flat_map(|c| c["parts"].as_array().into_iter().flatten())
+        .any(|p| {
+            p.get("functionCall").is_some()
+                && p["thoughtSignature"].as_str().map(base64_standard)
+                    == Some(base64_standard(GEMINI_SIGNATURE))
+        })
+}
+
+/// Gemini's JSON takes bytes in standard or URL-safe base64, padded or not
+/// (the google-genai SDK sends a signature back URL-safe): one form to compare.
+fn base64_standard(text: &str) -> String {
+    text.trim_end_matches('=')
+        .replace('-', "+")
+        .replace('_', "/")
+}
+
+/// Gemini generateContent / streamGenerateContent?alt=sse;
+/// `:countTokens` gets Gemini's count.
 pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
+    if request.path.ends_with(":countTokens") {
+        return Reply::json(
+            200,
+            json!({"totalTokens": 11, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 11}]}),
+        );
+    }
     let body = request.json().unwrap_or_default();
     let stream = request.path.ends_with(":streamGenerateContent");
     let contents = body["contents"].as_array().cloned().unwrap_or_default();
@@ -210,7 +263,11 @@ pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
         .and_then(|parts| {
             parts
                 .iter()
-                .find_map(|p| p.get("functionResponse").map(|r| r["response"].to_string()))
+                .find_map(|p| p.get("functionResponse"))
+                .map(|r| match &r["response"]["output"] {
+                    Value::String(output) => output.clone(),
+                    _ => r["response"].to_string(),
+                })
         });
     let usage = json!({"promptTokenCount": 20, "candidatesTokenCount": 5, "totalTokenCount": 25});
     let candidate = |parts: Value, finish: Option<&str>| {
@@ -222,7 +279,7 @@ pub fn gemini_turn(request: &Recorded, file: &str) -> Reply {
     };
     let chunks: Vec<Value> = match (tool_result, tool_call(&names, file)) {
         (None, Some((name, args))) => vec![
-            json!({"candidates": [candidate(json!([{"functionCall": {"name": name, "args": args}}]), Some("STOP"))], "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"}),
+            json!({"candidates": [candidate(json!([{"functionCall": {"name": name, "args": args}, "thoughtSignature": GEMINI_SIGNATURE}]), Some("STOP"))], "usageMetadata": usage, "modelVersion": "gemini-2.5-flash"}),
         ],
         (result, _) => {
             let text = result.map_or_else(

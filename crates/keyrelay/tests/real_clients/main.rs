@@ -15,6 +15,7 @@ mod conversation;
 mod launcher;
 mod openai_sdk;
 mod responses_sdk;
+mod responses_turn;
 
 use std::path::PathBuf;
 

@@ -6,7 +6,9 @@
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{anthropic_turn, gemini_turn, openai_turn};
+use super::conversation::{
+    anthropic_turn, assert_gemini_signatures_returned, gemini_turn, openai_turn,
+};
 use super::*;
 
 const LIMITED: &str = "test-key-oai-sdk-limited-01";
@@ -28,7 +30,7 @@ async fn sdk_against(
     model: &str,
     limited: Reply,
     turn: fn(&Recorded, &str) -> Reply,
-) {
+) -> FakeUpstream {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(LIMITED, [limited]);
     upstream.on_key_with(GOOD, move |request| turn(request, "/dev/null"));
@@ -50,6 +52,7 @@ async fn sdk_against(
         "the rate-limited key was tried once and then left to cool"
     );
     assert!(upstream.hits(GOOD) >= 6);
+    upstream
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +71,7 @@ async fn the_openai_sdk_works_through_an_anthropic_upstream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_works_through_a_gemini_upstream() {
     let limited = Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    sdk_against(
+    let upstream = sdk_against(
         "GEMINI_API_KEYS",
         "GEMINI_BASE_URL",
         "gemini@gemini-2.5-flash",
@@ -76,6 +79,7 @@ async fn the_openai_sdk_works_through_a_gemini_upstream() {
         gemini_turn,
     )
     .await;
+    assert_gemini_signatures_returned(&upstream.requests_with_key(GOOD));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,23 +1,31 @@
-//! The official OpenAI Python SDK on `/v1/responses`, through the hub to an
-//! Anthropic and a Gemini upstream, with the first key rate-limited so
-//! failover sits underneath the translation.
+//! The official OpenAI Python SDK on `/v1/responses`: natively to an OpenAI
+//! upstream (its own `/responses`), and through the hub to an Anthropic and
+//! a Gemini upstream, each with the first key rate-limited so failover sits
+//! underneath.
 
 use serde_json::Value;
 use testkit::{FakeUpstream, Recorded, Reply};
 
-use super::conversation::{anthropic_turn, gemini_turn};
+use super::conversation::{anthropic_turn, assert_gemini_signatures_returned, gemini_turn};
+use super::responses_turn::openai_responses_turn;
 use super::*;
 
 const LIMITED: &str = "test-key-resp-sdk-limited-01";
 const GOOD: &str = "test-key-resp-sdk-good-00002";
 
 async fn run_sdk(base_url: &str, model: &str) -> Value {
+    // A model routed to OpenAI itself goes through untranslated.
+    let native: &[&str] = if model.starts_with("openai@") {
+        &["native"]
+    } else {
+        &[]
+    };
     run_sdk_check(
         "responses_sdk_check.py",
         "OpenAI SDK Responses",
         base_url,
         model,
-        &[],
+        native,
     )
     .await
 }
@@ -28,7 +36,7 @@ async fn sdk_against(
     model: &str,
     limited: Reply,
     turn: fn(&Recorded, &str) -> Reply,
-) {
+) -> FakeUpstream {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(LIMITED, [limited]);
     upstream.on_key_with(GOOD, move |request| turn(request, "/dev/null"));
@@ -50,6 +58,7 @@ async fn sdk_against(
         "the rate-limited key was tried once and then left to cool"
     );
     assert!(upstream.hits(GOOD) >= 7);
+    upstream
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +77,7 @@ async fn the_openai_sdk_responses_api_works_through_an_anthropic_upstream() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_responses_api_works_through_a_gemini_upstream() {
     let limited = Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    sdk_against(
+    let upstream = sdk_against(
         "GEMINI_API_KEYS",
         "GEMINI_BASE_URL",
         "gemini@gemini-2.5-flash",
@@ -76,4 +85,26 @@ async fn the_openai_sdk_responses_api_works_through_a_gemini_upstream() {
         gemini_turn,
     )
     .await;
+    assert_gemini_signatures_returned(&upstream.requests_with_key(GOOD));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openai_sdk_responses_api_works_natively_on_an_openai_upstream() {
+    let limited = Reply::fixture(429, "fixtures/errors/openai_rate_limit.json");
+    let upstream = sdk_against(
+        "OPENAI_API_KEYS",
+        "OPENAI_BASE_URL",
+        "openai@gpt-4.1",
+        limited,
+        openai_responses_turn,
+    )
+    .await;
+    for request in upstream.requests() {
+        assert_eq!(request.path, "/responses", "OpenAI's own Responses API");
+    }
+    let previous = upstream.requests_with_key(GOOD).pop().unwrap();
+    assert!(
+        previous.json().unwrap()["previous_response_id"].is_string(),
+        "previous_response_id is OpenAI's to resolve"
+    );
 }
