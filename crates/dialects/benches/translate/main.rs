@@ -3,6 +3,12 @@
 //! provider byte, so MB/s; events/s = that rate × events per fixture byte,
 //! printed once at start). The baseline is decoding the same stream with the
 //! SSE/NDJSON decoder alone, which every translator has to do anyway.
+//!
+//! `fronts.rs` benches the other clients' directions (Chat, Responses and
+//! Gemini clients through the hub), against the same `request/openai`.
+
+mod clients;
+mod fronts;
 
 use std::hint::black_box;
 use std::path::Path;
@@ -148,5 +154,12 @@ fn streams(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, requests, streams);
+criterion_group!(
+    benches,
+    requests,
+    streams,
+    fronts::requests,
+    fronts::responses,
+    fronts::streams
+);
 criterion_main!(benches);
