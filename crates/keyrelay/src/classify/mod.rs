@@ -144,7 +144,7 @@ fn error_in_success_body(dialect: Dialect, body: &[u8], now: SystemTime) -> Opti
     let body = &body[start..];
     if body[0] != b'{'
         || body.len() > ERROR_OBJECT_LIMIT
-        || !body.windows(7).any(|w| w == b"\"error\"")
+        || memchr::memmem::find(body, b"\"error\"").is_none()
     {
         return None;
     }

@@ -9,7 +9,7 @@
 //! kept: usage is read from lines that mention it.
 
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -380,7 +380,7 @@ impl UsageScan {
 
     fn feed(&mut self, data: &[u8]) {
         let mut rest = data;
-        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+        while let Some(end) = memchr::memchr(b'\n', rest) {
             let (line, tail) = rest.split_at(end);
             rest = &tail[1..];
             if self.skipping {
@@ -417,25 +417,47 @@ impl UsageScan {
     /// rest of a whole answer is never parsed again).
     fn line(&mut self, line: &[u8]) {
         let line = line.strip_prefix(b"data:").unwrap_or(line);
-        let holder =
-            value_after(line, b"\"usage\"").or_else(|| value_after(line, b"\"usageMetadata\""));
-        let (input, output) = match holder {
+        let (input, output) = match usage_object(line) {
             Some(holder) => counts_in(&holder),
             // Ollama's native API counts at the top level.
-            None => (
+            None if memchr::memmem::find(line, b"eval_count\"").is_some() => (
                 number_after(line, b"\"prompt_eval_count\""),
                 number_after(line, b"\"eval_count\""),
             ),
+            None => (None, None),
         };
         self.input = input.or(self.input);
         self.output = output.or(self.output);
     }
 }
 
+/// The object after the first `"usage"` or `"usageMetadata"` key of a line.
+fn usage_object(line: &[u8]) -> Option<Value> {
+    static USAGE: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage"));
+    let mut from = 0;
+    while let Some(at) = USAGE.find(&line[from..]) {
+        let after = &line[from + at + b"\"usage".len()..];
+        let rest = after
+            .strip_prefix(b"\"")
+            .or_else(|| after.strip_prefix(b"Metadata\""));
+        if let Some(value) = rest.and_then(value_of) {
+            return Some(value);
+        }
+        from += at + 1;
+    }
+    None
+}
+
 /// The JSON value right after the key `key` (quotes included) in `text`.
 fn value_after(text: &[u8], key: &[u8]) -> Option<Value> {
-    let at = find(text, key)? + key.len();
-    let rest = text[at..].trim_ascii_start().strip_prefix(b":")?;
+    let at = memchr::memmem::find(text, key)? + key.len();
+    value_of(&text[at..])
+}
+
+/// The JSON value after the `:` that follows a key.
+fn value_of(after_key: &[u8]) -> Option<Value> {
+    let rest = after_key.trim_ascii_start().strip_prefix(b":")?;
     serde_json::Deserializer::from_slice(rest)
         .into_iter::<Value>()
         .next()?
@@ -444,10 +466,6 @@ fn value_after(text: &[u8], key: &[u8]) -> Option<Value> {
 
 fn number_after(text: &[u8], key: &[u8]) -> Option<u64> {
     value_after(text, key)?.as_u64()
-}
-
-fn find(text: &[u8], needle: &[u8]) -> Option<usize> {
-    text.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Input and output tokens in a usage object of any dialect: Anthropic and
