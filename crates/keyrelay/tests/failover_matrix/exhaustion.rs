@@ -57,9 +57,10 @@ impl Case {
             let again = self.expect(self.ask(&gateway).await, status).await;
             let log = header(&again, "x-keyrelay-attempt-log").to_owned();
             let entry = format!(
-                "{}:{}=provider_down/{status}",
+                "{}:{}=provider_down/{}",
                 self.provider.name,
-                key_header(SECOND)
+                key_header(SECOND),
+                failure.sent.logged_status()
             );
             assert!(log.starts_with(&entry), "{self}: the next request: {log}");
             assert_eq!(upstream.hits(SECOND), 2, "{self}: the next request");

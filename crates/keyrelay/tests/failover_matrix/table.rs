@@ -128,7 +128,14 @@ pub fn openrouter() -> Provider {
             Framing::SseData,
             "transient",
         )),
-        stream_429: None,
+        stream_429: Some(Failure {
+            hint: Hint::Secs(60),
+            ..event(
+                "openrouter_stream_rate_limit",
+                Framing::SseData,
+                "rate_limited",
+            )
+        }),
         client_error: http(
             400,
             "openrouter_validation_error",
