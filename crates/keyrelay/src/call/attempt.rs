@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use http::HeaderMap;
-use keypool::{ApiKey, Outcome};
+use keypool::{ApiKey, Outcome, OutcomeClass};
 use tokio::time::Instant;
 
 use super::body::{self, Read, ReadLimits};
@@ -34,12 +34,15 @@ impl Caller {
         let classify = |body: &[u8], headers: &HeaderMap| {
             classify::classify(outbound.dialect, status, headers, body, now)
         };
-        let answer = |outcome, body, headers| {
+        let answer = |outcome: Outcome, body, headers| {
+            let in_band = (status.is_success() && outcome.class != OutcomeClass::Success)
+                .then_some(outcome.class);
             let response = UpstreamResponse {
                 status,
                 headers,
                 body,
                 framing,
+                in_band,
             };
             (outcome, Upstream::Response(response))
         };

@@ -108,6 +108,12 @@ pub struct UpstreamResponse {
     pub headers: HeaderMap,
     pub body: UpstreamBody,
     pub framing: Framing,
+    /// For an error inside a 2xx (an error event first in a stream, an
+    /// error object as the whole body): the class its own words were
+    /// given. The pool may settle the attempt as `provider_down` once other
+    /// keys met the same; the client still learns what the provider said
+    /// (a rate limit stays a 429).
+    pub in_band: Option<OutcomeClass>,
 }
 
 pub enum UpstreamBody {

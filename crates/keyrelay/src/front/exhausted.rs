@@ -85,10 +85,10 @@ fn ending(failed: &Failed) -> ApiError {
             )
         }
         Upstream::Response(upstream) => {
-            let status = if upstream.status.is_success() {
-                status_of(finished.class)
-            } else {
-                upstream.status
+            let status = match upstream.in_band {
+                Some(class) => status_of(class),
+                None if upstream.status.is_success() => status_of(finished.class),
+                None => upstream.status,
             };
             let said = provider_message(provider, upstream);
             let mut error = ApiError::new(

@@ -5,10 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod anthropic;
-mod failover;
+mod errors;
 mod gemini;
 mod models;
 mod native;
+mod routing;
 
 /// Fake upstream turns of a one-tool conversation (`get_weather` for Paris,
 /// then an answer quoting the tool result), shared with the real-client tests.

@@ -5,7 +5,6 @@
 
 mod admin;
 mod exhaustion;
-mod failover;
 mod fallback;
 mod hints;
 mod input;
@@ -13,6 +12,7 @@ mod litellm;
 mod passthrough;
 mod pools;
 mod proxy;
+mod routing;
 mod streams;
 mod translated;
 mod whole_bodies;

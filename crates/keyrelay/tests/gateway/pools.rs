@@ -1,5 +1,5 @@
 //! The pool's finer rules through the gateway: per-model cooldowns, quota
-//! groups, client-side budgets, session affinity.
+//! groups, client-side budgets, session affinity, disabled keys re-checked.
 
 use serde_json::json;
 use testkit::{FakeUpstream, Reply};
@@ -286,4 +286,48 @@ keys = [{{ key = "{GOOD}", tpm = 1000000 }}, "{LIMITED}"]
         statuses.push(post_messages(&gateway_b, &request).await.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429]);
+}
+
+/// `RunningGateway` is how `keyrelay claude` runs its in-process gateway:
+/// it too re-checks disabled keys in the background, as `serve` does.
+#[tokio::test]
+async fn a_disabled_key_that_works_again_comes_back_by_itself() {
+    let upstream = FakeUpstream::start().await;
+    let models = Reply::json(200, json!({"data": [], "has_more": false}));
+    let invalid = Reply::fixture(401, "fixtures/errors/anthropic_invalid_key.json");
+    upstream.on_key(INVALID, [invalid, models]);
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message("ok"))]);
+    let keys = format!("{INVALID},{GOOD}");
+    let env = [
+        ("ANTHROPIC_API_KEYS", keys.as_str()),
+        ("ANTHROPIC_UPSTREAM_BASE_URL", &upstream.base_url()),
+    ];
+    let gateway = start(&env, "[pool]\nrecheck_disabled_every = 0.1\n").await;
+    let first = post_messages(&gateway, &message_request("claude-sonnet-4-5", false)).await;
+    assert_eq!((first.status().as_u16(), attempts(&first)), (200, 2));
+
+    let available = || async {
+        let health: serde_json::Value = client()
+            .get(format!("{}/health", gateway.url()))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (health["providers"][0]["available"] == 2).then_some(())
+    };
+    testkit::eventually_async(
+        "the disabled key to be re-checked",
+        std::time::Duration::from_secs(10),
+        available,
+    )
+    .await;
+    let check = upstream
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "GET")
+        .expect("a key check was sent");
+    assert_eq!(check.path, "/v1/models");
+    assert_eq!(check.header("x-api-key"), Some(INVALID));
 }

@@ -7,11 +7,12 @@
 
 mod anthropic;
 mod count;
-mod failover;
+mod errors;
 mod genai_sdk;
 mod models;
 mod native;
 mod openai;
+mod routing;
 
 /// Fake upstream turns of a one-tool conversation (`get_weather` for Paris,
 /// then an answer quoting the tool result), shared with the real-client tests.
