@@ -20,7 +20,6 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use keypool::{AttemptRecord, Fingerprint, OutcomeClass};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use serde_json::Value;
 
 use super::live::Live;
 use super::requests::{AttemptEntry, RequestRecord};
@@ -226,7 +225,7 @@ impl Pending {
             .map(|(provider, record)| AttemptEntry {
                 provider: provider.clone(),
                 key: record.key.as_str().to_owned(),
-                class: record.class.as_str().to_owned(),
+                class: record.class.as_str(),
                 status: record.status,
                 retry_after_s: record.retry_after.map(|d| d.as_secs()),
                 upstream_ms: Some(millis(record.elapsed)),
@@ -260,19 +259,8 @@ impl Pending {
 }
 
 fn access_log(record: &RequestRecord, trace: Option<&Trace>) {
-    let attempt_log: Vec<String> = record
-        .attempts
-        .iter()
-        .map(|a| {
-            format!(
-                "{}:{}={}/{}",
-                a.provider,
-                a.key,
-                a.class,
-                a.status.map_or("-".to_owned(), |s| s.to_string())
-            )
-        })
-        .collect();
+    // Formatted only when the access log is on.
+    let attempt_log = AttemptLog(&record.attempts);
     tracing::info!(
         target: "keyrelay::access",
         front = record.front,
@@ -288,10 +276,29 @@ fn access_log(record: &RequestRecord, trace: Option<&Trace>) {
         output_tokens = record.output_tokens,
         fallback = record.fallback,
         attempts = record.attempts.len(),
-        attempt_log = %attempt_log.join(", "),
+        attempt_log = %attempt_log,
         ended = record.ended,
         "request"
     );
+}
+
+/// The attempts as `provider:key=class/status, …`.
+struct AttemptLog<'a>(&'a [AttemptEntry]);
+
+impl std::fmt::Display for AttemptLog<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (n, a) in self.0.iter().enumerate() {
+            if n > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{}:{}={}/", a.provider, a.key, a.class)?;
+            match a.status {
+                Some(status) => write!(f, "{status}")?,
+                None => f.write_str("-")?,
+            }
+        }
+        Ok(())
+    }
 }
 
 fn record_metrics(
@@ -300,57 +307,144 @@ fn record_metrics(
     head: std::time::Duration,
     first_byte: Option<std::time::Duration>,
 ) {
-    let provider = record.provider.clone().unwrap_or_else(|| "-".into());
-    metrics::counter!(
-        "keyrelay_requests_total",
-        "front" => record.front,
-        "provider" => provider.clone(),
-        "status" => record.status.to_string(),
-    )
-    .increment(1);
-    let Some(trace) = trace else {
-        return;
-    };
-    metrics::histogram!("keyrelay_request_attempts", "front" => record.front)
-        .record(trace.attempts.len() as f64);
-    let mut upstream = std::time::Duration::ZERO;
-    let last = trace.attempts.len().saturating_sub(1);
-    for (n, (provider, attempt)) in trace.attempts.iter().enumerate() {
-        upstream += attempt.elapsed;
-        metrics::histogram!("keyrelay_upstream_seconds", "provider" => provider.clone())
-            .record(attempt.elapsed.as_secs_f64());
-        if n < last && attempt.class != OutcomeClass::Success {
+    HANDLES.with_borrow_mut(|handles| {
+        let provider = record.provider.as_deref().unwrap_or("-");
+        handles
+            .provider(provider)
+            .requests(record.front, record.status)
+            .increment(1);
+        let Some(trace) = trace else {
+            return;
+        };
+        handles
+            .front(record.front)
+            .attempts
+            .record(trace.attempts.len() as f64);
+        let mut upstream = std::time::Duration::ZERO;
+        let last = trace.attempts.len().saturating_sub(1);
+        for (n, (provider, attempt)) in trace.attempts.iter().enumerate() {
+            upstream += attempt.elapsed;
+            let handles = handles.provider(provider);
+            handles.upstream.record(attempt.elapsed.as_secs_f64());
+            if n < last && attempt.class != OutcomeClass::Success {
+                handles.rotations(attempt.class).increment(1);
+            }
+        }
+        // Time spent in keyrelay itself until the response head: routing,
+        // translation, key choice, waits between attempts.
+        handles
+            .front(record.front)
+            .overhead
+            .record(head.saturating_sub(upstream).as_secs_f64());
+        let handles = handles.provider(provider);
+        if let Some(first_byte) = first_byte {
+            handles.first_byte.record(first_byte.as_secs_f64());
+        }
+        if let Some(key) = &trace.key {
+            let [input, output] = handles.tokens(key.id());
+            if let Some(tokens) = record.input_tokens {
+                input.increment(tokens);
+            }
+            if let Some(tokens) = record.output_tokens {
+                output.increment(tokens);
+            }
+        }
+    });
+}
+
+thread_local! {
+    /// Metric handles by label values, so a request's metrics are updates
+    /// of handles already registered, not a registry lookup with freshly
+    /// built labels each. Labels come from the config (fronts, providers,
+    /// keys) and HTTP statuses, so these maps stay small.
+    static HANDLES: std::cell::RefCell<Handles> = std::cell::RefCell::default();
+}
+
+#[derive(Default)]
+struct Handles {
+    fronts: std::collections::HashMap<&'static str, FrontHandles>,
+    providers: std::collections::HashMap<String, ProviderHandles>,
+}
+
+struct FrontHandles {
+    attempts: metrics::Histogram,
+    overhead: metrics::Histogram,
+}
+
+struct ProviderHandles {
+    name: String,
+    requests: std::collections::HashMap<(&'static str, u16), metrics::Counter>,
+    upstream: metrics::Histogram,
+    first_byte: metrics::Histogram,
+    rotations: std::collections::HashMap<OutcomeClass, metrics::Counter>,
+    tokens: std::collections::HashMap<String, [metrics::Counter; 2]>,
+}
+
+impl Handles {
+    fn front(&mut self, front: &'static str) -> &FrontHandles {
+        self.fronts.entry(front).or_insert_with(|| FrontHandles {
+            attempts: metrics::histogram!("keyrelay_request_attempts", "front" => front),
+            overhead: metrics::histogram!("keyrelay_overhead_seconds", "front" => front),
+        })
+    }
+
+    fn provider(&mut self, provider: &str) -> &mut ProviderHandles {
+        if !self.providers.contains_key(provider) {
+            let name = provider.to_owned();
+            let handles = ProviderHandles {
+                upstream: metrics::histogram!("keyrelay_upstream_seconds", "provider" => name.clone()),
+                first_byte: metrics::histogram!("keyrelay_stream_first_byte_seconds", "provider" => name.clone()),
+                name: name.clone(),
+                requests: Default::default(),
+                rotations: Default::default(),
+                tokens: Default::default(),
+            };
+            self.providers.insert(name, handles);
+        }
+        self.providers
+            .get_mut(provider)
+            .expect("inserted just above")
+    }
+}
+
+impl ProviderHandles {
+    fn requests(&mut self, front: &'static str, status: u16) -> &metrics::Counter {
+        let provider = &self.name;
+        self.requests.entry((front, status)).or_insert_with(|| {
+            metrics::counter!(
+                "keyrelay_requests_total",
+                "front" => front,
+                "provider" => provider.clone(),
+                "status" => status.to_string(),
+            )
+        })
+    }
+
+    fn rotations(&mut self, class: OutcomeClass) -> &metrics::Counter {
+        let provider = &self.name;
+        self.rotations.entry(class).or_insert_with(|| {
             metrics::counter!(
                 "keyrelay_rotations_total",
                 "provider" => provider.clone(),
-                "class" => attempt.class.as_str(),
+                "class" => class.as_str(),
             )
-            .increment(1);
-        }
+        })
     }
-    // Time spent in keyrelay itself until the response head: routing,
-    // translation, key choice, waits between attempts.
-    metrics::histogram!("keyrelay_overhead_seconds", "front" => record.front)
-        .record(head.saturating_sub(upstream).as_secs_f64());
-    if let Some(first_byte) = first_byte {
-        metrics::histogram!("keyrelay_stream_first_byte_seconds", "provider" => provider.clone())
-            .record(first_byte.as_secs_f64());
-    }
-    if let Some(key) = &trace.key {
-        for (direction, tokens) in [
-            ("input", record.input_tokens),
-            ("output", record.output_tokens),
-        ] {
-            if let Some(tokens) = tokens {
+
+    fn tokens(&mut self, key_id: &str) -> &[metrics::Counter; 2] {
+        if !self.tokens.contains_key(key_id) {
+            let counter = |direction: &'static str| {
                 metrics::counter!(
                     "keyrelay_tokens_total",
-                    "provider" => provider.clone(),
-                    "key_id" => key.id().to_owned(),
+                    "provider" => self.name.clone(),
+                    "key_id" => key_id.to_owned(),
                     "direction" => direction,
                 )
-                .increment(tokens);
-            }
+            };
+            let pair = [counter("input"), counter("output")];
+            self.tokens.insert(key_id.to_owned(), pair);
         }
+        &self.tokens[key_id]
     }
 }
 
@@ -418,7 +512,7 @@ impl UsageScan {
     fn line(&mut self, line: &[u8]) {
         let line = line.strip_prefix(b"data:").unwrap_or(line);
         let (input, output) = match usage_object(line) {
-            Some(holder) => counts_in(&holder),
+            Some(usage) => usage.counts(),
             // Ollama's native API counts at the top level.
             None if memchr::memmem::find(line, b"eval_count\"").is_some() => (
                 number_after(line, b"\"prompt_eval_count\""),
@@ -432,7 +526,7 @@ impl UsageScan {
 }
 
 /// The object after the first `"usage"` or `"usageMetadata"` key of a line.
-fn usage_object(line: &[u8]) -> Option<Value> {
+fn usage_object(line: &[u8]) -> Option<UsageCounts> {
     static USAGE: LazyLock<memchr::memmem::Finder<'static>> =
         LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage"));
     let mut from = 0;
@@ -441,8 +535,8 @@ fn usage_object(line: &[u8]) -> Option<Value> {
         let rest = after
             .strip_prefix(b"\"")
             .or_else(|| after.strip_prefix(b"Metadata\""));
-        if let Some(value) = rest.and_then(value_of) {
-            return Some(value);
+        if let Some(usage) = rest.and_then(value_of::<Option<UsageCounts>>).flatten() {
+            return Some(usage);
         }
         from += at + 1;
     }
@@ -450,36 +544,55 @@ fn usage_object(line: &[u8]) -> Option<Value> {
 }
 
 /// The JSON value right after the key `key` (quotes included) in `text`.
-fn value_after(text: &[u8], key: &[u8]) -> Option<Value> {
+fn value_after<T: serde::de::DeserializeOwned>(text: &[u8], key: &[u8]) -> Option<T> {
     let at = memchr::memmem::find(text, key)? + key.len();
     value_of(&text[at..])
 }
 
 /// The JSON value after the `:` that follows a key.
-fn value_of(after_key: &[u8]) -> Option<Value> {
+fn value_of<T: serde::de::DeserializeOwned>(after_key: &[u8]) -> Option<T> {
     let rest = after_key.trim_ascii_start().strip_prefix(b":")?;
     serde_json::Deserializer::from_slice(rest)
-        .into_iter::<Value>()
+        .into_iter::<T>()
         .next()?
         .ok()
 }
 
 fn number_after(text: &[u8], key: &[u8]) -> Option<u64> {
-    value_after(text, key)?.as_u64()
+    value_after(text, key)
 }
 
-/// Input and output tokens in a usage object of any dialect: Anthropic and
-/// OpenAI Responses (`input_tokens`), OpenAI Chat (`prompt_tokens`), Gemini
-/// (`usageMetadata.promptTokenCount`).
-fn counts_in(holder: &Value) -> (Option<u64>, Option<u64>) {
-    let n = |name: &str| holder.get(name).and_then(Value::as_u64);
-    let input = n("input_tokens")
-        .or_else(|| n("prompt_tokens"))
-        .or_else(|| n("promptTokenCount"));
-    let output = n("output_tokens")
-        .or_else(|| n("completion_tokens"))
-        .or_else(|| n("candidatesTokenCount").map(|c| c + n("thoughtsTokenCount").unwrap_or(0)));
-    (input, output)
+/// A usage object of any dialect: Anthropic and OpenAI Responses
+/// (`input_tokens`), OpenAI Chat (`prompt_tokens`), Gemini
+/// (`usageMetadata.promptTokenCount`). Other fields are skipped unread.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageCounts {
+    #[serde(rename = "input_tokens")]
+    input_tokens: Option<u64>,
+    #[serde(rename = "prompt_tokens")]
+    prompt_tokens: Option<u64>,
+    prompt_token_count: Option<u64>,
+    #[serde(rename = "output_tokens")]
+    output_tokens: Option<u64>,
+    #[serde(rename = "completion_tokens")]
+    completion_tokens: Option<u64>,
+    candidates_token_count: Option<u64>,
+    thoughts_token_count: Option<u64>,
+}
+
+impl UsageCounts {
+    fn counts(&self) -> (Option<u64>, Option<u64>) {
+        let input = self
+            .input_tokens
+            .or(self.prompt_tokens)
+            .or(self.prompt_token_count);
+        let output = self.output_tokens.or(self.completion_tokens).or_else(|| {
+            self.candidates_token_count
+                .map(|c| c + self.thoughts_token_count.unwrap_or(0))
+        });
+        (input, output)
+    }
 }
 
 #[cfg(test)]

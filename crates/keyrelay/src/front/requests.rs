@@ -36,7 +36,7 @@ pub struct RequestRecord {
 pub struct AttemptEntry {
     pub provider: String,
     pub key: String,
-    pub class: String,
+    pub class: &'static str,
     pub status: Option<u16>,
     pub retry_after_s: Option<u64>,
     pub upstream_ms: Option<u64>,
