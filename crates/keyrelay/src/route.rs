@@ -142,26 +142,34 @@ fn resolve_direct(registry: &Registry, model: &str) -> Result<Route, RouteError>
 }
 
 /// `*` matches any run of characters, `?` any one; everything else literally.
+/// Walks both strings in place (byte offsets at char boundaries): routing
+/// runs it for every request.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let next = |s: &str, at: usize| s[at..].chars().next();
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
+    while let Some(tc) = next(text, ti) {
+        match next(pattern, pi) {
+            Some(pc) if pc == '?' || pc == tc => {
+                pi += pc.len_utf8();
+                ti += tc.len_utf8();
+            }
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    let retry = st + next(text, st).map_or(1, char::len_utf8);
+                    pi = sp + 1;
+                    ti = retry;
+                    star = Some((sp, retry));
+                }
+                None => return false,
+            },
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    pattern[pi..].bytes().all(|b| b == b'*')
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! kept: usage is read from lines that mention it.
 
 use std::pin::Pin;
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -308,23 +309,20 @@ fn record_metrics(
     first_byte: Option<std::time::Duration>,
 ) {
     HANDLES.with_borrow_mut(|handles| {
-        let provider = record.provider.as_deref().unwrap_or("-");
-        handles
-            .provider(provider)
-            .requests(record.front, record.status)
-            .increment(1);
+        let Handles { fronts, providers } = handles;
+        let served_by = record.provider.as_deref().unwrap_or("-");
+        let serving = Handles::provider_in(providers, served_by);
+        serving.requests(record.front, record.status).increment(1);
         let Some(trace) = trace else {
             return;
         };
-        handles
-            .front(record.front)
-            .attempts
-            .record(trace.attempts.len() as f64);
+        let front = Handles::front_in(fronts, record.front);
+        front.attempts.record(trace.attempts.len() as f64);
         let mut upstream = std::time::Duration::ZERO;
         let last = trace.attempts.len().saturating_sub(1);
         for (n, (provider, attempt)) in trace.attempts.iter().enumerate() {
             upstream += attempt.elapsed;
-            let handles = handles.provider(provider);
+            let handles = Handles::provider_in(providers, provider);
             handles.upstream.record(attempt.elapsed.as_secs_f64());
             if n < last && attempt.class != OutcomeClass::Success {
                 handles.rotations(attempt.class).increment(1);
@@ -332,16 +330,15 @@ fn record_metrics(
         }
         // Time spent in keyrelay itself until the response head: routing,
         // translation, key choice, waits between attempts.
-        handles
-            .front(record.front)
+        front
             .overhead
             .record(head.saturating_sub(upstream).as_secs_f64());
-        let handles = handles.provider(provider);
+        let serving = Handles::provider_in(providers, served_by);
         if let Some(first_byte) = first_byte {
-            handles.first_byte.record(first_byte.as_secs_f64());
+            serving.first_byte.record(first_byte.as_secs_f64());
         }
         if let Some(key) = &trace.key {
-            let [input, output] = handles.tokens(key.id());
+            let [input, output] = serving.tokens(key.id());
             if let Some(tokens) = record.input_tokens {
                 input.increment(tokens);
             }
@@ -360,50 +357,64 @@ thread_local! {
     static HANDLES: std::cell::RefCell<Handles> = std::cell::RefCell::default();
 }
 
+/// A handful of fronts and providers: a linear search by name beats hashing.
 #[derive(Default)]
 struct Handles {
-    fronts: std::collections::HashMap<&'static str, FrontHandles>,
-    providers: std::collections::HashMap<String, ProviderHandles>,
+    fronts: Vec<FrontHandles>,
+    providers: Vec<ProviderHandles>,
 }
 
 struct FrontHandles {
+    name: &'static str,
     attempts: metrics::Histogram,
     overhead: metrics::Histogram,
 }
 
 struct ProviderHandles {
     name: String,
-    requests: std::collections::HashMap<(&'static str, u16), metrics::Counter>,
+    requests: HashMap<(&'static str, u16), metrics::Counter>,
     upstream: metrics::Histogram,
     first_byte: metrics::Histogram,
-    rotations: std::collections::HashMap<OutcomeClass, metrics::Counter>,
-    tokens: std::collections::HashMap<String, [metrics::Counter; 2]>,
+    rotations: HashMap<OutcomeClass, metrics::Counter>,
+    tokens: HashMap<String, [metrics::Counter; 2]>,
 }
 
 impl Handles {
-    fn front(&mut self, front: &'static str) -> &FrontHandles {
-        self.fronts.entry(front).or_insert_with(|| FrontHandles {
-            attempts: metrics::histogram!("keyrelay_request_attempts", "front" => front),
-            overhead: metrics::histogram!("keyrelay_overhead_seconds", "front" => front),
-        })
+    fn front_in<'a>(fronts: &'a mut Vec<FrontHandles>, front: &'static str) -> &'a FrontHandles {
+        let at = match fronts.iter().position(|f| f.name == front) {
+            Some(at) => at,
+            None => {
+                fronts.push(FrontHandles {
+                    name: front,
+                    attempts: metrics::histogram!("keyrelay_request_attempts", "front" => front),
+                    overhead: metrics::histogram!("keyrelay_overhead_seconds", "front" => front),
+                });
+                fronts.len() - 1
+            }
+        };
+        &fronts[at]
     }
 
-    fn provider(&mut self, provider: &str) -> &mut ProviderHandles {
-        if !self.providers.contains_key(provider) {
-            let name = provider.to_owned();
-            let handles = ProviderHandles {
-                upstream: metrics::histogram!("keyrelay_upstream_seconds", "provider" => name.clone()),
-                first_byte: metrics::histogram!("keyrelay_stream_first_byte_seconds", "provider" => name.clone()),
-                name: name.clone(),
-                requests: Default::default(),
-                rotations: Default::default(),
-                tokens: Default::default(),
-            };
-            self.providers.insert(name, handles);
-        }
-        self.providers
-            .get_mut(provider)
-            .expect("inserted just above")
+    fn provider_in<'a>(
+        providers: &'a mut Vec<ProviderHandles>,
+        provider: &str,
+    ) -> &'a mut ProviderHandles {
+        let at = match providers.iter().position(|p| p.name == provider) {
+            Some(at) => at,
+            None => {
+                let name = provider.to_owned();
+                providers.push(ProviderHandles {
+                    upstream: metrics::histogram!("keyrelay_upstream_seconds", "provider" => name.clone()),
+                    first_byte: metrics::histogram!("keyrelay_stream_first_byte_seconds", "provider" => name.clone()),
+                    name,
+                    requests: HashMap::new(),
+                    rotations: HashMap::new(),
+                    tokens: HashMap::new(),
+                });
+                providers.len() - 1
+            }
+        };
+        &mut providers[at]
     }
 }
 

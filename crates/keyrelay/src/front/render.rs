@@ -145,6 +145,11 @@ pub fn status_of(class: OutcomeClass) -> StatusCode {
 
 /// Header values are ASCII: `…` becomes `...`, other non-ASCII becomes `?`.
 fn header_text(text: &str) -> HeaderValue {
+    if text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        if let Ok(value) = HeaderValue::from_str(text) {
+            return value;
+        }
+    }
     let mut ascii = String::with_capacity(text.len() + 2);
     for c in text.chars() {
         match c {

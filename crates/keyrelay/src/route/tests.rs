@@ -158,6 +158,14 @@ fn globs_match_stars_and_question_marks() {
     assert!(glob_match("a*b*c", "axxbyyc"));
     assert!(!glob_match("claude-*", "gpt-claude-x"));
     assert!(!glob_match("a?c", "ac"));
+    // `?` is one character, however many bytes it takes.
+    assert!(glob_match("é?", "éà"));
+    assert!(!glob_match("?", "éé"));
+    assert!(glob_match("*ü", "aüü"));
+    assert!(glob_match("a*ü*z", "aüxüyz"));
+    assert!(!glob_match("a*ü*z", "aüxüy"));
+    assert!(glob_match("**", "x"));
+    assert!(!glob_match("", "x"));
 }
 
 #[test]

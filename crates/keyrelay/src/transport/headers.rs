@@ -64,6 +64,10 @@ pub fn forwardable_response_headers(mut upstream: HeaderMap) -> HeaderMap {
 }
 
 /// Puts the key on the request the provider's way.
+const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
+const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+const X_GOOG_API_KEY: HeaderName = HeaderName::from_static("x-goog-api-key");
+
 pub fn inject_key(headers: &mut HeaderMap, auth: &Auth, key: &str) {
     let sensitive = |value: String| -> Option<HeaderValue> {
         let mut v = HeaderValue::from_str(&value).ok()?;
@@ -77,16 +81,16 @@ pub fn inject_key(headers: &mut HeaderMap, auth: &Auth, key: &str) {
             sensitive(format!("Bearer {key}")),
         ),
         Auth::XApiKey => {
-            if !headers.contains_key("anthropic-version") {
-                headers.insert("anthropic-version", HeaderValue::from_static("2023-06-01"));
-            }
+            headers
+                .entry(ANTHROPIC_VERSION)
+                .or_insert(HeaderValue::from_static("2023-06-01"));
             (
-                HeaderName::from_static("x-api-key"),
+                X_API_KEY,
                 sensitive(key.to_owned()),
             )
         }
         Auth::XGoogApiKey => (
-            HeaderName::from_static("x-goog-api-key"),
+            X_GOOG_API_KEY,
             sensitive(key.to_owned()),
         ),
         Auth::Header(name) => match HeaderName::from_bytes(name.as_bytes()) {
