@@ -53,8 +53,7 @@ pub async fn serve(
     let upkeep = tokio::spawn(metrics_upkeep());
     // Connection limits are fixed at start; a reload keeps them.
     let limits = gateway.gateway().limits;
-    let served =
-        crate::accept::serve_connections(listener, app(gateway), limits, shutdown).await;
+    let served = crate::accept::serve_connections(listener, app(gateway), limits, shutdown).await;
     recheck.abort();
     upkeep.abort();
     served

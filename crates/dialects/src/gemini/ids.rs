@@ -151,7 +151,9 @@ impl Memory {
         }
         self.bytes += size;
         while self.bytes > self.budget {
-            let Some(oldest) = self.order.pop_front() else { break };
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
             if let Some(gone) = self.by_id.remove(&oldest) {
                 self.bytes -= entry_size(&oldest, &gone);
             }

@@ -64,15 +64,16 @@ impl Admission {
 }
 
 impl Admission {
-    /// A slot for a request to `path`, or the `503` to answer at once. The
-    /// slot is held by the handler and then by the response body, so a
-    /// stream keeps it until it ends or the client goes away (either drops
-    /// the body).
-    pub fn admit(&self, path: &str) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
-        self.slots
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| busy(&self.live.gateway(), self.max, path))
+    /// A slot, if one is free. It is held by the handler and then by the
+    /// response body, so a stream keeps it until it ends or the client goes
+    /// away (either drops the body).
+    pub fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.slots.clone().try_acquire_owned().ok()
+    }
+
+    /// The `503` for a request to `path` when no slot is free.
+    pub fn busy(&self, path: &str) -> Response {
+        busy(&self.live.gateway(), self.max, path)
     }
 }
 

@@ -131,8 +131,8 @@ pub fn app(
     Error = std::convert::Infallible,
     Future: Send + 'static,
 > + Clone
-+ Send
-+ 'static {
+       + Send
+       + 'static {
     let limit = live.gateway().max_body_bytes;
     let door = FrontDoor {
         admission: limit::Admission::new(live.clone()),
@@ -194,9 +194,9 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
     let watch = observe::Watch::begin(front, &request);
     let response = match refuse_access(&door.live, &request) {
         Some(refused) => refused,
-        None => match door.admission.admit(request.uri().path()) {
-            Err(busy) => busy,
-            Ok(slot) => unless_panicked(next.run(request))
+        None => match door.admission.admit() {
+            None => door.admission.busy(request.uri().path()),
+            Some(slot) => unless_panicked(next.run(request))
                 .await
                 .map(|body| axum::body::Body::new(limit::Holding::new(body, slot))),
         },

@@ -8,8 +8,8 @@
 //! read the token usage it reports, and see how it ended. Bodies are not
 //! kept: usage is read from lines that mention it.
 
-use std::pin::Pin;
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, LazyLock, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;

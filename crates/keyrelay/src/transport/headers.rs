@@ -84,15 +84,9 @@ pub fn inject_key(headers: &mut HeaderMap, auth: &Auth, key: &str) {
             headers
                 .entry(ANTHROPIC_VERSION)
                 .or_insert(HeaderValue::from_static("2023-06-01"));
-            (
-                X_API_KEY,
-                sensitive(key.to_owned()),
-            )
+            (X_API_KEY, sensitive(key.to_owned()))
         }
-        Auth::XGoogApiKey => (
-            X_GOOG_API_KEY,
-            sensitive(key.to_owned()),
-        ),
+        Auth::XGoogApiKey => (X_GOOG_API_KEY, sensitive(key.to_owned())),
         Auth::Header(name) => match HeaderName::from_bytes(name.as_bytes()) {
             Ok(name) => (name, sensitive(key.to_owned())),
             Err(_) => return,

@@ -154,7 +154,11 @@ fn gemini_3_calls(message_id: &str) -> crate::anthropic::MessagesResponse {
         {"functionCall": {"name": "Read", "args": {"file_path": "/b"}}}
     ]}, "finishReason": "STOP"}]});
     Gemini
-        .response(reply.to_string().as_bytes(), "gemini-3-pro-preview", message_id)
+        .response(
+            reply.to_string().as_bytes(),
+            "gemini-3-pro-preview",
+            message_id,
+        )
         .expect("translates")
 }
 
@@ -202,11 +206,15 @@ fn a_client_that_sends_back_only_the_ids_still_brings_gemini_its_signature() {
             {"functionCall": {"name": "Read", "args": {"file_path": "/b"}}}
         ])
     );
-    assert_eq!(b["contents"][2]["parts"][0]["functionResponse"]["id"], "fc-9");
+    assert_eq!(
+        b["contents"][2]["parts"][0]["functionResponse"]["id"],
+        "fc-9"
+    );
 }
 
 #[test]
-fn an_anthropic_clients_thinking_block_carries_the_signature_to_a_replica_that_never_saw_the_call() {
+fn an_anthropic_clients_thinking_block_carries_the_signature_to_a_replica_that_never_saw_the_call()
+{
     // Another replica minted these ids; this one has nothing remembered, but
     // the thinking block the client sends back holds the signature.
     let assistant = json!([
@@ -214,7 +222,10 @@ fn an_anthropic_clients_thinking_block_carries_the_signature_to_a_replica_that_n
         {"type": "tool_use", "id": "toolu_gmElsewhere-0", "name": "Read", "input": {"file_path": "/a"}},
         {"type": "tool_use", "id": "toolu_gmElsewhere-1", "name": "Read", "input": {"file_path": "/b"}}
     ]);
-    let ids = ["toolu_gmElsewhere-0".to_owned(), "toolu_gmElsewhere-1".to_owned()];
+    let ids = [
+        "toolu_gmElsewhere-0".to_owned(),
+        "toolu_gmElsewhere-1".to_owned(),
+    ];
     let b = second_turn(assistant, &ids);
     assert_eq!(
         b["contents"][1]["parts"],
@@ -237,7 +248,9 @@ fn with_neither_the_thinking_block_nor_the_memory_the_call_gets_the_skip_value()
         b["contents"][1]["parts"][0]["thoughtSignature"],
         "skip_thought_signature_validator"
     );
-    assert!(b["contents"][1]["parts"][1].get("thoughtSignature").is_none());
+    assert!(b["contents"][1]["parts"][1]
+        .get("thoughtSignature")
+        .is_none());
 }
 
 #[test]
@@ -250,7 +263,11 @@ fn a_signature_after_thoughts_and_text_lands_on_the_part_it_came_with() {
         {"functionCall": {"name": "Read", "args": {"file_path": "/a"}}, "thoughtSignature": "Q0FMTA=="}
     ]}, "finishReason": "STOP"}]});
     let message = Gemini
-        .response(reply.to_string().as_bytes(), "gemini-3-pro-preview", "msg_Interleaved")
+        .response(
+            reply.to_string().as_bytes(),
+            "gemini-3-pro-preview",
+            "msg_Interleaved",
+        )
         .expect("translates");
     let ids = tool_use_ids(&message);
     let content = serde_json::to_value(&message.content).expect("serialises");
