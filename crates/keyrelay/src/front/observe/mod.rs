@@ -8,9 +8,8 @@
 //! read the token usage it reports, and see how it ended. Bodies are not
 //! kept: usage is read from lines that mention it.
 
-use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::{Arc, LazyLock, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -21,6 +20,12 @@ use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use keypool::{AttemptRecord, Fingerprint, OutcomeClass};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+mod handles;
+mod usage;
+
+use handles::{Handles, HANDLES};
+use usage::UsageScan;
 
 use super::live::Live;
 use super::requests::{AttemptEntry, RequestRecord};
@@ -349,116 +354,6 @@ fn record_metrics(
     });
 }
 
-thread_local! {
-    /// Metric handles by label values, so a request's metrics are updates
-    /// of handles already registered, not a registry lookup with freshly
-    /// built labels each. Labels come from the config (fronts, providers,
-    /// keys) and HTTP statuses, so these maps stay small.
-    static HANDLES: std::cell::RefCell<Handles> = std::cell::RefCell::default();
-}
-
-/// A handful of fronts and providers: a linear search by name beats hashing.
-#[derive(Default)]
-struct Handles {
-    fronts: Vec<FrontHandles>,
-    providers: Vec<ProviderHandles>,
-}
-
-struct FrontHandles {
-    name: &'static str,
-    attempts: metrics::Histogram,
-    overhead: metrics::Histogram,
-}
-
-struct ProviderHandles {
-    name: String,
-    requests: HashMap<(&'static str, u16), metrics::Counter>,
-    upstream: metrics::Histogram,
-    first_byte: metrics::Histogram,
-    rotations: HashMap<OutcomeClass, metrics::Counter>,
-    tokens: HashMap<String, [metrics::Counter; 2]>,
-}
-
-impl Handles {
-    fn front_in<'a>(fronts: &'a mut Vec<FrontHandles>, front: &'static str) -> &'a FrontHandles {
-        let at = match fronts.iter().position(|f| f.name == front) {
-            Some(at) => at,
-            None => {
-                fronts.push(FrontHandles {
-                    name: front,
-                    attempts: metrics::histogram!("keyrelay_request_attempts", "front" => front),
-                    overhead: metrics::histogram!("keyrelay_overhead_seconds", "front" => front),
-                });
-                fronts.len() - 1
-            }
-        };
-        &fronts[at]
-    }
-
-    fn provider_in<'a>(
-        providers: &'a mut Vec<ProviderHandles>,
-        provider: &str,
-    ) -> &'a mut ProviderHandles {
-        let at = match providers.iter().position(|p| p.name == provider) {
-            Some(at) => at,
-            None => {
-                let name = provider.to_owned();
-                providers.push(ProviderHandles {
-                    upstream: metrics::histogram!("keyrelay_upstream_seconds", "provider" => name.clone()),
-                    first_byte: metrics::histogram!("keyrelay_stream_first_byte_seconds", "provider" => name.clone()),
-                    name,
-                    requests: HashMap::new(),
-                    rotations: HashMap::new(),
-                    tokens: HashMap::new(),
-                });
-                providers.len() - 1
-            }
-        };
-        &mut providers[at]
-    }
-}
-
-impl ProviderHandles {
-    fn requests(&mut self, front: &'static str, status: u16) -> &metrics::Counter {
-        let provider = &self.name;
-        self.requests.entry((front, status)).or_insert_with(|| {
-            metrics::counter!(
-                "keyrelay_requests_total",
-                "front" => front,
-                "provider" => provider.clone(),
-                "status" => status.to_string(),
-            )
-        })
-    }
-
-    fn rotations(&mut self, class: OutcomeClass) -> &metrics::Counter {
-        let provider = &self.name;
-        self.rotations.entry(class).or_insert_with(|| {
-            metrics::counter!(
-                "keyrelay_rotations_total",
-                "provider" => provider.clone(),
-                "class" => class.as_str(),
-            )
-        })
-    }
-
-    fn tokens(&mut self, key_id: &str) -> &[metrics::Counter; 2] {
-        if !self.tokens.contains_key(key_id) {
-            let counter = |direction: &'static str| {
-                metrics::counter!(
-                    "keyrelay_tokens_total",
-                    "provider" => self.name.clone(),
-                    "key_id" => key_id.to_owned(),
-                    "direction" => direction,
-                )
-            };
-            let pair = [counter("input"), counter("output")];
-            self.tokens.insert(key_id.to_owned(), pair);
-        }
-        &self.tokens[key_id]
-    }
-}
-
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -467,193 +362,4 @@ fn unix_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, millis)
-}
-
-/// Reads token usage from a response as it passes: whole JSON documents and
-/// SSE or NDJSON events, in any client API's shape. Only lines that mention
-/// usage are parsed; a line longer than [`UsageScan::LINE_LIMIT`] is skipped.
-#[derive(Default)]
-struct UsageScan {
-    carry: Vec<u8>,
-    skipping: bool,
-    input: Option<u64>,
-    output: Option<u64>,
-}
-
-impl UsageScan {
-    const LINE_LIMIT: usize = 1 << 20;
-
-    fn feed(&mut self, data: &[u8]) {
-        let mut rest = data;
-        while let Some(end) = memchr::memchr(b'\n', rest) {
-            let (line, tail) = rest.split_at(end);
-            rest = &tail[1..];
-            if self.skipping {
-                self.skipping = false;
-                continue;
-            }
-            if self.carry.is_empty() {
-                self.line(line);
-            } else {
-                let mut whole = std::mem::take(&mut self.carry);
-                whole.extend_from_slice(line);
-                self.line(&whole);
-            }
-        }
-        if !self.skipping {
-            if self.carry.len() + rest.len() > Self::LINE_LIMIT {
-                self.carry.clear();
-                self.skipping = true;
-            } else {
-                self.carry.extend_from_slice(rest);
-            }
-        }
-    }
-
-    fn finish(&mut self) -> (Option<u64>, Option<u64>) {
-        if !self.skipping && !self.carry.is_empty() {
-            let last = std::mem::take(&mut self.carry);
-            self.line(&last);
-        }
-        (self.input, self.output)
-    }
-
-    /// Reads the usage object a line holds, parsing that object alone (the
-    /// rest of a whole answer is never parsed again).
-    fn line(&mut self, line: &[u8]) {
-        let line = line.strip_prefix(b"data:").unwrap_or(line);
-        let (input, output) = match usage_object(line) {
-            Some(usage) => usage.counts(),
-            // Ollama's native API counts at the top level.
-            None if memchr::memmem::find(line, b"eval_count\"").is_some() => (
-                number_after(line, b"\"prompt_eval_count\""),
-                number_after(line, b"\"eval_count\""),
-            ),
-            None => (None, None),
-        };
-        self.input = input.or(self.input);
-        self.output = output.or(self.output);
-    }
-}
-
-/// The object after the first `"usage"` or `"usageMetadata"` key of a line.
-fn usage_object(line: &[u8]) -> Option<UsageCounts> {
-    static USAGE: LazyLock<memchr::memmem::Finder<'static>> =
-        LazyLock::new(|| memchr::memmem::Finder::new(b"\"usage"));
-    let mut from = 0;
-    while let Some(at) = USAGE.find(&line[from..]) {
-        let after = &line[from + at + b"\"usage".len()..];
-        let rest = after
-            .strip_prefix(b"\"")
-            .or_else(|| after.strip_prefix(b"Metadata\""));
-        if let Some(usage) = rest.and_then(value_of::<Option<UsageCounts>>).flatten() {
-            return Some(usage);
-        }
-        from += at + 1;
-    }
-    None
-}
-
-/// The JSON value right after the key `key` (quotes included) in `text`.
-fn value_after<T: serde::de::DeserializeOwned>(text: &[u8], key: &[u8]) -> Option<T> {
-    let at = memchr::memmem::find(text, key)? + key.len();
-    value_of(&text[at..])
-}
-
-/// The JSON value after the `:` that follows a key.
-fn value_of<T: serde::de::DeserializeOwned>(after_key: &[u8]) -> Option<T> {
-    let rest = after_key.trim_ascii_start().strip_prefix(b":")?;
-    serde_json::Deserializer::from_slice(rest)
-        .into_iter::<T>()
-        .next()?
-        .ok()
-}
-
-fn number_after(text: &[u8], key: &[u8]) -> Option<u64> {
-    value_after(text, key)
-}
-
-/// A usage object of any dialect: Anthropic and OpenAI Responses
-/// (`input_tokens`), OpenAI Chat (`prompt_tokens`), Gemini
-/// (`usageMetadata.promptTokenCount`). Other fields are skipped unread.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct UsageCounts {
-    #[serde(rename = "input_tokens")]
-    input_tokens: Option<u64>,
-    #[serde(rename = "prompt_tokens")]
-    prompt_tokens: Option<u64>,
-    prompt_token_count: Option<u64>,
-    #[serde(rename = "output_tokens")]
-    output_tokens: Option<u64>,
-    #[serde(rename = "completion_tokens")]
-    completion_tokens: Option<u64>,
-    candidates_token_count: Option<u64>,
-    thoughts_token_count: Option<u64>,
-}
-
-impl UsageCounts {
-    fn counts(&self) -> (Option<u64>, Option<u64>) {
-        let input = self
-            .input_tokens
-            .or(self.prompt_tokens)
-            .or(self.prompt_token_count);
-        let output = self.output_tokens.or(self.completion_tokens).or_else(|| {
-            self.candidates_token_count
-                .map(|c| c + self.thoughts_token_count.unwrap_or(0))
-        });
-        (input, output)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scan(chunks: &[&str]) -> (Option<u64>, Option<u64>) {
-        let mut scan = UsageScan::default();
-        for chunk in chunks {
-            scan.feed(chunk.as_bytes());
-        }
-        scan.finish()
-    }
-
-    #[test]
-    fn usage_is_read_from_every_shape_and_across_chunks() {
-        // Anthropic stream: input at message_start, output at message_delta.
-        assert_eq!(
-            scan(&[
-                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tok",
-                "ens\":25,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"delta\":{}}\n\n",
-                "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":15}}\n\n",
-            ]),
-            (Some(25), Some(15))
-        );
-        // A whole Anthropic message without a trailing newline.
-        assert_eq!(
-            scan(&["{\"content\":[],\"usage\":{\"input_tokens\":9,\"output_tokens\":3}}"]),
-            (Some(9), Some(3))
-        );
-        // OpenAI Chat with include_usage; Responses; Gemini; Ollama.
-        assert_eq!(
-            scan(&["data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":7}}\n\ndata: [DONE]\n\n"]),
-            (Some(5), Some(7))
-        );
-        assert_eq!(
-            scan(&["data: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":4,\"output_tokens\":2}}}\n"]),
-            (Some(4), Some(2))
-        );
-        assert_eq!(
-            scan(&["{\"usageMetadata\":{\"promptTokenCount\":5,\"candidatesTokenCount\":2,\"thoughtsTokenCount\":3}}"]),
-            (Some(5), Some(5))
-        );
-        assert_eq!(
-            scan(&["{\"done\":true,\"prompt_eval_count\":26,\"eval_count\":290}\n"]),
-            (Some(26), Some(290))
-        );
-        assert_eq!(
-            scan(&["data: {\"text\":\"no counts here\"}\n"]),
-            (None, None)
-        );
-    }
 }
