@@ -32,7 +32,9 @@ pub fn completion(message: &MessagesResponse, meta: &ChatMeta) -> Value {
     for block in &message.content {
         match block {
             ContentBlock::Text { text, .. } => texts.push(text.as_str()),
-            ContentBlock::Thinking { thinking, .. } => thoughts.push(thinking.as_str()),
+            ContentBlock::Thinking { thinking, .. } if !thinking.is_empty() => {
+                thoughts.push(thinking.as_str());
+            }
             ContentBlock::ToolUse { id, name, input } => calls.push(json!({
                 "id": id,
                 "type": "function",

@@ -62,6 +62,9 @@ enum OpenKind {
     Reasoning {
         text: String,
         part_open: bool,
+        /// `output_item.added` sent. A thinking block that only carries a
+        /// signature (no text) never becomes an item.
+        announced: bool,
     },
     Message {
         text: String,
@@ -125,12 +128,24 @@ impl ResponsesEvents {
     fn open(&mut self, block: &ContentBlock, out: &mut BytesMut) {
         let index = self.output.len();
         let (id, mut kind, item) = match block {
+            ContentBlock::Thinking { thinking, .. } if thinking.is_empty() => {
+                // Announced with its first text, if any comes.
+                let id = self.meta.item_id("rs", index);
+                let kind = OpenKind::Reasoning {
+                    text: String::new(),
+                    part_open: false,
+                    announced: false,
+                };
+                self.open = Some(OpenItem { id, kind });
+                return;
+            }
             ContentBlock::Thinking { .. } | ContentBlock::RedactedThinking { .. } => {
                 let id = self.meta.item_id("rs", index);
                 let item = self.meta.reasoning_item(&id, "");
                 let kind = OpenKind::Reasoning {
                     text: String::new(),
                     part_open: false,
+                    announced: true,
                 };
                 (id, kind, item)
             }
@@ -200,18 +215,32 @@ impl ResponsesEvents {
     }
 
     fn thinking_delta(&mut self, delta: &str, out: &mut BytesMut) {
+        if delta.is_empty() {
+            return;
+        }
         let index = self.output.len();
         let summaries = self.meta.echo.summaries;
+        let announce = match self.open.as_mut() {
+            Some(OpenItem {
+                id,
+                kind: OpenKind::Reasoning { announced, .. },
+            }) => (!std::mem::replace(announced, true)).then(|| id.clone()),
+            _ => return,
+        };
+        if let Some(id) = announce {
+            let item = self.meta.reasoning_item(&id, "");
+            let added = json!({"output_index": index, "item": item});
+            self.emit("response.output_item.added", added, out);
+        }
         let Some(OpenItem {
             id,
-            kind: OpenKind::Reasoning { text, part_open },
+            kind: OpenKind::Reasoning {
+                text, part_open, ..
+            },
         }) = self.open.as_mut()
         else {
             return;
         };
-        if delta.is_empty() {
-            return;
-        }
         text.push_str(delta);
         self.reasoning_bytes += delta.len();
         if !summaries {
@@ -265,7 +294,13 @@ impl ResponsesEvents {
             data
         };
         let item = match kind {
-            OpenKind::Reasoning { text, part_open } => {
+            // Never announced: nothing to close.
+            OpenKind::Reasoning {
+                announced: false, ..
+            } => return,
+            OpenKind::Reasoning {
+                text, part_open, ..
+            } => {
                 if part_open {
                     let done = at(json!({"summary_index": 0, "text": text}));
                     self.emit("response.reasoning_summary_text.done", done, out);

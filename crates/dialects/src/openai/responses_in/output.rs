@@ -177,6 +177,8 @@ pub fn response_object(message: &MessagesResponse, meta: &ResponsesMeta) -> Valu
     for block in &message.content {
         match block {
             ContentBlock::Text { text: more, .. } => text.push_str(more),
+            // A thinking block that only carries a signature is no item.
+            ContentBlock::Thinking { thinking, .. } if thinking.is_empty() => {}
             ContentBlock::Thinking { thinking, .. } => {
                 flush(&mut text, &mut output);
                 reasoning_bytes += thinking.len();

@@ -92,3 +92,27 @@ fn stop_reasons_map_to_finish_reasons() {
     assert_eq!(finish(StopReason::Refusal), "content_filter");
     assert_eq!(finish(StopReason::ToolUse), "tool_calls");
 }
+
+#[test]
+fn a_thinking_block_with_only_a_signature_adds_no_reasoning_content() {
+    let body = completion(
+        &message(
+            vec![
+                ContentBlock::Thinking {
+                    thinking: String::new(),
+                    signature: "gemini:U0lH".into(),
+                },
+                ContentBlock::ToolUse {
+                    id: "toolu_gmX-0".into(),
+                    name: "get_weather".into(),
+                    input: json!({"city": "Paris"}),
+                },
+            ],
+            StopReason::ToolUse,
+        ),
+        &meta(),
+    );
+    let message = &body["choices"][0]["message"];
+    assert!(message.get("reasoning_content").is_none(), "{message}");
+    assert_eq!(message["tool_calls"][0]["id"], "toolu_gmX-0");
+}

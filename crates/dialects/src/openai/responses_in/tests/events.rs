@@ -395,3 +395,72 @@ fn pings_are_comments() {
         .ends_with("\n\n: ping\n\n"));
     assert_eq!(encoder.ping().as_ref(), b": ping\n\n");
 }
+
+#[test]
+fn a_thinking_block_with_only_a_signature_is_no_reasoning_item() {
+    // What a Gemini call's thought signature looks like on the hub: an
+    // empty thinking block, signed, right before the call.
+    let mut events = vec![start(10)];
+    events.extend(block(
+        0,
+        json!({"type": "thinking", "thinking": "", "signature": ""}),
+    ));
+    events.push(delta(
+        0,
+        json!({"type": "signature_delta", "signature": "gemini:U0lH"}),
+    ));
+    events.push(stop(0));
+    events.extend(block(
+        1,
+        json!({"type": "tool_use", "id": "toolu_gmX-0", "name": "get_weather", "input": {}}),
+    ));
+    events.push(delta(
+        1,
+        json!({"type": "input_json_delta", "partial_json": "{}"}),
+    ));
+    events.push(stop(1));
+    events.extend(end("tool_use", 5));
+    let events = encode(plain_meta(true), &hub(Value::Array(events)));
+    assert_sequence_numbers(&events);
+    let added: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| n == "response.output_item.added")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0]["output_index"], 0);
+    assert_eq!(added[0]["item"]["type"], "function_call");
+    let completed = &events.last().unwrap().1["response"];
+    assert_eq!(completed["output"].as_array().unwrap().len(), 1);
+    assert_eq!(completed["output"][0]["call_id"], "toolu_gmX-0");
+}
+
+#[test]
+fn a_thinking_block_that_starts_empty_is_announced_with_its_first_text() {
+    let mut events = vec![start(10)];
+    events.extend(block(
+        0,
+        json!({"type": "thinking", "thinking": "", "signature": ""}),
+    ));
+    events.push(delta(
+        0,
+        json!({"type": "thinking_delta", "thinking": "Hmm."}),
+    ));
+    events.push(stop(0));
+    events.extend(end("end_turn", 5));
+    let events = encode(plain_meta(true), &hub(Value::Array(events)));
+    assert_sequence_numbers(&events);
+    let names = types(&events);
+    let added = names
+        .iter()
+        .position(|n| *n == "response.output_item.added")
+        .expect("the reasoning item is added");
+    let first_delta = names
+        .iter()
+        .position(|n| *n == "response.reasoning_summary_text.delta")
+        .expect("its text streams");
+    assert!(added < first_delta, "{names:?}");
+    let completed = &events.last().unwrap().1["response"];
+    assert_eq!(completed["output"][0]["type"], "reasoning");
+    assert_eq!(completed["output"][0]["summary"][0]["text"], "Hmm.");
+}

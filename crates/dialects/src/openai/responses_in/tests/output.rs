@@ -118,3 +118,18 @@ fn a_stop_at_the_limit_or_a_refusal_is_incomplete() {
     );
     assert_eq!(body["output"], json!([]));
 }
+
+#[test]
+fn a_thinking_block_with_only_a_signature_is_no_reasoning_item() {
+    let answer = message(
+        json!([
+            {"type": "thinking", "thinking": "", "signature": "gemini:U0lH"},
+            {"type": "tool_use", "id": "toolu_gmX-0", "name": "get_weather", "input": {"city": "Paris"}},
+        ]),
+        "tool_use",
+    );
+    let body = response_object(&answer, &plain_meta(true));
+    let output = body["output"].as_array().unwrap();
+    assert_eq!(output.len(), 1);
+    assert_eq!(output[0]["type"], "function_call");
+}
