@@ -13,6 +13,7 @@ use http::{HeaderMap, Method, Uri};
 use super::error::ApiError;
 use super::fallback::{serve, RoutedLeg};
 use super::forward::{forward, ForwardLeg};
+use super::model_field::routed_body;
 use super::session::session_of;
 use super::translated::TranslatedLeg;
 use super::{Gateway, Live};
@@ -143,17 +144,7 @@ impl<'a> Request<'a> {
     /// unless the model name changes.
     fn forward_leg(&self, route: Route) -> Result<ForwardLeg, ApiError> {
         let provider = route.provider;
-        let body = if route.model == self.model {
-            self.body.clone()
-        } else {
-            let mut request: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_slice(&self.body).map_err(|e| ApiError::invalid(e.to_string()))?;
-            request.insert(
-                "model".into(),
-                serde_json::Value::String(route.model.clone()),
-            );
-            Bytes::from(serde_json::to_vec(&request).map_err(|e| ApiError::invalid(e.to_string()))?)
-        };
+        let body = routed_body(&self.body, &self.model, &route.model)?;
         let outbound = Outbound {
             method: Method::POST,
             url: provider.endpoint(self.path, self.uri.query())?,

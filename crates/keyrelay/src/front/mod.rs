@@ -19,6 +19,7 @@ mod gemini;
 pub mod limit;
 mod live;
 mod messages;
+mod model_field;
 mod models;
 mod observe;
 mod passthrough;

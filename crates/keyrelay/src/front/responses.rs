@@ -27,12 +27,11 @@ use dialects::anthropic::MessagesRequest;
 use dialects::openai::responses_in::{RequestEcho, ResponsesRequest};
 use http::{HeaderMap, Method, StatusCode, Uri};
 
-use super::chat::model_field::with_model;
-use super::chat::reencoded;
 use super::error::{ApiError, ErrorKind};
 use super::fallback::{serve, RoutedLeg};
 use super::forward::ForwardLeg;
 use super::messages::request_head;
+use super::model_field::routed_body;
 use super::session::session_of;
 use super::translated::TranslatedLeg;
 use super::{Gateway, Live};
@@ -133,14 +132,7 @@ impl<'a> ResponsesCall<'a> {
     /// The client's bytes, with the routed model name.
     fn forward_leg(&self, route: Route) -> Result<ForwardLeg, ApiError> {
         let provider = route.provider;
-        let body = if route.model == self.model {
-            self.body.clone()
-        } else {
-            match with_model(&self.body, &route.model) {
-                Some(body) => body,
-                None => reencoded(&self.body, &route.model)?,
-            }
-        };
+        let body = routed_body(&self.body, &self.model, &route.model)?;
         let outbound = Outbound {
             method: Method::POST,
             url: provider.endpoint(PATH, self.uri.query())?,

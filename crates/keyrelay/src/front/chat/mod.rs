@@ -10,8 +10,6 @@
 //!   Messages → the provider's own API (an Anthropic-dialect provider takes
 //!   the hub request itself), and its answer comes back the same way.
 
-pub(super) mod model_field;
-
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::rejection::BytesRejection;
@@ -26,6 +24,7 @@ use super::error::ApiError;
 use super::fallback::{serve, RoutedLeg};
 use super::forward::ForwardLeg;
 use super::messages::request_head;
+use super::model_field::routed_body;
 use super::session::session_of;
 use super::translated::{ClientApi, TranslatedLeg};
 use super::{Gateway, Live};
@@ -107,14 +106,7 @@ impl<'a> ChatCall<'a> {
     /// The client's bytes, with the routed model name.
     fn forward_leg(&self, route: Route) -> Result<ForwardLeg, ApiError> {
         let provider = route.provider;
-        let body = if route.model == self.model {
-            self.body.clone()
-        } else {
-            match model_field::with_model(&self.body, &route.model) {
-                Some(body) => body,
-                None => reencoded(&self.body, &route.model)?,
-            }
-        };
+        let body = routed_body(&self.body, &self.model, &route.model)?;
         let outbound = Outbound {
             method: Method::POST,
             url: provider.endpoint(PATH, self.uri.query())?,
@@ -150,15 +142,4 @@ impl<'a> ChatCall<'a> {
         });
         hub.as_ref().map_err(Clone::clone)
     }
-}
-
-/// The document re-encoded with `model` (for a body whose `model` field
-/// could not be found byte-wise).
-pub(super) fn reencoded(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
-    let mut request: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid(e.to_string()))?;
-    request.insert("model".into(), serde_json::Value::String(model.to_owned()));
-    serde_json::to_vec(&request)
-        .map(Bytes::from)
-        .map_err(|e| ApiError::invalid(e.to_string()))
 }
