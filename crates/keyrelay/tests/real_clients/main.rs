@@ -88,6 +88,71 @@ pub async fn run_sdk_check(
     serde_json::from_str(stdout.trim()).unwrap()
 }
 
+/// One Python SDK check: its script, the SDK's name for failure messages,
+/// and its two keys (the first rate-limited).
+pub struct SdkCheck {
+    pub script: &'static str,
+    pub sdk: &'static str,
+    pub limited: &'static str,
+    pub good: &'static str,
+    /// The script also asks for the alias `fast`, routed to the model.
+    pub fast_alias: bool,
+    /// Upstream requests the good key serves at least (the script's calls).
+    pub min_good_hits: usize,
+    /// The script takes `native` for a model OpenAI serves itself (which
+    /// then goes through untranslated).
+    pub knows_native: bool,
+}
+
+impl SdkCheck {
+    /// Runs the check against a fake upstream (its keys in `keys_var`, its
+    /// URL in `base_var`) whose first key answers `limited` and whose second
+    /// answers as `turn` scripts: the SDK's tool round trips, whole and
+    /// streamed, must read the tool's answer, and the limited key be tried
+    /// once. Returns the upstream for further checks.
+    pub async fn against(
+        &self,
+        keys_var: &str,
+        base_var: &str,
+        model: &str,
+        limited: testkit::Reply,
+        turn: fn(&testkit::Recorded, &str) -> testkit::Reply,
+    ) -> testkit::FakeUpstream {
+        let upstream = testkit::FakeUpstream::start().await;
+        upstream.on_key(self.limited, [limited]);
+        upstream.on_key_with(self.good, move |request| turn(request, "/dev/null"));
+        let aliases: &[(&str, &str)] = if self.fast_alias {
+            &[("fast", model)]
+        } else {
+            &[]
+        };
+        let gateway = gateway(
+            &[
+                (keys_var, format!("{},{}", self.limited, self.good)),
+                (base_var, upstream.base_url()),
+            ],
+            aliases,
+        )
+        .await;
+        let native: &[&str] = if self.knows_native && model.starts_with("openai@") {
+            &["native"]
+        } else {
+            &[]
+        };
+        let report = run_sdk_check(self.script, self.sdk, &gateway.url(), model, native).await;
+        for turn in ["tool_whole", "tool_stream"] {
+            assert!(report[turn].as_str().unwrap().contains("sunny"), "{report}");
+        }
+        assert_eq!(
+            upstream.hits(self.limited),
+            1,
+            "the rate-limited key was tried once and then left to cool"
+        );
+        assert!(upstream.hits(self.good) >= self.min_good_hits);
+        upstream
+    }
+}
+
 pub async fn gateway(env: &[(&str, String)], aliases: &[(&str, &str)]) -> RunningGateway {
     // Sticky order, so a test knows which key a request meets first: real
     // clients name a session, which affinity would place on any key.

@@ -3,8 +3,7 @@
 //! upstream, each with the first key rate-limited so failover sits
 //! underneath.
 
-use serde_json::Value;
-use testkit::{FakeUpstream, Recorded, Reply};
+use testkit::Reply;
 
 use super::conversation::{
     anthropic_turn, assert_gemini_signatures_returned, gemini_turn, openai_turn,
@@ -14,83 +13,55 @@ use super::*;
 const LIMITED: &str = "test-key-oai-sdk-limited-01";
 const GOOD: &str = "test-key-oai-sdk-good-00002";
 
-async fn run_sdk(base_url: &str, model: &str) -> Value {
-    // A model routed to OpenAI itself goes through untranslated.
-    let native: &[&str] = if model.starts_with("openai@") {
-        &["native"]
-    } else {
-        &[]
-    };
-    run_sdk_check("openai_sdk_check.py", "OpenAI SDK", base_url, model, native).await
-}
-
-async fn sdk_against(
-    keys_var: &str,
-    base_var: &str,
-    model: &str,
-    limited: Reply,
-    turn: fn(&Recorded, &str) -> Reply,
-) -> FakeUpstream {
-    let upstream = FakeUpstream::start().await;
-    upstream.on_key(LIMITED, [limited]);
-    upstream.on_key_with(GOOD, move |request| turn(request, "/dev/null"));
-    let gateway = gateway(
-        &[
-            (keys_var, format!("{LIMITED},{GOOD}")),
-            (base_var, upstream.base_url()),
-        ],
-        &[("fast", model)],
-    )
-    .await;
-    let report = run_sdk(&gateway.url(), model).await;
-    for turn in ["tool_whole", "tool_stream"] {
-        assert!(report[turn].as_str().unwrap().contains("sunny"), "{report}");
-    }
-    assert_eq!(
-        upstream.hits(LIMITED),
-        1,
-        "the rate-limited key was tried once and then left to cool"
-    );
-    assert!(upstream.hits(GOOD) >= 6);
-    upstream
-}
+const CHECK: SdkCheck = SdkCheck {
+    script: "openai_sdk_check.py",
+    sdk: "OpenAI SDK",
+    limited: LIMITED,
+    good: GOOD,
+    fast_alias: true,
+    min_good_hits: 6,
+    knows_native: true,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_works_through_an_anthropic_upstream() {
     let limited = Reply::fixture(429, "fixtures/errors/anthropic_rate_limit.json");
-    sdk_against(
-        "ANTHROPIC_API_KEYS",
-        "ANTHROPIC_UPSTREAM_BASE_URL",
-        "anthropic@claude-sonnet-4-5",
-        limited,
-        anthropic_turn,
-    )
-    .await;
+    CHECK
+        .against(
+            "ANTHROPIC_API_KEYS",
+            "ANTHROPIC_UPSTREAM_BASE_URL",
+            "anthropic@claude-sonnet-4-5",
+            limited,
+            anthropic_turn,
+        )
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_works_through_a_gemini_upstream() {
     let limited = Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json");
-    let upstream = sdk_against(
-        "GEMINI_API_KEYS",
-        "GEMINI_BASE_URL",
-        "gemini@gemini-2.5-flash",
-        limited,
-        gemini_turn,
-    )
-    .await;
+    let upstream = CHECK
+        .against(
+            "GEMINI_API_KEYS",
+            "GEMINI_BASE_URL",
+            "gemini@gemini-2.5-flash",
+            limited,
+            gemini_turn,
+        )
+        .await;
     assert_gemini_signatures_returned(&upstream.requests_with_key(GOOD));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openai_sdk_works_natively_on_an_openai_upstream() {
     let limited = Reply::fixture(429, "fixtures/errors/openai_rate_limit.json");
-    sdk_against(
-        "OPENAI_API_KEYS",
-        "OPENAI_BASE_URL",
-        "openai@gpt-4.1",
-        limited,
-        openai_turn,
-    )
-    .await;
+    CHECK
+        .against(
+            "OPENAI_API_KEYS",
+            "OPENAI_BASE_URL",
+            "openai@gpt-4.1",
+            limited,
+            openai_turn,
+        )
+        .await;
 }
