@@ -105,6 +105,102 @@ async fn a_newcomer_sees_failover_through_the_binary() {
     served.stop().await;
 }
 
+/// How many of the process's threads are runtime workers (`keyrelay-worker`).
+#[cfg(target_os = "linux")]
+fn worker_threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter(|task| {
+            let comm = task.as_ref().unwrap().path().join("comm");
+            std::fs::read_to_string(comm)
+                .unwrap_or_default()
+                .starts_with("keyrelay-worker")
+        })
+        .count()
+}
+
+/// `--workers N` sets how many threads serve: N runtime workers, or with 1
+/// none besides the main thread, which then carries every connection. A
+/// stream held open by a silent upstream does not hold up the requests that
+/// come while it waits.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn workers_sets_the_serving_threads_and_one_thread_serves_clients_side_by_side() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key_with(GOOD, |request| {
+        if request.json().unwrap_or_default()["stream"] == json!(true) {
+            Reply::anthropic_stream("held open").stall_after(2)
+        } else {
+            Reply::anthropic_message("hello")
+        }
+    });
+    let env = [
+        ("ANTHROPIC_API_KEYS", GOOD.to_owned()),
+        ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+    ];
+
+    let three = served::serve(&env, &["--workers", "3", "--state", "memory"]).await;
+    // A new thread takes its name once it runs: wait for all three.
+    let pid = three.child.id().unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while worker_threads(pid) != 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("three worker threads");
+    assert_eq!(
+        three.log_lines(&["keyrelay listening", "workers=3"]).len(),
+        1
+    );
+    three.stop().await;
+
+    let one = served::serve(
+        &[
+            env[0].clone(),
+            env[1].clone(),
+            ("KEYRELAY_WORKERS", "1".to_owned()),
+        ],
+        &["--state", "memory"],
+    )
+    .await;
+    assert_eq!(one.log_lines(&["keyrelay listening", "workers=1"]).len(), 1);
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/messages", one.url);
+    let request = |stream: bool| {
+        client
+            .post(&url)
+            .header("anthropic-version", "2023-06-01")
+            .json(
+                &json!({"model": "claude-sonnet-4-5", "max_tokens": 16, "stream": stream,
+                "messages": [{"role": "user", "content": "hi"}]}),
+            )
+            .send()
+    };
+    let mut held = request(true).await.unwrap();
+    assert_eq!(held.status(), 200);
+    let first = held.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("message_start"));
+    let answers = futures_util::future::join_all((0..24).map(|_| async {
+        let answer = request(false).await.unwrap();
+        (
+            answer.status().as_u16(),
+            answer.json::<serde_json::Value>().await.unwrap(),
+        )
+    }));
+    let answers = tokio::time::timeout(std::time::Duration::from_secs(20), answers)
+        .await
+        .expect("requests are served while a stream is held open");
+    for (status, body) in answers {
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["content"][0]["text"], "hello");
+    }
+    // Any worker thread would have named itself by now.
+    assert_eq!(worker_threads(one.child.id().unwrap()), 0);
+    drop(held);
+    one.stop().await;
+}
+
 #[tokio::test]
 async fn refuses_to_listen_beyond_loopback_without_an_access_token() {
     let output = Command::new(env!("CARGO_BIN_EXE_keyrelay"))

@@ -62,6 +62,9 @@ enum Cmd {
         keyrelay: PathBuf,
         #[arg(long, default_value_t = 1000)]
         streams: usize,
+        /// keyrelay's `--workers` (default: its own, one per core).
+        #[arg(long)]
+        workers: Option<usize>,
     },
     /// Mixed traffic against an upstream with random faults, for minutes.
     Soak {
@@ -100,7 +103,11 @@ fn main() -> anyhow::Result<()> {
             seconds,
             concurrency,
         } => table(&keyrelay, Duration::from_secs_f64(seconds), &concurrency),
-        Cmd::Memory { keyrelay, streams } => memory(&keyrelay, streams),
+        Cmd::Memory {
+            keyrelay,
+            streams,
+            workers,
+        } => memory(&keyrelay, streams, workers),
         Cmd::Soak {
             keyrelay,
             minutes,
@@ -127,7 +134,7 @@ struct Setup {
     keyrelay: Running,
 }
 
-fn start(keyrelay: &Path) -> anyhow::Result<Setup> {
+fn start(keyrelay: &Path, workers: Option<usize>) -> anyhow::Result<Setup> {
     let fake_addr = free_port()?;
     let fake = Running::spawn(
         "fake upstream",
@@ -138,13 +145,27 @@ fn start(keyrelay: &Path) -> anyhow::Result<Setup> {
         ]),
     )?;
     wait_listening("fake upstream", fake_addr)?;
-    let keyrelay_addr = free_port()?;
+    let (keyrelay_addr, running) = start_keyrelay(keyrelay, fake_addr, workers)?;
+    Ok(Setup {
+        fake_addr,
+        fake,
+        keyrelay_addr,
+        keyrelay: running,
+    })
+}
+
+/// `keyrelay serve` in front of the fake, with `--workers` when given.
+fn start_keyrelay(
+    keyrelay: &Path,
+    fake_addr: SocketAddr,
+    workers: Option<usize>,
+) -> anyhow::Result<(SocketAddr, Running)> {
+    let addr = free_port()?;
     let base = format!("http://{fake_addr}");
     let mut command = Command::new(keyrelay);
     command.env_clear();
-    // The runtime's worker count may be set for an experiment.
-    if let Ok(workers) = std::env::var("TOKIO_WORKER_THREADS") {
-        command.env("TOKIO_WORKER_THREADS", workers);
+    if let Some(workers) = workers {
+        command.env("KEYRELAY_WORKERS", workers.to_string());
     }
     let running = Running::spawn(
         "keyrelay",
@@ -152,7 +173,7 @@ fn start(keyrelay: &Path) -> anyhow::Result<Setup> {
             .args([
                 "serve",
                 "--listen",
-                &keyrelay_addr.to_string(),
+                &addr.to_string(),
                 "--state",
                 "memory",
                 "--log",
@@ -163,13 +184,8 @@ fn start(keyrelay: &Path) -> anyhow::Result<Setup> {
             .env("OPENAI_API_KEYS", KEYS)
             .env("OPENAI_BASE_URL", format!("{base}/v1")),
     )?;
-    wait_listening("keyrelay", keyrelay_addr)?;
-    Ok(Setup {
-        fake_addr,
-        fake,
-        keyrelay_addr,
-        keyrelay: running,
-    })
+    wait_listening("keyrelay", addr)?;
+    Ok((addr, running))
 }
 
 fn messages_body(model: &str, stream: bool) -> Bytes {
@@ -187,7 +203,7 @@ fn messages_body(model: &str, stream: bool) -> Bytes {
 
 /// One row kind of the table.
 struct Target {
-    name: &'static str,
+    name: String,
     addr: SocketAddr,
     body: Bytes,
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -199,7 +215,9 @@ struct Target {
 }
 
 fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow::Result<()> {
-    let setup = start(keyrelay)?;
+    let setup = start(keyrelay, None)?;
+    // The same build on one thread (`--workers 1`), like nginx's one worker.
+    let (single_addr, single) = start_keyrelay(keyrelay, setup.fake_addr, Some(1))?;
     let nginx_dir =
         std::env::temp_dir().join(format!("keyrelay-bench-nginx-{}", std::process::id()));
     let nginx = match procs::find_nginx() {
@@ -215,78 +233,65 @@ fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow:
             None
         }
     };
-    let fail_first = vec![(
-        HeaderName::from_static("x-bench-fail-first"),
-        HeaderValue::from_static("1"),
-    )];
-    let keyrelay_pid = Some(setup.keyrelay.pid());
-    let mut targets = vec![Target {
-        name: "direct to the fake",
-        addr: setup.fake_addr,
+    let plain = |name: &str, addr: SocketAddr, proxy: Option<u32>| Target {
+        name: name.to_owned(),
+        addr,
         body: messages_body("claude-sonnet-4-5", false),
         headers: Vec::new(),
         unique_ids: false,
-        proxy: None,
+        proxy,
         streamed: false,
-    }];
+    };
+    let streamed = |name: &str, addr: SocketAddr, proxy: Option<u32>| Target {
+        body: messages_body("claude-sonnet-4-5", true),
+        streamed: true,
+        ..plain(name, addr, proxy)
+    };
+    let mut targets = vec![plain("direct to the fake", setup.fake_addr, None)];
     if let Some((addr, running)) = &nginx {
-        targets.push(Target {
-            name: "nginx reverse proxy",
-            addr: *addr,
-            body: messages_body("claude-sonnet-4-5", false),
-            headers: Vec::new(),
-            unique_ids: false,
-            proxy: Some(running.pid()),
-            streamed: false,
-        });
+        targets.push(plain("nginx reverse proxy", *addr, Some(running.pid())));
     }
-    targets.extend([
-        Target {
-            name: "keyrelay, anthropic passthrough",
-            addr: setup.keyrelay_addr,
-            body: messages_body("claude-sonnet-4-5", false),
-            headers: Vec::new(),
-            unique_ids: false,
-            proxy: keyrelay_pid,
-            streamed: false,
-        },
-        Target {
-            name: "keyrelay, translated to OpenAI Chat",
-            addr: setup.keyrelay_addr,
-            body: messages_body("openai@gpt-4.1", false),
-            headers: Vec::new(),
-            unique_ids: false,
-            proxy: keyrelay_pid,
-            streamed: false,
-        },
-        Target {
-            name: "keyrelay, failover (first key 429)",
-            addr: setup.keyrelay_addr,
-            body: messages_body("claude-sonnet-4-5", false),
-            headers: fail_first,
-            unique_ids: true,
-            proxy: keyrelay_pid,
-            streamed: false,
-        },
-        Target {
-            name: "direct to the fake, streamed",
-            addr: setup.fake_addr,
-            body: messages_body("claude-sonnet-4-5", true),
-            headers: Vec::new(),
-            unique_ids: false,
-            proxy: None,
-            streamed: true,
-        },
-        Target {
-            name: "keyrelay, streamed passthrough",
-            addr: setup.keyrelay_addr,
-            body: messages_body("claude-sonnet-4-5", true),
-            headers: Vec::new(),
-            unique_ids: false,
-            proxy: keyrelay_pid,
-            streamed: true,
-        },
-    ]);
+    let keyrelays = [
+        ("keyrelay", setup.keyrelay_addr, setup.keyrelay.pid()),
+        ("keyrelay on one thread", single_addr, single.pid()),
+    ];
+    for (name, addr, pid) in keyrelays {
+        targets.extend([
+            plain(&format!("{name}, anthropic passthrough"), addr, Some(pid)),
+            Target {
+                body: messages_body("openai@gpt-4.1", false),
+                ..plain(
+                    &format!("{name}, translated to OpenAI Chat"),
+                    addr,
+                    Some(pid),
+                )
+            },
+            Target {
+                headers: vec![(
+                    HeaderName::from_static("x-bench-fail-first"),
+                    HeaderValue::from_static("1"),
+                )],
+                unique_ids: true,
+                ..plain(
+                    &format!("{name}, failover (first key 429)"),
+                    addr,
+                    Some(pid),
+                )
+            },
+        ]);
+    }
+    targets.push(streamed(
+        "direct to the fake, streamed",
+        setup.fake_addr,
+        None,
+    ));
+    for (name, addr, pid) in keyrelays {
+        targets.push(streamed(
+            &format!("{name}, streamed passthrough"),
+            addr,
+            Some(pid),
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -326,6 +331,7 @@ fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow:
     }
     drop(nginx);
     let _ = std::fs::remove_dir_all(&nginx_dir);
+    drop(single);
     drop(setup);
     Ok(())
 }
@@ -383,8 +389,8 @@ fn print_row(target: &Target, concurrency: usize, report: &Report, ratio: f64, c
     );
 }
 
-fn memory(keyrelay: &Path, streams: usize) -> anyhow::Result<()> {
-    let setup = start(keyrelay)?;
+fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Result<()> {
+    let setup = start(keyrelay, workers)?;
     let pid = setup.keyrelay.pid();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -222,6 +222,10 @@ pub struct ServeArgs {
     /// the config's [providers.NAME] shape, mode 0600); over server.keys_file.
     #[arg(long, env = "KEYRELAY_KEYS_FILE", value_name = "PATH")]
     pub keys_file: Option<PathBuf>,
+    /// Threads serving requests (default: one per core). With 1, a single
+    /// thread runs everything and spends the least CPU per request.
+    #[arg(long, env = "KEYRELAY_WORKERS", value_name = "N")]
+    pub workers: Option<std::num::NonZeroUsize>,
 }
 
 /// How log lines are written.
