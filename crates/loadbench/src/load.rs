@@ -2,7 +2,6 @@
 //! next request as soon as the last answer has been read, for a while.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -23,7 +22,14 @@ pub struct Load {
     pub duration: Duration,
     /// Give every request its own `x-bench-request` id.
     pub unique_ids: bool,
+    /// The `x-keyrelay-attempts` every answer must carry (a failover row
+    /// must really fail over); any other value counts as an error.
+    pub attempts: Option<&'static str>,
 }
+
+/// Request ids, unique for the whole process: the fake remembers every id
+/// it has failed once, across runs.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// What a run measured, latencies in microseconds.
 #[derive(Debug, Clone, Default)]
@@ -64,12 +70,11 @@ struct Samples {
 
 /// Runs `load` and reports what was measured after the warm-up.
 pub async fn run(load: &Load) -> Report {
-    let ids = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let measure_from = started + load.warmup;
     let until = measure_from + load.duration;
     let workers: Vec<_> = (0..load.concurrency)
-        .map(|_| tokio::spawn(worker(load.clone(), ids.clone(), measure_from, until)))
+        .map(|_| tokio::spawn(worker(load.clone(), measure_from, until)))
         .collect();
     let mut total = Vec::new();
     let mut first_byte = Vec::new();
@@ -91,7 +96,7 @@ pub async fn run(load: &Load) -> Report {
     }
 }
 
-async fn worker(load: Load, ids: Arc<AtomicU64>, measure_from: Instant, until: Instant) -> Samples {
+async fn worker(load: Load, measure_from: Instant, until: Instant) -> Samples {
     let mut samples = Samples {
         total: Vec::with_capacity(64 * 1024),
         first_byte: Vec::with_capacity(64 * 1024),
@@ -111,7 +116,8 @@ async fn worker(load: Load, ids: Arc<AtomicU64>, measure_from: Instant, until: I
                 request = request.header(name, value);
             }
             if load.unique_ids {
-                request = request.header("x-bench-request", ids.fetch_add(1, Ordering::Relaxed));
+                request =
+                    request.header("x-bench-request", NEXT_ID.fetch_add(1, Ordering::Relaxed));
             }
             let Ok(request) = request.body(Full::new(load.body.clone())) else {
                 samples.errors += 1;
@@ -122,7 +128,11 @@ async fn worker(load: Load, ids: Arc<AtomicU64>, measure_from: Instant, until: I
                 samples.errors += 1;
                 break;
             };
-            let ok = response.status().is_success();
+            let ok = response.status().is_success()
+                && load.attempts.is_none_or(|attempts| {
+                    response.headers().get("x-keyrelay-attempts")
+                        == Some(&HeaderValue::from_static(attempts))
+                });
             let mut body = response.into_body();
             let mut first = None;
             let mut broken = false;

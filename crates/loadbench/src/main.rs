@@ -212,6 +212,8 @@ struct Target {
     proxy: Option<u32>,
     /// Compared with the direct stream rather than the direct document.
     streamed: bool,
+    /// The `x-keyrelay-attempts` each answer must carry.
+    attempts: Option<&'static str>,
 }
 
 fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow::Result<()> {
@@ -241,6 +243,7 @@ fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow:
         unique_ids: false,
         proxy,
         streamed: false,
+        attempts: None,
     };
     let streamed = |name: &str, addr: SocketAddr, proxy: Option<u32>| Target {
         body: messages_body("claude-sonnet-4-5", true),
@@ -255,16 +258,18 @@ fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow:
         ("keyrelay", setup.keyrelay_addr, setup.keyrelay.pid()),
         ("keyrelay on one thread", single_addr, single.pid()),
     ];
+    // Each keyrelay row checks `x-keyrelay-attempts`: the first key answers,
+    // except on the failover row, where the second one must.
     for (name, addr, pid) in keyrelays {
+        let row = |what: &str| Target {
+            attempts: Some("1"),
+            ..plain(&format!("{name}, {what}"), addr, Some(pid))
+        };
         targets.extend([
-            plain(&format!("{name}, anthropic passthrough"), addr, Some(pid)),
+            row("anthropic passthrough"),
             Target {
                 body: messages_body("openai@gpt-4.1", false),
-                ..plain(
-                    &format!("{name}, translated to OpenAI Chat"),
-                    addr,
-                    Some(pid),
-                )
+                ..row("translated to OpenAI Chat")
             },
             Target {
                 headers: vec![(
@@ -272,11 +277,8 @@ fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow:
                     HeaderValue::from_static("1"),
                 )],
                 unique_ids: true,
-                ..plain(
-                    &format!("{name}, failover (first key 429)"),
-                    addr,
-                    Some(pid),
-                )
+                attempts: Some("2"),
+                ..row("failover (first key 429)")
             },
         ]);
     }
@@ -286,11 +288,10 @@ fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow:
         None,
     ));
     for (name, addr, pid) in keyrelays {
-        targets.push(streamed(
-            &format!("{name}, streamed passthrough"),
-            addr,
-            Some(pid),
-        ));
+        targets.push(Target {
+            attempts: Some("1"),
+            ..streamed(&format!("{name}, streamed passthrough"), addr, Some(pid))
+        });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -311,6 +312,7 @@ fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow:
                 warmup: Duration::from_millis(500),
                 duration: seconds,
                 unique_ids: target.unique_ids,
+                attempts: target.attempts,
             };
             let (report, cpu) = runtime.block_on(measure(&load, target.proxy));
             let baseline = if target.streamed {
@@ -406,6 +408,7 @@ fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Re
         warmup: Duration::ZERO,
         duration: Duration::from_millis(200),
         unique_ids: false,
+        attempts: None,
     }));
     std::thread::sleep(Duration::from_millis(500));
     let idle = memory_kib(pid, "VmRSS:").unwrap_or(0);
