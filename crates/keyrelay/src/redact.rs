@@ -100,22 +100,20 @@ impl<'a> Needle<'a> {
     }
 }
 
-/// Byte-level replacement of every occurrence of `key`.
+/// Byte-level replacement of every occurrence of `key` (non-overlapping,
+/// left to right).
 fn replace_exact(body: &[u8], key: &[u8]) -> Vec<u8> {
     if key.is_empty() || body.len() < key.len() {
         return body.to_vec();
     }
     let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while i < body.len() {
-        if body[i..].starts_with(key) {
-            out.extend_from_slice(REDACTED);
-            i += key.len();
-        } else {
-            out.push(body[i]);
-            i += 1;
-        }
+    let mut copied = 0;
+    for at in memchr::memmem::find_iter(body, key) {
+        out.extend_from_slice(&body[copied..at]);
+        out.extend_from_slice(REDACTED);
+        copied = at + key.len();
     }
+    out.extend_from_slice(&body[copied..]);
     out
 }
 

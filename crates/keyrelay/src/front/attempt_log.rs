@@ -71,13 +71,15 @@ impl AttemptLog {
 
     /// The compact form (see the module docs).
     pub fn compact(&self) -> String {
-        let mut out = String::new();
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        let mut out = String::with_capacity(self.0.len().min(HEADER_ENTRIES + 1) * 48);
         for (i, entry) in self.0.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
             }
             if i == HEADER_ENTRIES {
-                out.push_str(&format!("+{}", self.0.len() - HEADER_ENTRIES));
+                let _ = write!(out, "+{}", self.0.len() - HEADER_ENTRIES);
                 break;
             }
             let record = &entry.record;
@@ -87,11 +89,13 @@ impl AttemptLog {
             out.push('=');
             out.push_str(record.class.as_str());
             match record.status {
-                Some(status) => out.push_str(&format!("/{status}")),
+                Some(status) => {
+                    let _ = write!(out, "/{status}");
+                }
                 None => out.push_str("/-"),
             }
             if let Some(retry) = record.retry_after {
-                out.push_str(&format!("/{}s", seconds(retry.as_millis())));
+                let _ = write!(out, "/{}s", seconds(retry.as_millis()));
             }
         }
         out
@@ -100,7 +104,7 @@ impl AttemptLog {
     /// The `x-keyrelay-attempt-log` header value.
     pub fn header(&self) -> HeaderValue {
         // Everything `compact` writes is visible ASCII.
-        HeaderValue::from_str(&self.compact()).unwrap_or_else(|_| HeaderValue::from_static("-"))
+        HeaderValue::try_from(self.compact()).unwrap_or_else(|_| HeaderValue::from_static("-"))
     }
 }
 
@@ -109,13 +113,23 @@ fn seconds(millis: u128) -> u64 {
     u64::try_from(millis.div_ceil(1000).max(1)).unwrap_or(u64::MAX)
 }
 
+/// Appends `text` with `…` as `...` and every byte outside the safe set
+/// percent-encoded.
 fn push_escaped(out: &mut String, text: &str) {
-    let text = text.replace('…', "...");
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"._~#-".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for (i, c) in text.char_indices() {
+        if c == '…' {
+            out.push_str("...");
+            continue;
+        }
+        for &byte in &text.as_bytes()[i..i + c.len_utf8()] {
+            if byte.is_ascii_alphanumeric() || b"._~#-".contains(&byte) {
+                out.push(char::from(byte));
+            } else {
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0xF)]));
+            }
         }
     }
 }

@@ -22,6 +22,15 @@ fn exact_key_is_removed() {
 }
 
 #[test]
+fn every_occurrence_is_removed_at_the_edges_and_back_to_back() {
+    let body = format!("{KEY}{KEY}\"{KEY}\"{KEY}");
+    assert_eq!(
+        text(body.as_bytes(), KEY),
+        "[redacted][redacted]\"[redacted]\"[redacted]"
+    );
+}
+
+#[test]
 fn any_key_of_the_pool_is_removed_not_only_the_one_sent() {
     let body = format!("keys {KEY} and {OTHER} and sk-test-key-OTHERot-truncated");
     assert_eq!(
