@@ -5,10 +5,6 @@ use testkit::{FakeUpstream, Reply};
 
 use super::*;
 
-fn gemini_429() -> Reply {
-    Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json")
-}
-
 #[tokio::test]
 async fn a_fallback_chain_moves_a_gemini_request_to_anthropic_translated() {
     let (gemini, anthropic) = (FakeUpstream::start().await, FakeUpstream::start().await);

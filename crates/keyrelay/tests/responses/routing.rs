@@ -6,10 +6,6 @@ use testkit::{FakeUpstream, Reply};
 
 use super::*;
 
-fn gemini_429() -> Reply {
-    Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json")
-}
-
 #[tokio::test]
 async fn a_fallback_chain_serves_a_responses_request_natively_on_the_next_provider() {
     let (gemini, openai) = (FakeUpstream::start().await, FakeUpstream::start().await);

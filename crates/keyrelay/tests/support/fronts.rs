@@ -1,6 +1,7 @@
 //! What the client-API test binaries (`chat`, `responses`, `gemini_front`)
 //! share: test keys, a keyrelay on 127.0.0.1, a client that never uses a
-//! proxy, and readers of the `x-keyrelay-*` headers and OpenAI's error shape.
+//! proxy, Gemini's real 429, and readers of the `x-keyrelay-*` headers and
+//! OpenAI's error shape.
 
 // Each test crate uses its own part of this module.
 #![allow(dead_code)]
@@ -9,6 +10,11 @@ use keyrelay::config::Config;
 use keyrelay::env::MapEnv;
 use keyrelay::server::{RunningGateway, ServeSettings};
 use serde_json::Value;
+
+/// Gemini's real rate-limit answer (`RESOURCE_EXHAUSTED`).
+pub fn gemini_429() -> testkit::Reply {
+    testkit::Reply::fixture(429, "fixtures/errors/gemini_rate_limit.json")
+}
 
 /// Obviously fake test keys.
 pub const LIMITED: &str = "test-key-limited-000000000002";
