@@ -1,6 +1,6 @@
 //! Wire types and translators between LLM provider APIs: Anthropic Messages
-//! (the hub every translation passes through), each provider's own API, the
-//! OpenAI Chat Completions API as clients speak it, plus
+//! (the hub every translation passes through), each provider's own API
+//! ([`Dialect`]), the client APIs keyrelay serves ([`client`]), plus
 //! incremental decoders for server-sent events and newline-delimited JSON,
 //! with size caps so a broken upstream cannot make keyrelay buffer without bound.
 //!
@@ -8,6 +8,9 @@
 #![forbid(unsafe_code)]
 
 pub mod anthropic;
+pub mod client;
+pub mod count;
+pub mod dialect;
 pub mod gemini;
 pub mod ndjson;
 pub mod ollama;
@@ -15,4 +18,5 @@ pub mod openai;
 pub mod sse;
 pub mod translate;
 
+pub use dialect::{Dialect, Framing, TokenCounter};
 pub use translate::{ProviderRequest, StreamEncode, StreamTranslate, TranslateError, Translator};

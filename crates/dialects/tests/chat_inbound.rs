@@ -1,14 +1,16 @@
 //! Provider streams, read back into hub events by each provider's translator,
 //! written as `chat.completion.chunk` events for an OpenAI Chat client: the
-//! Anthropic docs' streams and recorded Gemini streams (see
-//! `fixtures/SOURCES-chat.md`).
+//! Anthropic docs' streams, recorded Anthropic streams of a tool call without
+//! arguments and recorded Gemini streams (see `fixtures/SOURCES-chat.md`).
 
 #![allow(clippy::unwrap_used)]
 
 use bytes::BytesMut;
-use dialects::anthropic::AnthropicUpstream;
+use dialects::anthropic::{AnthropicUpstream, ContentBlock, Delta, StreamEvent};
 use dialects::gemini::Gemini;
-use dialects::openai::inbound::{ChatChunks, ChatMeta};
+use dialects::ollama::Ollama;
+use dialects::openai::inbound::{completion, ChatChunks, ChatMeta};
+use dialects::openai::OpenAiChat;
 use dialects::{StreamEncode, Translator};
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -278,10 +280,242 @@ fn an_upstream_error_becomes_an_openai_error_chunk_without_done() {
         .contains("connection reset"));
 }
 
+/// Every `delta.tool_calls[]` piece, in the order the client gets them.
+fn tool_call_pieces(chunks: &[Value]) -> Vec<Value> {
+    chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["tool_calls"].as_array())
+        .flatten()
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_tool_call_without_arguments_streams_as_empty_object() {
+    // Anthropic sends one empty `input_json_delta` for it, or none at all.
+    for name in [
+        "anthropic_tool_no_args.sse",
+        "anthropic_tool_no_args_no_delta.sse",
+    ] {
+        let chunks = data(&chat_stream(
+            &AnthropicUpstream,
+            [fixture(name).as_slice()],
+            true,
+            None,
+        ));
+        let acc = accumulate(&chunks);
+        assert_eq!(acc.content, "I'll update the issue list for you.", "{name}");
+        assert_eq!(
+            acc.calls,
+            [(
+                0,
+                "toolu_01QE1WLsSVp5hy5Q3GmGTmjP".to_owned(),
+                "updateIssueList".to_owned(),
+                "{}".to_owned()
+            )],
+            "{name}"
+        );
+        assert_eq!(acc.finish.as_deref(), Some("tool_calls"), "{name}");
+        assert!(acc.done, "{name}");
+        // OpenAI's shape: the call's id, type and name with empty arguments,
+        // then the arguments in a piece of their own.
+        assert_eq!(
+            tool_call_pieces(&chunks),
+            [
+                json!({"index": 0, "id": "toolu_01QE1WLsSVp5hy5Q3GmGTmjP", "type": "function",
+                    "function": {"name": "updateIssueList", "arguments": ""}}),
+                json!({"index": 0, "function": {"arguments": "{}"}}),
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_call_with_arguments_after_one_without_keeps_its_own_index_and_arguments() {
+    let chunks = data(&chat_stream(
+        &AnthropicUpstream,
+        [fixture("anthropic_parallel_tool_no_args.sse").as_slice()],
+        false,
+        None,
+    ));
+    let acc = accumulate(&chunks);
+    assert_eq!(acc.content, "I'll update the issue list for you.");
+    assert_eq!(acc.calls.len(), 2, "{acc:?}");
+    assert_eq!(
+        acc.calls[0],
+        (
+            0,
+            "toolu_01QE1WLsSVp5hy5Q3GmGTmjP".to_owned(),
+            "updateIssueList".to_owned(),
+            "{}".to_owned()
+        )
+    );
+    let (index, id, name, arguments) = &acc.calls[1];
+    assert_eq!(
+        (index, id.as_str(), name.as_str()),
+        (&1, "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "get_weather")
+    );
+    // Exactly the text Anthropic streamed: nothing added to a call that has arguments.
+    assert_eq!(
+        arguments,
+        r#"{"location": "San Francisco, CA", "unit": "fahrenheit"}"#
+    );
+    // The first call's "{}" comes before the second call begins.
+    let indexes: Vec<u64> = tool_call_pieces(&chunks)
+        .iter()
+        .map(|p| p["index"].as_u64().unwrap())
+        .collect();
+    let first_of_second = indexes.iter().position(|i| *i == 1).unwrap();
+    assert!(
+        indexes[first_of_second..].iter().all(|i| *i == 1),
+        "{indexes:?}"
+    );
+    assert_eq!(acc.finish.as_deref(), Some("tool_calls"));
+}
+
+#[test]
+fn the_whole_answer_gives_a_call_without_arguments_an_empty_object() {
+    let body = fixture("anthropic_response_thinking_tool_use.json");
+    let message = AnthropicUpstream
+        .response(&body, "client-model", "msg_01TEST")
+        .unwrap();
+    let body = completion(&message, &meta());
+    let calls = &body["choices"][0]["message"]["tool_calls"];
+    assert_eq!(
+        calls,
+        &json!([{"id": "toolu_017R7ACrx7NF7sLDDtvdQ1u9", "type": "function",
+            "function": {"name": "checkSandboxErrors", "arguments": "{}"}}])
+    );
+    assert_eq!(body["choices"][0]["finish_reason"], "tool_calls");
+}
+
+#[test]
+fn a_call_whose_arguments_came_in_its_start_block_streams_them() {
+    // Some Anthropic-compatible servers put the whole input in
+    // `content_block_start` and send no `input_json_delta`.
+    let body = concat!(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[],\"stop_reason\":null,\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n",
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"Read\",\"input\":{\"file_path\":\"a.rs\"}}}\n\n",
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":9}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    );
+    let acc = accumulate(&data(&chat_stream(
+        &AnthropicUpstream,
+        [body.as_bytes()],
+        false,
+        None,
+    )));
+    assert_eq!(acc.calls.len(), 1, "{acc:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&acc.calls[0].3).unwrap(),
+        json!({"file_path": "a.rs"})
+    );
+}
+
+/// One `data:` line per chunk.
+fn sse_chunks(chunks: &[&str]) -> Vec<u8> {
+    let mut body: String = chunks.iter().map(|c| format!("data: {c}\n\n")).collect();
+    body.push_str("data: [DONE]\n\n");
+    body.into_bytes()
+}
+
+/// A call without arguments as each upstream dialect can send it: the hub
+/// events an Anthropic client gets say `input: {}` (with no argument text,
+/// or `{}`), and a Chat client's arguments add up to `{}`.
+#[test]
+fn a_call_without_arguments_from_any_upstream_dialect_reaches_chat_clients_as_empty_object() {
+    let openai_call = |arguments: &[&str]| {
+        let first = format!(
+            r#"{{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{{"index":0,"delta":{{"role":"assistant","content":null,"tool_calls":[{{"index":0,"id":"call_1","type":"function","function":{{"name":"get_time","arguments":{}}}}}]}},"finish_reason":null}}]}}"#,
+            json!(arguments[0])
+        );
+        let mut chunks = vec![first];
+        for piece in &arguments[1..] {
+            chunks.push(format!(
+                r#"{{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{{"index":0,"delta":{{"tool_calls":[{{"index":0,"function":{{"arguments":{}}}}}]}},"finish_reason":null}}]}}"#,
+                json!(piece)
+            ));
+        }
+        chunks.push(r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#.to_owned());
+        let chunks: Vec<&str> = chunks.iter().map(String::as_str).collect();
+        sse_chunks(&chunks)
+    };
+    let gemini_call = |call: &str| {
+        format!(
+            "data: {{\"candidates\": [{{\"content\": {{\"parts\": [{{\"functionCall\": {call}}}],\"role\": \"model\"}},\"finishReason\": \"STOP\",\"index\": 0}}],\"modelVersion\": \"gemini-2.5-flash\"}}\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let cases: Vec<(&str, &dyn Translator, Vec<u8>)> = vec![
+        // OpenAI itself: "" in the first piece, then "{}".
+        ("openai", &OpenAiChat, openai_call(&["", "{}"])),
+        // Servers that never send more than "" (LiteLLM relaying Claude did).
+        ("openai, empty arguments", &OpenAiChat, openai_call(&[""])),
+        (
+            "gemini, empty args",
+            &Gemini,
+            gemini_call(r#"{"name": "get_time", "args": {}}"#),
+        ),
+        (
+            "gemini, no args",
+            &Gemini,
+            gemini_call(r#"{"name": "get_time"}"#),
+        ),
+        (
+            "ollama",
+            &Ollama,
+            br#"{"model":"qwen3","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_time","arguments":{}}}]},"done":false}
+{"model":"qwen3","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","prompt_eval_count":10,"eval_count":5}
+"#
+            .to_vec(),
+        ),
+    ];
+    for (case, translator, body) in cases {
+        let mut stream = translator.stream("client-model", "msg_01TEST");
+        let mut events = Vec::new();
+        stream.push(&body, &mut events);
+        stream.finish(None, &mut events);
+        let input: Vec<&Value> = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ContentBlockStart {
+                    content_block: ContentBlock::ToolUse { name, input, .. },
+                    ..
+                } if name == "get_time" => Some(input),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(input, [&json!({})], "{case}: {events:?}");
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::ContentBlockDelta {
+                    delta: Delta::InputJsonDelta { partial_json },
+                    ..
+                } => Some(partial_json.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(text.is_empty() || text == "{}", "{case}: {text:?}");
+
+        let acc = accumulate(&data(&chat_stream(
+            translator,
+            [body.as_slice()],
+            false,
+            None,
+        )));
+        assert_eq!(acc.calls.len(), 1, "{case}: {acc:?}");
+        assert_eq!(acc.calls[0].2, "get_time", "{case}");
+        assert_eq!(acc.calls[0].3, "{}", "{case}");
+    }
+}
+
 proptest! {
     #[test]
     fn the_chunks_do_not_depend_on_how_the_provider_bytes_were_split(cuts in proptest::collection::vec(0usize..4000, 0..12)) {
-        for (translator, name) in [(&AnthropicUpstream as &dyn Translator, "anthropic_tool_use.sse"), (&Gemini, "gemini_parallel_calls.sse")] {
+        for (translator, name) in [(&AnthropicUpstream as &dyn Translator, "anthropic_tool_use.sse"), (&AnthropicUpstream, "anthropic_parallel_tool_no_args.sse"), (&Gemini, "gemini_parallel_calls.sse")] {
             let bytes = fixture(name);
             let whole = chat_stream(translator, [bytes.as_slice()], true, None);
             let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();

@@ -169,6 +169,26 @@ fn an_anthropic_tool_stream_becomes_a_message_then_a_function_call() {
 }
 
 #[test]
+fn a_call_without_arguments_becomes_a_function_call_with_an_empty_object() {
+    for name in [
+        "anthropic_tool_no_args.sse",
+        "anthropic_tool_no_args_no_delta.sse",
+    ] {
+        let acc = accumulate(&responses_stream(
+            &AnthropicUpstream,
+            [fixture(name).as_slice()],
+            RequestEcho::default(),
+            None,
+        ));
+        assert_eq!(acc.text, "I'll update the issue list for you.", "{name}");
+        let call = &acc.items[1];
+        assert_eq!(call["call_id"], "toolu_01QE1WLsSVp5hy5Q3GmGTmjP", "{name}");
+        assert_eq!(call["arguments"], "{}", "{name}");
+        assert_eq!(acc.arguments[1], "{}", "{name}: the deltas add up to it");
+    }
+}
+
+#[test]
 fn anthropic_thinking_becomes_reasoning_summary_events() {
     let acc = accumulate(&responses_stream(
         &AnthropicUpstream,

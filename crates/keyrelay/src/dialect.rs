@@ -1,279 +1,58 @@
-//! The APIs keyrelay speaks, each described once: how Anthropic Messages are
-//! translated to it, how its errors read and how they are written for its
-//! clients, how its streams are framed, how a key is checked and how tokens
-//! are counted. Routing, calling and rendering all ask the dialect; nothing
-//! else keeps a table per dialect.
+//! The provider APIs keyrelay speaks, each described once. The pure facts
+//! (translator, error shape and message, stream framing, key check, token
+//! counter) are in [`dialects::Dialect`]; this module adds the one fact that
+//! needs the key pool's vocabulary, how each dialect's errors are
+//! classified, and reads answers by it. Nothing else keeps a table per
+//! dialect.
 
-use bytes::Bytes;
-use dialects::Translator;
+use std::time::SystemTime;
+
 use http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use keypool::Outcome;
 
+use crate::classify::{self, Rules};
 pub use dialects::anthropic::ErrorKind;
+pub use dialects::{Dialect, Framing, TokenCounter};
 
-/// The API a provider speaks (and, for errors keyrelay writes itself, the
-/// API a client expects).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Dialect {
-    /// Anthropic Messages: forwarded as is.
-    Anthropic,
-    /// OpenAI Chat Completions (OpenAI, LiteLLM, local servers).
-    OpenaiChat,
-    /// OpenAI Chat Completions as OpenRouter serves it: numeric error codes
-    /// with `metadata`, rate limits per account rather than per key, error
-    /// chunks inside streams, and a key-info endpoint.
-    Openrouter,
-    /// Google's Gemini API (`generateContent`).
-    Gemini,
-    /// Ollama's `/api/chat` (NDJSON streams).
-    Ollama,
-}
-
-/// How `count_tokens` is answered for a dialect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenCounter {
-    /// The provider counts Anthropic requests itself: forward.
-    Native,
-    /// Gemini's `countTokens`.
-    GeminiCountTokens,
-    /// No counter upstream: a labelled local estimate.
-    Estimate,
-}
-
-/// How a response body is cut into events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Framing {
-    /// `text/event-stream`.
-    Sse,
-    /// `application/x-ndjson` (Ollama).
-    Ndjson,
-    /// Anything else: one document.
-    Whole,
-}
-
-impl Framing {
-    pub fn of(headers: &HeaderMap) -> Framing {
-        let content_type = headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .trim_start();
-        let starts = |prefix: &str| {
-            content_type
-                .get(..prefix.len())
-                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-        };
-        if starts("text/event-stream") {
-            Framing::Sse
-        } else if starts("application/x-ndjson") || starts("application/jsonl") {
-            Framing::Ndjson
-        } else {
-            Framing::Whole
-        }
+/// How `dialect`'s errors are classified.
+pub fn classification(dialect: Dialect) -> &'static Rules {
+    match dialect {
+        Dialect::Anthropic => &classify::ANTHROPIC,
+        Dialect::OpenaiChat => &classify::OPENAI_CHAT,
+        Dialect::Openrouter => &classify::OPENROUTER,
+        Dialect::Gemini => &classify::GEMINI,
+        Dialect::Ollama => &classify::OLLAMA,
     }
 }
 
-impl Dialect {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Anthropic => "anthropic",
-            Dialect::OpenaiChat => "openai-chat",
-            Dialect::Openrouter => "openrouter",
-            Dialect::Gemini => "gemini",
-            Dialect::Ollama => "ollama",
-        }
-    }
-
-    /// The translator from Anthropic Messages; `None` for Anthropic itself.
-    pub fn translator(self) -> Option<&'static dyn Translator> {
-        match self {
-            Dialect::Anthropic => None,
-            Dialect::OpenaiChat | Dialect::Openrouter => Some(&dialects::openai::OpenAiChat),
-            Dialect::Gemini => Some(&dialects::gemini::Gemini),
-            Dialect::Ollama => Some(&dialects::ollama::Ollama),
-        }
-    }
-
-    /// The translator from the hub for a request that came in another API
-    /// than Anthropic Messages: an Anthropic-dialect provider takes the hub
-    /// request itself, made acceptable to Anthropic.
-    pub fn hub_translator(self) -> &'static dyn Translator {
-        self.translator()
-            .unwrap_or(&dialects::anthropic::AnthropicUpstream)
-    }
-
-    /// Whether a request in `client`'s API goes to this dialect's providers
-    /// untranslated (OpenRouter serves Chat Completions too).
-    pub fn is_native_for(self, client: Dialect) -> bool {
-        self == client || (client == Dialect::OpenaiChat && self == Dialect::Openrouter)
-    }
-
-    /// The path, below the base URL, of a cheap call no provider bills (a
-    /// model list, or OpenRouter's key info), used to check a key.
-    pub fn key_check_path(self) -> &'static str {
-        match self {
-            Dialect::Anthropic => "/v1/models",
-            Dialect::OpenaiChat => "/models",
-            Dialect::Openrouter => "/key",
-            Dialect::Gemini => "/v1beta/models",
-            Dialect::Ollama => "/api/tags",
-        }
-    }
-
-    pub fn token_counter(self) -> TokenCounter {
-        match self {
-            Dialect::Anthropic => TokenCounter::Native,
-            Dialect::Gemini => TokenCounter::GeminiCountTokens,
-            Dialect::OpenaiChat | Dialect::Openrouter | Dialect::Ollama => TokenCounter::Estimate,
-        }
-    }
-
-    /// The human message of an error body in this dialect, else the start of
-    /// the body as text.
-    pub fn error_message(self, body: &[u8]) -> Option<String> {
-        if let Some(json) = crate::classify::parse_json(body) {
-            if let Some(message) = self.message_in(&json) {
-                return Some(message.to_owned());
-            }
-        }
-        let text = String::from_utf8_lossy(body);
-        let text = text.trim();
-        (!text.is_empty()).then(|| text.chars().take(500).collect())
-    }
-
-    /// The tokens (input and output) a whole answer in this dialect reports
-    /// it used, for token budgets. Reads only the usage fields.
-    pub fn usage_tokens(self, body: &[u8]) -> Option<u64> {
-        #[derive(serde::Deserialize, Default)]
-        #[serde(default)]
-        struct Counts {
-            // Anthropic
-            input_tokens: u64,
-            output_tokens: u64,
-            cache_creation_input_tokens: u64,
-            // OpenAI Chat and Responses, OpenRouter
-            total_tokens: u64,
-            // Gemini
-            #[serde(rename = "totalTokenCount")]
-            total_token_count: u64,
-        }
-        #[derive(serde::Deserialize)]
-        struct Answer {
-            usage: Option<Counts>,
-            #[serde(rename = "usageMetadata")]
-            usage_metadata: Option<Counts>,
-            // Ollama's native API
-            prompt_eval_count: Option<u64>,
-            eval_count: Option<u64>,
-        }
-        let answer: Answer = serde_json::from_slice(body).ok()?;
-        let total = match self {
-            Dialect::Anthropic => answer
-                .usage
-                .map(|u| u.input_tokens + u.output_tokens + u.cache_creation_input_tokens)?,
-            Dialect::OpenaiChat | Dialect::Openrouter => answer.usage.map(|u| u.total_tokens)?,
-            Dialect::Gemini => answer.usage_metadata.map(|u| u.total_token_count)?,
-            Dialect::Ollama => match (answer.prompt_eval_count, answer.eval_count) {
-                (None, None) => answer.usage.map(|u| u.total_tokens)?,
-                (input, output) => input.unwrap_or(0) + output.unwrap_or(0),
-            },
-        };
-        Some(total)
-    }
-
-    /// The message inside a parsed error document.
-    pub fn message_in(self, json: &Value) -> Option<&str> {
-        let error = json.get("error");
-        let nested = error.and_then(|e| e.get("message")).and_then(Value::as_str);
-        match self {
-            Dialect::Anthropic | Dialect::Gemini => nested,
-            // vLLM and other OpenAI-compatible servers put it at the top.
-            Dialect::OpenaiChat | Dialect::Openrouter => {
-                nested.or_else(|| json.get("message").and_then(Value::as_str))
-            }
-            // Ollama: `{"error":"…"}`, or the OpenAI-compatible shape.
-            Dialect::Ollama => error.and_then(Value::as_str).or(nested),
-        }
-    }
-
-    /// An error document in this dialect's own shape.
-    pub fn error_body(self, status: StatusCode, kind: ErrorKind, message: &str) -> Value {
-        match self {
-            Dialect::Anthropic => json!({
-                "type": "error",
-                "error": {"type": kind.as_str(), "message": message},
-            }),
-            Dialect::OpenaiChat | Dialect::Openrouter => json!({
-                "error": {"message": message, "type": kind.as_str(), "param": null, "code": null},
-            }),
-            Dialect::Gemini => json!({
-                "error": {"code": status.as_u16(), "message": message, "status": kind.google_status()},
-            }),
-            Dialect::Ollama => json!({"error": message}),
-        }
-    }
-
-    /// The frame that tells a streaming client its stream failed after
-    /// content had gone out, in this dialect and framing. `None` for a plain
-    /// document, which can only be cut off.
-    pub fn stream_error_frame(self, framing: Framing, message: &str) -> Option<Bytes> {
-        let data = self
-            .error_body(StatusCode::BAD_GATEWAY, ErrorKind::Api, message)
-            .to_string();
-        match (framing, self) {
-            (Framing::Sse, Dialect::Anthropic) => {
-                Some(format!("event: error\ndata: {data}\n\n").into())
-            }
-            (Framing::Sse, _) => Some(format!("data: {data}\n\n").into()),
-            (Framing::Ndjson, _) => Some(format!("{data}\n").into()),
-            (Framing::Whole, _) => None,
-        }
-    }
+/// Classifies a complete upstream answer of a `dialect` provider (see
+/// [`classify::classify`]).
+pub fn classify(
+    dialect: Dialect,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> Outcome {
+    classify::classify(classification(dialect), status, headers, body, now)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Dialect;
+/// Classifies one event of a `dialect` provider's 200 stream (see
+/// [`classify::classify_stream_event`]).
+pub fn classify_stream_event(
+    dialect: Dialect,
+    event: Option<&str>,
+    data: &[u8],
+    now: SystemTime,
+) -> Option<Outcome> {
+    classify::classify_stream_event(classification(dialect), event, data, now)
+}
 
-    #[test]
-    fn usage_tokens_read_each_dialects_own_fields() {
-        let cases: [(Dialect, &str, Option<u64>); 7] = [
-            (
-                Dialect::Anthropic,
-                r#"{"content":[],"usage":{"input_tokens":9,"output_tokens":3,"cache_creation_input_tokens":2,"cache_read_input_tokens":100}}"#,
-                Some(14),
-            ),
-            (
-                Dialect::OpenaiChat,
-                r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#,
-                Some(12),
-            ),
-            (
-                Dialect::Openrouter,
-                r#"{"usage":{"input_tokens":5,"output_tokens":7,"total_tokens":12}}"#,
-                Some(12),
-            ),
-            (
-                Dialect::Gemini,
-                r#"{"candidates":[],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":2,"totalTokenCount":7}}"#,
-                Some(7),
-            ),
-            (
-                Dialect::Ollama,
-                r#"{"message":{},"prompt_eval_count":26,"eval_count":290}"#,
-                Some(316),
-            ),
-            (Dialect::Gemini, r#"{"candidates":[]}"#, None),
-            (Dialect::OpenaiChat, "not json", None),
-        ];
-        for (dialect, body, expected) in cases {
-            assert_eq!(
-                dialect.usage_tokens(body.as_bytes()),
-                expected,
-                "{dialect:?} {body}"
-            );
-        }
-    }
+/// How a response body is cut into events, by its `Content-Type`.
+pub fn framing_of(headers: &HeaderMap) -> Framing {
+    let content_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Framing::of_content_type(content_type)
 }

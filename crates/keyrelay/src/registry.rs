@@ -248,6 +248,28 @@ impl Registry {
             .collect::<Vec<_>>()
             .join(", ")
     }
+
+    /// When no provider that takes keys has one: what to set, naming each
+    /// provider's variables. `None` once any pool holds a key.
+    pub fn no_keys_warning(&self) -> Option<String> {
+        let needing: Vec<&Arc<Provider>> = self
+            .providers
+            .iter()
+            .filter(|p| p.spec.needs_keys())
+            .collect();
+        if needing.iter().any(|p| !p.pool.is_empty()) {
+            return None;
+        }
+        let variables: Vec<String> = needing
+            .iter()
+            .filter(|p| !p.spec.key_envs.is_empty())
+            .map(|p| format!("{} ({})", p.spec.key_envs.join(" or "), p.spec.name))
+            .collect();
+        Some(format!(
+            "no provider has API keys, so only local servers can be reached; set {} (comma-separated for several keys), or add keys to the config file",
+            variables.join(", ")
+        ))
+    }
 }
 
 fn adjust(spec: &mut ProviderSpec, custom: &ProviderConfig) {

@@ -15,8 +15,7 @@
 use std::time::{Duration, SystemTime};
 
 use keypool::OutcomeClass;
-use keyrelay::classify::classify;
-use keyrelay::dialect::Dialect;
+use keyrelay::dialect::{classify, Dialect};
 use keyrelay::redact::redact;
 
 /// Obviously not a key: no provider will ever issue it.

@@ -10,9 +10,8 @@ use tokio::time::Instant;
 use super::body::{self, Read, ReadLimits};
 use super::first_event::{self, Held};
 use super::{Caller, HeldStream, Upstream, UpstreamBody, UpstreamResponse, ERROR_BODY_LIMIT};
-use crate::classify::{self, TransportFailure};
-use crate::dialect::Framing;
-use crate::transport::{BodyStream, Outbound};
+use crate::dialect::{self, framing_of, Framing};
+use crate::transport::{BodyStream, Outbound, TransportFailure};
 
 impl Caller {
     /// One attempt with one key, classified. `now` is wall time for hints;
@@ -30,9 +29,9 @@ impl Caller {
             Err(err) => return failed(err.failure, err.message),
         };
         let (status, headers) = (head.status, head.headers);
-        let framing = Framing::of(&headers);
+        let framing = framing_of(&headers);
         let classify = |body: &[u8], headers: &HeaderMap| {
-            classify::classify(outbound.dialect, status, headers, body, now)
+            dialect::classify(outbound.dialect, status, headers, body, now)
         };
         let answer = |outcome: Outcome, body, headers| {
             let in_band = (status.is_success() && outcome.class != OutcomeClass::Success)
@@ -81,7 +80,7 @@ impl Caller {
                 rest,
             } => {
                 let error =
-                    classify::classify_stream_event(outbound.dialect, event.as_deref(), &data, now);
+                    dialect::classify_stream_event(outbound.dialect, event.as_deref(), &data, now);
                 match error {
                     Some(error) => {
                         body::drain(rest);
@@ -125,8 +124,5 @@ impl Caller {
 }
 
 fn failed(failure: TransportFailure, message: String) -> (Outcome, Upstream) {
-    (
-        classify::classify_transport(failure),
-        Upstream::Failed { failure, message },
-    )
+    (failure.outcome(), Upstream::Failed { failure, message })
 }

@@ -8,12 +8,23 @@
 //! - a streamed answer is held until its first event, then runs through the
 //!   one stream loop ([`stream`]), forwarded or translated.
 //!
-//! A front parses, routes, asks [`Caller::call`], and renders what comes back.
+//! - a request goes over its fallback chain ([`fallback::serve`]): target
+//!   after target while the one before could not serve, each answer
+//!   rendered by its [`Leg`], or keyrelay's own exhaustion error
+//!   ([`exhausted`]); every response carries the `x-keyrelay-*` headers
+//!   ([`trail`]).
+//!
+//! A front parses, routes, builds a [`Leg`] per target and hands them to
+//! [`fallback::serve`].
 
 mod attempt;
+pub mod attempt_log;
 pub mod body;
+pub mod exhausted;
+pub mod fallback;
 mod first_event;
 pub mod stream;
+pub mod trail;
 
 use std::time::Duration;
 
@@ -24,14 +35,15 @@ use keypool::{
     ApiKey, AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refused,
 };
 
-use crate::classify::TransportFailure;
 use crate::config::{Config, Timeouts};
 use crate::dialect::Framing;
 use crate::env::Env;
 use crate::redact::redact_keys;
 use crate::registry::Provider;
-use crate::transport::{BodyStream, Outbound, Transport};
+use crate::transport::{BodyStream, Outbound, Transport, TransportFailure};
+pub use fallback::{serve, Leg};
 pub use stream::{Step, StreamEnd};
+pub use trail::Trace;
 
 /// Error bodies are read up to this size, for classification and forwarding.
 pub const ERROR_BODY_LIMIT: usize = 64 * 1024;

@@ -22,11 +22,9 @@ pub enum Step {
     /// Bytes go through unchanged; a late failure is written as `shape`'s
     /// error in `framing` (a plain document can only be cut off).
     Forward { shape: Dialect, framing: Framing },
-    /// Provider bytes become Anthropic events.
-    Translate(Box<dyn StreamTranslate>),
-    /// Provider bytes become Anthropic events, which `client` writes in the
-    /// client's own API (OpenAI Chat chunks…), pings included.
-    TranslateInto {
+    /// Provider bytes become hub (Anthropic) events, which `client` writes
+    /// in the client's own API, pings included.
+    Translate {
         translator: Box<dyn StreamTranslate>,
         client: Box<dyn StreamEncode>,
     },
@@ -38,12 +36,7 @@ impl Step {
     fn chunk(&mut self, chunk: Bytes, events: &mut Vec<StreamEvent>) -> Option<Bytes> {
         match self {
             Step::Forward { .. } => Some(chunk).filter(|c| !c.is_empty()),
-            Step::Translate(translator) => {
-                events.clear();
-                translator.push(&chunk, events);
-                encode(events)
-            }
-            Step::TranslateInto { translator, client } => {
+            Step::Translate { translator, client } => {
                 events.clear();
                 translator.push(&chunk, events);
                 encode_for(client.as_mut(), events)
@@ -65,12 +58,7 @@ impl Step {
                     .map(Some)
                     .ok_or_else(|| std::io::Error::other(reason.to_owned())),
             },
-            Step::Translate(translator) => {
-                events.clear();
-                translator.finish(failure, events);
-                Ok(encode(events))
-            }
-            Step::TranslateInto { translator, client } => {
+            Step::Translate { translator, client } => {
                 events.clear();
                 translator.finish(failure, events);
                 Ok(encode_for(client.as_mut(), events))
@@ -96,10 +84,7 @@ impl Step {
 
     fn ping(&mut self) -> Option<Bytes> {
         match self {
-            Step::Translate(translator) if translator.started() => encode(&[StreamEvent::Ping]),
-            Step::TranslateInto { translator, client } if translator.started() => {
-                Some(client.ping())
-            }
+            Step::Translate { translator, client } if translator.started() => Some(client.ping()),
             _ => None,
         }
     }
@@ -109,20 +94,6 @@ fn encode_for(client: &mut dyn StreamEncode, events: &[StreamEvent]) -> Option<B
     let mut out = BytesMut::new();
     client.encode(events, &mut out);
     (!out.is_empty()).then(|| out.freeze())
-}
-
-fn encode(events: &[StreamEvent]) -> Option<Bytes> {
-    match events {
-        [] => None,
-        [one] => Some(one.to_sse()),
-        many => {
-            let mut out = BytesMut::new();
-            for event in many {
-                out.extend_from_slice(&event.to_sse());
-            }
-            Some(out.freeze())
-        }
-    }
 }
 
 /// How a stream ended, reported once at its end.

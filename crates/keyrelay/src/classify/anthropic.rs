@@ -125,3 +125,11 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
+
+/// Anthropic's rules.
+pub const RULES: super::Rules = super::Rules {
+    body: classify_body,
+    event: classify_event,
+    proxy: None,
+    group: None,
+};

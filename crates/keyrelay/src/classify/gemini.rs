@@ -192,3 +192,11 @@ fn details_of<'a>(details: &'a [Value], type_url: &'a str) -> impl Iterator<Item
         .iter()
         .filter(move |d| str_at(d, &["@type"]) == Some(type_url))
 }
+
+/// Gemini's rules.
+pub const RULES: super::Rules = super::Rules {
+    body: classify_body,
+    event: |_, json, now| classify_event(json, now),
+    proxy: None,
+    group: None,
+};

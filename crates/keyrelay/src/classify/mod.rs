@@ -17,30 +17,42 @@ mod openrouter;
 #[cfg(test)]
 mod tests;
 
+pub use anthropic::RULES as ANTHROPIC;
+pub use gemini::RULES as GEMINI;
+pub use ollama::RULES as OLLAMA;
+pub use openai::RULES as OPENAI_CHAT;
+pub use openrouter::RULES as OPENROUTER;
+
 use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, StatusCode};
 use keypool::{hints, Outcome, OutcomeClass};
 use serde_json::Value;
 
-use crate::dialect::Dialect;
+pub use dialects::dialect::parse_json;
 
-/// A failure before any response byte arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportFailure {
-    /// The connection could not be opened (refused, DNS, TLS).
-    Connect,
-    /// The connection was reset or closed before the response head.
-    Reset,
-    /// No first byte arrived within the first-byte timeout.
-    FirstByteTimeout,
-    /// A whole answer stopped arriving part way (idle timeout or deadline).
-    Stalled,
+/// An error a proxy answered itself, read from its status and body.
+pub type ProxyRule = fn(u16, Option<&Value>) -> Option<Outcome>;
+
+/// How one dialect's errors are read: the classification half of a
+/// dialect's description (keyrelay's `dialect` module binds each dialect to its rules).
+pub struct Rules {
+    /// An HTTP error response's body (`None`: not JSON).
+    pub body: fn(u16, Option<&Value>, SystemTime) -> Outcome,
+    /// An error inside a 200: an SSE event (`event:` name, data) or an NDJSON
+    /// line; `None` when it is not an error.
+    pub event: fn(Option<&str>, Option<&Value>, SystemTime) -> Option<Outcome>,
+    /// A proxy in front of the provider that answers some errors itself,
+    /// with statuses of its own, before the body rules and status checks.
+    pub proxy: Option<ProxyRule>,
+    /// The account or organisation an answer's headers name, which groups
+    /// keys that share one quota.
+    pub group: Option<fn(&HeaderMap) -> Option<String>>,
 }
 
 /// Classify a complete upstream response (status + headers + at most 64 KiB of
-/// body, already read by the caller). `now` is wall-clock time, used to turn
-/// absolute reset stamps into durations.
+/// body, already read by the caller) by `rules`. `now` is wall-clock time,
+/// used to turn absolute reset stamps into durations.
 ///
 /// `retry_after` on the result is the longest provider hint, as a duration from
 /// `now`. On a 2xx it is set only when the headers say nothing is left in the
@@ -48,7 +60,7 @@ pub enum TransportFailure {
 /// error object (OpenRouter reports late failures that way) is classified as
 /// that error.
 pub fn classify(
-    dialect: Dialect,
+    rules: &Rules,
     status: StatusCode,
     headers: &HeaderMap,
     body: &[u8],
@@ -56,27 +68,25 @@ pub fn classify(
 ) -> Outcome {
     let outcome = if status.is_success() {
         let parked = hints::exhausted_until(headers, now);
-        match error_in_success_body(dialect, body, now) {
+        match error_in_success_body(rules, body, now) {
             Some(outcome) => merge_hint(outcome, parked),
             None => Outcome::success().with_retry_after(parked),
         }
     } else {
         let code = status.as_u16();
         let json = parse_json(body);
-        let outcome = litellm_error(dialect, code, json.as_ref()).unwrap_or_else(|| {
-            enforce_status(classify_body(dialect, code, json.as_ref(), now), code)
-        });
+        let outcome = rules
+            .proxy
+            .and_then(|proxy| proxy(code, json.as_ref()))
+            .unwrap_or_else(|| enforce_status((rules.body)(code, json.as_ref(), now), code));
         merge_hint(outcome, hints::longest(headers, now))
     };
-    // Every OpenAI answer names its organisation in a header, successes
-    // included, so that name wins over the id a rate-limit message quotes:
+    // A group name from the headers (every OpenAI answer names its
+    // organisation, successes included) wins over one a message quotes:
     // one key, one group name, whatever the answer.
-    match dialect {
-        Dialect::OpenaiChat => match openai::organization_header(headers) {
-            Some(organization) => outcome.with_group(organization),
-            None => outcome,
-        },
-        _ => outcome,
+    match rules.group.and_then(|group| group(headers)) {
+        Some(group) => outcome.with_group(group),
+        None => outcome,
     }
 }
 
@@ -85,61 +95,19 @@ pub fn classify(
 /// event is not an error (content, pings, `[DONE]`, unparsable non-error data).
 /// A returned `retry_after` is a duration from `now` taken from the event body.
 pub fn classify_stream_event(
-    dialect: Dialect,
+    rules: &Rules,
     event: Option<&str>,
     data: &[u8],
     now: SystemTime,
 ) -> Option<Outcome> {
-    let json = parse_json(data);
-    match dialect {
-        Dialect::Anthropic => anthropic::classify_event(event, json.as_ref(), now),
-        Dialect::OpenaiChat => openai::classify_event(json.as_ref()),
-        Dialect::Gemini => gemini::classify_event(json.as_ref(), now),
-        Dialect::Openrouter => openrouter::classify_event(json.as_ref(), now),
-        Dialect::Ollama => ollama::classify_event(json.as_ref()),
-    }
-}
-
-/// A transport failure (connect refused, reset, timeout before the first byte)
-/// is Transient with signature `"connect"` or `"timeout"`, so the same failure
-/// on several keys at once reads as the provider being unreachable.
-pub fn classify_transport(kind: TransportFailure) -> Outcome {
-    let (signature, reason) = match kind {
-        TransportFailure::Connect => ("connect", "connect_failed"),
-        TransportFailure::Reset => ("connect", "connection_reset"),
-        TransportFailure::FirstByteTimeout => ("timeout", "first_byte_timeout"),
-        TransportFailure::Stalled => ("timeout", "body_stalled"),
-    };
-    Outcome::new(OutcomeClass::Transient)
-        .with_signature(signature)
-        .with_reason(reason)
-}
-
-/// LiteLLM's proxy speaks the OpenAI dialect but answers some errors itself,
-/// with statuses of its own (see [`litellm`]).
-fn litellm_error(dialect: Dialect, status: u16, json: Option<&Value>) -> Option<Outcome> {
-    match dialect {
-        Dialect::OpenaiChat => litellm::classify_body(status, json),
-        _ => None,
-    }
-}
-
-/// Dispatches an error body (HTTP, or a stream error carrying a numeric code).
-fn classify_body(dialect: Dialect, status: u16, json: Option<&Value>, now: SystemTime) -> Outcome {
-    match dialect {
-        Dialect::Anthropic => anthropic::classify_body(status, json, now),
-        Dialect::OpenaiChat => openai::classify_body(status, json),
-        Dialect::Gemini => gemini::classify_body(status, json, now),
-        Dialect::Openrouter => openrouter::classify_body(status, json, now),
-        Dialect::Ollama => ollama::classify_body(status, json),
-    }
+    (rules.event)(event, parse_json(data).as_ref(), now)
 }
 
 /// A 2xx body that carries an error object, read like an in-stream error.
 /// Leading whitespace is skipped (OpenRouter keeps a slow connection alive
 /// with it). Only small documents that mention `"error"` are parsed, so
 /// ordinary completions are not parsed twice.
-fn error_in_success_body(dialect: Dialect, body: &[u8], now: SystemTime) -> Option<Outcome> {
+fn error_in_success_body(rules: &Rules, body: &[u8], now: SystemTime) -> Option<Outcome> {
     let start = body.iter().position(|b| !b.is_ascii_whitespace())?;
     let body = &body[start..];
     if body[0] != b'{'
@@ -148,7 +116,7 @@ fn error_in_success_body(dialect: Dialect, body: &[u8], now: SystemTime) -> Opti
     {
         return None;
     }
-    classify_stream_event(dialect, None, body, now)
+    classify_stream_event(rules, None, body, now)
 }
 
 /// An error object is small; a larger 2xx body is an answer.
@@ -192,16 +160,6 @@ pub(crate) fn by_status(status: u16) -> Outcome {
 pub(crate) fn merge_hint(outcome: Outcome, hint: Option<Duration>) -> Outcome {
     let longest = outcome.retry_after.max(hint);
     outcome.with_retry_after(longest)
-}
-
-/// Parses a body as JSON. Gemini's non-SSE stream endpoint wraps its error in
-/// an array, so an array yields its first element.
-pub fn parse_json(body: &[u8]) -> Option<Value> {
-    match serde_json::from_slice::<Value>(body).ok()? {
-        Value::Array(items) => items.into_iter().next().filter(Value::is_object),
-        value @ Value::Object(_) => Some(value),
-        _ => None,
-    }
 }
 
 /// The string at `path` inside nested objects.

@@ -6,7 +6,7 @@
 use keypool::{Outcome, OutcomeClass};
 use serde_json::Value;
 
-use crate::dialect::Dialect;
+use dialects::Dialect;
 
 use super::by_status;
 
@@ -73,3 +73,11 @@ fn is_unauthorized(message: &str) -> bool {
 fn error_message(json: &Value) -> Option<&str> {
     Dialect::Ollama.message_in(json)
 }
+
+/// Ollama's rules.
+pub const RULES: super::Rules = super::Rules {
+    body: |status, json, _| classify_body(status, json),
+    event: |_, json, _| classify_event(json),
+    proxy: None,
+    group: None,
+};

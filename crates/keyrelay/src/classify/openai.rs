@@ -134,3 +134,12 @@ fn error_code(error: &Value) -> Option<String> {
         .and_then(code_token)
         .or_else(|| str_at(error, &["type"]).and_then(code_token))
 }
+
+/// The rules of OpenAI Chat providers: OpenAI, and servers of its API
+/// (LiteLLM's proxy answers some errors itself, see `litellm`).
+pub const RULES: super::Rules = super::Rules {
+    body: |status, json, _| classify_body(status, json),
+    event: |_, json, _| classify_event(json),
+    proxy: Some(super::litellm::classify_body),
+    group: Some(organization_header),
+};

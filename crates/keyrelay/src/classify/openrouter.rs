@@ -106,3 +106,11 @@ fn body_headers_hint(headers: &Value, now: SystemTime) -> Option<Duration> {
     }
     hints::longest(&map, now)
 }
+
+/// OpenRouter's rules.
+pub const RULES: super::Rules = super::Rules {
+    body: classify_body,
+    event: |_, json, now| classify_event(json, now),
+    proxy: None,
+    group: None,
+};

@@ -8,9 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use keypool::{hints, Outcome, OutcomeClass};
 
-use super::{classify, classify_stream_event, classify_transport, TransportFailure};
-use crate::dialect::Dialect;
+use crate::dialect::{classify, classify_stream_event, Dialect};
 use crate::redact::redact;
+use crate::transport::TransportFailure;
 
 use Dialect::{Anthropic as A, Gemini as G, Ollama as L, OpenaiChat as O, Openrouter as R};
 
@@ -453,7 +453,7 @@ fn transport_failures_are_transient_with_a_signature() {
         (TransportFailure::Stalled, "timeout"),
     ];
     for (kind, signature) in cases {
-        let outcome = classify_transport(kind);
+        let outcome = kind.outcome();
         assert_eq!(
             (outcome.class, outcome.signature.as_deref()),
             (OutcomeClass::Transient, Some(signature))

@@ -151,10 +151,13 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
             tracing::info!(provider = %provider.name(), keys = provider.pool.len(), "keys loaded");
         }
     }
+    if let Some(warning) = gateway.registry.no_keys_warning() {
+        tracing::warn!("{warning}");
+    }
     let workers = serve_workers(args.workers);
     tracing::info!(address = %listener.local_addr()?, workers, "keyrelay listening");
     if !gateway.admin_tokens.is_empty() {
-        let url = crate::front::ui::url_for(listener.local_addr()?);
+        let url = crate::ops::ui::url_for(listener.local_addr()?);
         tracing::info!(%url, "dashboard: open it in a browser and sign in with an admin token");
     }
     let reloads = tokio::spawn(reload_on_sighup(live.clone()));
@@ -316,7 +319,7 @@ fn init_logging_as(filter: &str, format: LogFormat) {
 }
 
 /// SIGHUP reloads the config file and the keys file, like `POST /admin/reload`.
-async fn reload_on_sighup(live: std::sync::Arc<crate::front::Live>) {
+async fn reload_on_sighup(live: std::sync::Arc<crate::gateway::Live>) {
     #[cfg(unix)]
     {
         let Ok(mut hangups) =

@@ -154,11 +154,4 @@ pub fn init(path: &Path, force: bool) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_sample_config_is_valid() {
-        Config::from_toml(SAMPLE).expect("sample parses");
-    }
-}
+mod tests;

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::Live;
+use crate::gateway::Live;
 use crate::route::resolve;
 
 /// Lists alias names (patterns without wildcards) and alias targets, so a

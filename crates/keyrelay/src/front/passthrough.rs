@@ -9,11 +9,11 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
-use super::error::{ApiError, ErrorKind};
-use super::forward::{forward, ForwardLeg};
+use super::legs::ForwardLeg;
 use super::session::session_of;
-use super::Live;
 use crate::call::RequestFacts;
+use crate::error::{ApiError, ErrorKind};
+use crate::gateway::Live;
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
 
@@ -63,7 +63,7 @@ pub async fn passthrough(
     };
     let facts = RequestFacts {
         model: native_model(rest, &outbound.body),
-        session: session_of(&headers, None),
+        session: session_of(&headers),
     };
     let leg = ForwardLeg {
         provider,
@@ -71,7 +71,8 @@ pub async fn passthrough(
         outbound,
         shape,
     };
-    forward(&gateway, leg).await
+    // The provider alone (no fallback): its answer as it is.
+    crate::call::serve(&gateway.caller, shape, [Ok(leg)]).await
 }
 
 /// The model a native request names: in its path (Gemini's

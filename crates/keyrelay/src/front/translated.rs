@@ -4,32 +4,23 @@
 //! without a Responses API, and Gemini's `generateContent` for providers
 //! that are not Gemini. Translate the hub request, call, and
 //! translate the answer back — whole or streamed — in the client's API
-//! ([`ClientApi`]), with upstream errors in the client's error shape.
+//! (the [`Hub`]'s render), with upstream errors in the client's error shape.
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use dialects::anthropic::{MessagesRequest, MessagesResponse};
-use dialects::gemini::inbound::{
-    generate_content_response, GeminiChunks, GeminiFraming, GeminiMeta,
-};
-use dialects::openai::inbound::{completion, ChatChunks, ChatMeta};
-use dialects::openai::responses_in::{
-    response_object, RequestEcho, ResponsesEvents, ResponsesMeta,
-};
-use dialects::{ProviderRequest, StreamTranslate, Translator};
+use dialects::client::{AnswerMeta, Hub};
+use dialects::{ProviderRequest, Translator};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
 
-use super::error::{ApiError, ErrorKind};
-use super::exhausted::retry_after_header;
-use super::fallback::Leg;
-use super::render::status_of;
-use super::Gateway;
-use crate::call::{RequestFacts, Step, UpstreamBody, UpstreamResponse};
+use crate::call::exhausted::retry_after_header;
+use crate::call::trail::status_of;
+use crate::call::{Caller, Leg, RequestFacts, Step, UpstreamBody, UpstreamResponse};
 use crate::dialect::Dialect;
+use crate::error::{ApiError, ErrorKind};
 use crate::registry::Provider;
 use crate::transport::Outbound;
 
@@ -42,61 +33,33 @@ pub fn message_id() -> String {
     format!("msg_{tail}")
 }
 
-/// The API the client speaks: how a translated answer is written for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientApi {
-    /// Anthropic Messages: the hub's own form.
-    Anthropic,
-    /// OpenAI Chat Completions; `include_usage` asks a stream for its usage chunk.
-    OpenaiChat { include_usage: bool },
-    /// Gemini `generateContent`; a stream in `framing`, thought parts only
-    /// when `include_thoughts` (`thinkingConfig.includeThoughts`).
-    Gemini {
-        framing: GeminiFraming,
-        include_thoughts: bool,
-    },
-    /// OpenAI Responses; what its answers echo of the request comes with
-    /// the leg ([`TranslatedLeg::for_responses`]).
-    Responses,
-}
-
-impl ClientApi {
-    /// Whose error shape the client reads.
-    pub fn shape(self) -> Dialect {
-        match self {
-            ClientApi::Anthropic => Dialect::Anthropic,
-            ClientApi::OpenaiChat { .. } | ClientApi::Responses => Dialect::OpenaiChat,
-            ClientApi::Gemini { .. } => Dialect::Gemini,
-        }
-    }
-}
-
 /// A hub request translated for a provider of another dialect.
 pub struct TranslatedLeg<'a> {
     pub provider: Arc<Provider>,
     /// The upstream model, and the client's session.
     pub facts: RequestFacts,
     pub translator: &'static dyn Translator,
-    /// The hub request, for the answer's model name and stream flag.
-    pub request: &'a MessagesRequest,
+    /// The hub request (its model is the client's, its stream flag the
+    /// client's), and how its answer is written for the client.
+    pub hub: &'a Hub,
     pub outbound: Outbound,
-    pub client: ClientApi,
-    /// For a Responses client: the request's fields its answer repeats.
-    pub echo: Option<Arc<RequestEcho>>,
+    /// Whose error shape the client reads.
+    pub shape: Dialect,
 }
 
 impl<'a> TranslatedLeg<'a> {
-    /// Translates `request` for `provider`; a request the translator
+    /// Translates `hub`'s request for `provider`; a request the translator
     /// rejects is the client's error.
     pub fn new(
         provider: Arc<Provider>,
-        translator: &'static dyn Translator,
-        request: &'a MessagesRequest,
+        hub: &'a Hub,
         facts: RequestFacts,
+        shape: Dialect,
     ) -> Result<Self, ApiError> {
-        let model = facts.model.as_deref().unwrap_or(&request.model);
+        let translator = provider.spec.dialect.hub_translator();
+        let model = facts.model.as_deref().unwrap_or(&hub.request.model);
         let outbound = translator
-            .request(request, model)
+            .request(&hub.request, model)
             .map_err(|err| err.to_string())
             .and_then(|translated| provider_call(&provider, &translated))
             .map_err(ApiError::invalid)?;
@@ -104,95 +67,25 @@ impl<'a> TranslatedLeg<'a> {
             provider,
             facts,
             translator,
-            request,
+            hub,
             outbound,
-            client: ClientApi::Anthropic,
-            echo: None,
+            shape,
         })
     }
 
-    /// The answer goes to a client of `client`'s API.
-    pub fn for_client(mut self, client: ClientApi) -> Self {
-        self.client = client;
-        self
-    }
-
-    /// The answer goes to a Responses client, with what it echoes of its request.
-    pub fn for_responses(mut self, echo: Arc<RequestEcho>) -> Self {
-        self.client = ClientApi::Responses;
-        self.echo = Some(echo);
-        self
-    }
-
-    /// The stream step from the provider's events to the client's.
-    fn step(&self, events: Box<dyn StreamTranslate>, id: &str) -> Step {
-        match self.client {
-            ClientApi::Anthropic => Step::Translate(events),
-            ClientApi::OpenaiChat { include_usage } => Step::TranslateInto {
-                translator: events,
-                client: Box::new(ChatChunks::new(self.chat_meta(id), include_usage)),
-            },
-            ClientApi::Gemini { framing, .. } => Step::TranslateInto {
-                translator: events,
-                client: Box::new(GeminiChunks::new(self.gemini_meta(id), framing)),
-            },
-            ClientApi::Responses => Step::TranslateInto {
-                translator: events,
-                client: Box::new(ResponsesEvents::new(self.responses_meta(id))),
-            },
-        }
-    }
-
-    /// A whole answer in the client's API.
-    fn whole(&self, message: MessagesResponse, id: &str) -> Response {
-        match self.client {
-            ClientApi::Anthropic => axum::Json(message).into_response(),
-            ClientApi::OpenaiChat { .. } => {
-                axum::Json(completion(&message, &self.chat_meta(id))).into_response()
-            }
-            ClientApi::Responses => {
-                axum::Json(response_object(&message, &self.responses_meta(id))).into_response()
-            }
-            ClientApi::Gemini { .. } => {
-                axum::Json(generate_content_response(&message, &self.gemini_meta(id)))
-                    .into_response()
-            }
-        }
-    }
-
-    /// A Gemini answer's model (the client's) and response id (the message id's tail).
-    fn gemini_meta(&self, id: &str) -> GeminiMeta {
-        GeminiMeta {
-            model: self.request.model.clone(),
-            response_id: id.strip_prefix("msg_").unwrap_or(id).to_owned(),
-            include_thoughts: matches!(
-                self.client,
-                ClientApi::Gemini {
-                    include_thoughts: true,
-                    ..
-                }
-            ),
-        }
-    }
-
-    /// A Chat answer's id (`chatcmpl-` and the message id's tail), model and time.
-    fn chat_meta(&self, id: &str) -> ChatMeta {
-        let created = unix_seconds();
-        ChatMeta {
-            id: format!("chatcmpl-{}", id.strip_prefix("msg_").unwrap_or(id)),
-            model: self.request.model.clone(),
+    /// What names the answer: the message id, the client's model, the time.
+    fn meta<'m>(&'m self, id: &'m str) -> AnswerMeta<'m> {
+        let created = self
+            .provider
+            .pool
+            .clock()
+            .wall()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        AnswerMeta {
+            id,
+            model: &self.hub.request.model,
             created,
-        }
-    }
-
-    /// A Responses answer's id (`resp_` and the message id's tail), model,
-    /// time and echo.
-    fn responses_meta(&self, id: &str) -> ResponsesMeta {
-        ResponsesMeta {
-            id: format!("resp_{}", id.strip_prefix("msg_").unwrap_or(id)),
-            model: self.request.model.clone(),
-            created_at: unix_seconds(),
-            echo: self.echo.clone().unwrap_or_default(),
         }
     }
 }
@@ -212,37 +105,33 @@ impl Leg for TranslatedLeg<'_> {
 
     fn answer(
         self,
-        gateway: &Gateway,
+        caller: &Caller,
         upstream: UpstreamResponse,
         key: &Fingerprint,
         class: OutcomeClass,
     ) -> Response {
         let provider = &self.provider;
-        let shape = self.client.shape();
+        let shape = self.shape;
         // An error no other key or target would fix: an error status, or an error inside a 200.
         if !upstream.status.is_success() || class != OutcomeClass::Success {
             return upstream_error(provider.spec.dialect, &upstream, class)
                 .in_shape(shape)
                 .into_response();
         }
-        let (id, model) = (message_id(), self.request.model.as_str());
+        let (id, model) = (message_id(), self.hub.request.model.as_str());
+        let render = &self.hub.render;
         match upstream.body {
-            UpstreamBody::Stream(held) if self.request.is_stream() => {
-                let step = self.step(self.translator.stream(model, &id), &id);
-                let stream = gateway.caller.stream(provider, key, held, step);
+            UpstreamBody::Stream(held) if self.hub.request.is_stream() => {
+                let step = Step::Translate {
+                    translator: self.translator.stream(model, &id),
+                    client: render.stream(&self.meta(&id)),
+                };
+                let stream = caller.stream(provider, key, held, step);
                 let mut response = Response::new(Body::from_stream(stream));
                 let headers = response.headers_mut();
-                // Gemini without `alt=sse` streams one JSON array.
-                let content_type = match self.client {
-                    ClientApi::Gemini {
-                        framing: GeminiFraming::JsonArray,
-                        ..
-                    } => "application/json; charset=utf-8",
-                    _ => "text/event-stream; charset=utf-8",
-                };
                 headers.insert(
                     http::header::CONTENT_TYPE,
-                    HeaderValue::from_static(content_type),
+                    HeaderValue::from_static(render.stream_content_type()),
                 );
                 headers.insert(
                     http::header::CACHE_CONTROL,
@@ -251,7 +140,7 @@ impl Leg for TranslatedLeg<'_> {
                 response
             }
             UpstreamBody::Full(body) => match self.translator.response(&body, model, &id) {
-                Ok(message) => self.whole(message, &id),
+                Ok(message) => json_response(render.whole(&message, &self.meta(&id))),
                 Err(err) => bad_gateway(format!(
                     "keyrelay could not translate the {} response: {err}",
                     provider.name()
@@ -265,10 +154,13 @@ impl Leg for TranslatedLeg<'_> {
     }
 }
 
-fn unix_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+fn json_response(body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn bad_gateway(message: String, shape: Dialect) -> Response {

@@ -114,7 +114,7 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         .context("starting the gateway")?;
     tracing::info!(address = %gateway.addr, model = %plan.model, "gateway for {client} started");
     if plan.dashboard {
-        let url = crate::front::ui::url_for(gateway.addr);
+        let url = crate::ops::ui::url_for(gateway.addr);
         match &run_admin {
             Some(admin) => {
                 eprintln!("keyrelay: dashboard: {url} (admin token for this run: {admin})")

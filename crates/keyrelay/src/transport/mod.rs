@@ -19,9 +19,8 @@ use hyper_rustls::{ConfigBuilderExt, HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use keypool::ApiKey;
+use keypool::{ApiKey, Outcome, OutcomeClass};
 
-use crate::classify::TransportFailure;
 use crate::dialect::Dialect;
 use crate::env::Env;
 use crate::providers::Auth;
@@ -60,6 +59,36 @@ pub struct ResponseHead {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: BodyStream,
+}
+
+/// A failure before any response byte arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// The connection could not be opened (refused, DNS, TLS).
+    Connect,
+    /// The connection was reset or closed before the response head.
+    Reset,
+    /// No first byte arrived within the first-byte timeout.
+    FirstByteTimeout,
+    /// A whole answer stopped arriving part way (idle timeout or deadline).
+    Stalled,
+}
+
+impl TransportFailure {
+    /// The attempt's outcome: transient, with signature `"connect"` or
+    /// `"timeout"`, so the same failure on several keys at once reads as the
+    /// provider being unreachable.
+    pub fn outcome(self) -> Outcome {
+        let (signature, reason) = match self {
+            TransportFailure::Connect => ("connect", "connect_failed"),
+            TransportFailure::Reset => ("connect", "connection_reset"),
+            TransportFailure::FirstByteTimeout => ("timeout", "first_byte_timeout"),
+            TransportFailure::Stalled => ("timeout", "body_stalled"),
+        };
+        Outcome::new(OutcomeClass::Transient)
+            .with_signature(signature)
+            .with_reason(reason)
+    }
 }
 
 /// No HTTP response: why, and a secret-free description.

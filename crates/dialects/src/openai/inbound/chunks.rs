@@ -6,7 +6,12 @@
 //! 3. each tool_use block as `delta.tool_calls[]` with its own `index`
 //!    (0, 1, … in order of the blocks): the first piece carries `id`,
 //!    `type` and `function.name` with empty arguments, later pieces only
-//!    `function.arguments`;
+//!    `function.arguments`. A call whose block stops without argument text
+//!    (Anthropic streams one empty `input_json_delta` for a call without
+//!    arguments, or none) gets a last piece with `"{}"`, as OpenAI sends
+//!    it — or with the `input` its start carried, for servers that put the
+//!    arguments there: clients join the pieces and parse them as JSON, and
+//!    `""` is not JSON;
 //! 4. a chunk with an empty delta and the `finish_reason`;
 //! 5. with `stream_options.include_usage`, a chunk with `choices: []` and
 //!    the usage (and `"usage": null` on every earlier chunk);
@@ -29,11 +34,26 @@ pub struct ChatChunks {
     meta: ChatMeta,
     include_usage: bool,
     role_sent: bool,
-    /// Hub block index → tool call index, for the blocks that are tool calls.
-    tools: Vec<(usize, usize)>,
+    /// The blocks that are tool calls, in order (a call's index is its position).
+    tools: Vec<ToolCall>,
     usage: Usage,
     finish_sent: bool,
     ended: bool,
+}
+
+/// A tool_use block streamed as a tool call.
+#[derive(Debug)]
+struct ToolCall {
+    /// The hub block index.
+    block: usize,
+    /// The block's `input` when it started: Anthropic's is always `{}`, but
+    /// a provider that sends the arguments there instead of in deltas is not
+    /// lost.
+    input: Value,
+    /// Argument text other than whitespace was sent.
+    sent: bool,
+    /// The block stopped.
+    done: bool,
 }
 
 impl ChatChunks {
@@ -59,9 +79,14 @@ impl ChatChunks {
                 index,
                 content_block,
             } => match content_block {
-                ContentBlock::ToolUse { id, name, .. } => {
+                ContentBlock::ToolUse { id, name, input } => {
                     let call = self.tools.len();
-                    self.tools.push((*index, call));
+                    self.tools.push(ToolCall {
+                        block: *index,
+                        input: input.clone(),
+                        sent: false,
+                        done: false,
+                    });
                     let piece = json!({"index": call, "id": id, "type": "function",
                         "function": {"name": name, "arguments": ""}});
                     self.delta(json!({ "tool_calls": [piece] }), out);
@@ -79,14 +104,20 @@ impl ChatChunks {
                     self.delta(json!({ "reasoning_content": thinking }), out);
                 }
                 Delta::InputJsonDelta { partial_json } if !partial_json.is_empty() => {
-                    if let Some(&(_, call)) = self.tools.iter().find(|(block, _)| block == index) {
-                        let piece = json!({"index": call, "function": {"arguments": partial_json}});
-                        self.delta(json!({ "tool_calls": [piece] }), out);
+                    let open = |t: &ToolCall| t.block == *index && !t.done;
+                    if let Some(call) = self.tools.iter().position(open) {
+                        self.tools[call].sent |= !partial_json.trim().is_empty();
+                        self.arguments(call, partial_json, out);
                     }
                 }
                 _ => {}
             },
-            StreamEvent::ContentBlockStop { .. } => {}
+            StreamEvent::ContentBlockStop { index } => {
+                let open = |t: &ToolCall| t.block == *index && !t.done;
+                if let Some(call) = self.tools.iter().position(open) {
+                    self.close_call(call, out);
+                }
+            }
             StreamEvent::MessageDelta { delta, usage } => {
                 merge_usage(&mut self.usage, usage);
                 self.finish(delta.stop_reason, out);
@@ -111,6 +142,26 @@ impl ChatChunks {
         }
     }
 
+    /// A piece of call `call`'s arguments.
+    fn arguments(&mut self, call: usize, text: &str, out: &mut BytesMut) {
+        let piece = json!({"index": call, "function": {"arguments": text}});
+        self.delta(json!({ "tool_calls": [piece] }), out);
+    }
+
+    /// Call `call` is complete: if no arguments were sent, its start's
+    /// `input` when that holds any, else `{}`.
+    fn close_call(&mut self, call: usize, out: &mut BytesMut) {
+        let tool = &mut self.tools[call];
+        if std::mem::replace(&mut tool.done, true) || tool.sent {
+            return;
+        }
+        let arguments = match &tool.input {
+            Value::Object(fields) if !fields.is_empty() => tool.input.to_string(),
+            _ => String::from("{}"),
+        };
+        self.arguments(call, &arguments, out);
+    }
+
     fn role(&mut self, out: &mut BytesMut) {
         if !self.role_sent {
             self.role_sent = true;
@@ -123,6 +174,10 @@ impl ChatChunks {
     fn finish(&mut self, stop: Option<StopReason>, out: &mut BytesMut) {
         if self.finish_sent {
             return;
+        }
+        // A call whose block the provider never stopped is complete now.
+        for call in 0..self.tools.len() {
+            self.close_call(call, out);
         }
         self.role(out);
         self.finish_sent = true;

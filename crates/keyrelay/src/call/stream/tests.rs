@@ -42,7 +42,10 @@ async fn a_silent_translated_upstream_gets_pings_then_an_error_at_the_idle_timeo
     let rest = stream::iter(vec![Ok(Bytes::from_static(first.as_bytes()))])
         .chain(stream::pending())
         .boxed();
-    let step = Step::Translate(dialects::openai::OpenAiChat.stream("m", "msg_test"));
+    let step = Step::Translate {
+        translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
+        client: Box::new(dialects::client::MessagesEvents),
+    };
     let idle = Duration::from_secs(25);
     let started = tokio::time::Instant::now();
     let (items, end) = run_all("", rest, step, idle).await;
@@ -155,7 +158,7 @@ async fn a_silent_upstream_of_a_chat_client_gets_comment_pings_then_an_openai_er
         model: "m".into(),
         created: 1,
     };
-    let step = Step::TranslateInto {
+    let step = Step::Translate {
         translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
         client: Box::new(dialects::openai::inbound::ChatChunks::new(meta, false)),
     };
@@ -194,7 +197,10 @@ async fn a_translated_stream_ends_at_its_last_event_whatever_the_upstream_still_
     ])
     .chain(stream::pending())
     .boxed();
-    let step = Step::Translate(dialects::openai::OpenAiChat.stream("m", "msg_test"));
+    let step = Step::Translate {
+        translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
+        client: Box::new(dialects::client::MessagesEvents),
+    };
     let (items, end) = run_all("", rest, step, Duration::from_secs(25)).await;
     let all: Vec<u8> = items
         .into_iter()
@@ -222,7 +228,7 @@ async fn a_chat_clients_stream_ends_at_its_done_whatever_the_upstream_still_send
         model: "m".into(),
         created: 1,
     };
-    let step = Step::TranslateInto {
+    let step = Step::Translate {
         translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
         client: Box::new(dialects::openai::inbound::ChatChunks::new(meta, false)),
     };

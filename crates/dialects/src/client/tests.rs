@@ -1,0 +1,85 @@
+use super::gemini::wants_sse;
+use super::*;
+
+fn parsed(path: &str) -> Option<(&'static str, String, Option<String>)> {
+    ModelPath::parse(path).map(|p| (p.version, p.model, p.method))
+}
+
+#[test]
+fn a_path_names_the_model_plain_or_percent_encoded_and_the_method() {
+    assert_eq!(
+        parsed("/v1beta/models/gemini-2.5-flash:streamGenerateContent"),
+        Some((
+            "v1beta",
+            "gemini-2.5-flash".into(),
+            Some("streamGenerateContent".into())
+        ))
+    );
+    assert_eq!(
+        parsed("/v1beta/models/openai%40gpt-4.1:generateContent")
+            .unwrap()
+            .1,
+        "openai@gpt-4.1"
+    );
+    assert_eq!(
+        parsed("/v1/models/or/google/gemini-2.5-pro:countTokens"),
+        Some((
+            "v1",
+            "or/google/gemini-2.5-pro".into(),
+            Some("countTokens".into())
+        ))
+    );
+    assert_eq!(
+        parsed("/v1beta/models/ollama@llama3:8b:generateContent")
+            .unwrap()
+            .1,
+        "ollama@llama3:8b"
+    );
+    assert_eq!(
+        parsed("/v1beta/models/gemini-2.5-flash"),
+        Some(("v1beta", "gemini-2.5-flash".into(), None))
+    );
+    assert_eq!(parsed("/v1beta/models/:generateContent"), None);
+    assert_eq!(parsed("/v1beta/models/bad%zz:generateContent"), None);
+    assert_eq!(parsed("/v1beta/tunedModels/x:generateContent"), None);
+}
+
+#[test]
+fn the_key_parameter_and_alt_sse_are_read_from_the_query() {
+    assert_eq!(
+        key_param("alt=sse&key=team%2Btoken").as_deref(),
+        Some("team+token")
+    );
+    assert_eq!(key_param("alt=sse&monkey=x"), None);
+    assert_eq!(key_param("key="), None);
+    assert!(wants_sse(Some("key=k&alt=sse")));
+    assert!(!wants_sse(Some("alt=json")));
+    assert!(!wants_sse(None));
+}
+
+fn messages_session(user_id: &str) -> Option<String> {
+    let body = serde_json::json!({"model": "m", "metadata": {"user_id": user_id}}).to_string();
+    let request = ClientRequest {
+        path: "/v1/messages",
+        query: None,
+        body: body.as_bytes(),
+    };
+    MESSAGES.head(&request).unwrap().session
+}
+
+#[test]
+fn a_messages_body_names_its_session_in_metadata_user_id() {
+    let legacy = "user_2f1a_account_7c1d_session_57a121ec-f78c-48c3-a745-e3036a3ecc33";
+    assert_eq!(
+        messages_session(legacy).as_deref(),
+        Some("57a121ec-f78c-48c3-a745-e3036a3ecc33")
+    );
+    let json = r#"{"device_id":"d1","account_uuid":"","session_id":"54c1eb09-bc4c-4d2f-98eb-6d2ab2d5e2fe"}"#;
+    assert_eq!(
+        messages_session(json).as_deref(),
+        Some("54c1eb09-bc4c-4d2f-98eb-6d2ab2d5e2fe")
+    );
+    assert_eq!(messages_session("plain-user"), None);
+    let long = "x".repeat(MAX_SESSION_LEN + 1);
+    assert_eq!(messages_session(&format!("u_session_{long}")), None);
+}

@@ -1,0 +1,30 @@
+use super::*;
+
+#[test]
+fn debug_display_and_serialize_never_show_the_key() {
+    let key = ApiKey::new("test-key-0123456789-abcdefWXYZ", None);
+    for shown in [
+        format!("{key:?}"),
+        format!("{key}"),
+        serde_json::to_string(&key).unwrap_or_default(),
+    ] {
+        assert!(!shown.contains("0123456789"), "{shown}");
+        assert!(shown.contains("…WXYZ#"), "{shown}");
+    }
+}
+
+#[test]
+fn short_keys_show_only_a_hash() {
+    let fp = Fingerprint::of("abcd1234", None);
+    assert!(fp.as_str().starts_with('#'));
+    assert!(!fp.as_str().contains("1234"));
+}
+
+#[test]
+fn labels_replace_the_shown_text_but_not_the_id() {
+    let a = Fingerprint::of("same-key-material-xyz", Some("team-a"));
+    let b = Fingerprint::of("same-key-material-xyz", None);
+    assert_eq!(a.as_str(), "team-a");
+    assert_eq!(a.id(), b.id());
+    assert_eq!(a.id().len(), 12);
+}

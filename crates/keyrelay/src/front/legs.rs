@@ -1,0 +1,107 @@
+//! The legs a front hands the call layer: a request forwarded as the client
+//! sent it ([`ForwardLeg`]), or translated through the hub
+//! ([`TranslatedLeg`]).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use keypool::{Fingerprint, OutcomeClass};
+
+use super::translated::TranslatedLeg;
+use crate::call::{Caller, Leg, RequestFacts, Step, UpstreamBody, UpstreamResponse};
+use crate::dialect::Dialect;
+use crate::registry::Provider;
+use crate::transport::headers::forwardable_response_headers;
+use crate::transport::Outbound;
+
+/// A request that goes upstream as the client sent it (bar the key, and
+/// perhaps the model name) and comes back as the upstream answers.
+pub struct ForwardLeg {
+    pub provider: Arc<Provider>,
+    pub facts: RequestFacts,
+    pub outbound: Outbound,
+    /// Whose error format the client expects (for stream error frames).
+    pub shape: Dialect,
+}
+
+impl Leg for ForwardLeg {
+    fn provider(&self) -> &Arc<Provider> {
+        &self.provider
+    }
+
+    fn facts(&self) -> &RequestFacts {
+        &self.facts
+    }
+
+    fn outbound(&self) -> &Outbound {
+        &self.outbound
+    }
+
+    fn answer(
+        self,
+        caller: &Caller,
+        upstream: UpstreamResponse,
+        key: &Fingerprint,
+        _: OutcomeClass,
+    ) -> Response {
+        let body = match upstream.body {
+            UpstreamBody::Full(bytes) => Body::from(bytes),
+            UpstreamBody::Stream(held) => {
+                let step = Step::Forward {
+                    shape: self.shape,
+                    framing: upstream.framing,
+                };
+                Body::from_stream(caller.stream(&self.provider, key, held, step))
+            }
+        };
+        let mut response = Response::new(body);
+        *response.status_mut() = upstream.status;
+        *response.headers_mut() = forwardable_response_headers(upstream.headers);
+        response
+    }
+}
+
+/// A target reached as the client sent the request, or through the hub.
+pub enum RoutedLeg<'a> {
+    /// The provider speaks the client's API: forward the bytes.
+    Forward(ForwardLeg),
+    /// Another dialect: translate.
+    Translate(TranslatedLeg<'a>),
+}
+
+impl Leg for RoutedLeg<'_> {
+    fn provider(&self) -> &Arc<Provider> {
+        match self {
+            RoutedLeg::Forward(leg) => leg.provider(),
+            RoutedLeg::Translate(leg) => leg.provider(),
+        }
+    }
+
+    fn facts(&self) -> &RequestFacts {
+        match self {
+            RoutedLeg::Forward(leg) => leg.facts(),
+            RoutedLeg::Translate(leg) => leg.facts(),
+        }
+    }
+
+    fn outbound(&self) -> &Outbound {
+        match self {
+            RoutedLeg::Forward(leg) => leg.outbound(),
+            RoutedLeg::Translate(leg) => leg.outbound(),
+        }
+    }
+
+    fn answer(
+        self,
+        caller: &Caller,
+        upstream: UpstreamResponse,
+        key: &Fingerprint,
+        class: OutcomeClass,
+    ) -> Response {
+        match self {
+            RoutedLeg::Forward(leg) => leg.answer(caller, upstream, key, class),
+            RoutedLeg::Translate(leg) => leg.answer(caller, upstream, key, class),
+        }
+    }
+}

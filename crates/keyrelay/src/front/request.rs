@@ -1,0 +1,136 @@
+//! A client request read once by its API's description, and made a leg for
+//! each target: forwarded where the provider speaks the client's API,
+//! translated through the hub everywhere else.
+
+use std::sync::OnceLock;
+
+use axum::extract::rejection::BytesRejection;
+use bytes::Bytes;
+use dialects::client::{ClientApi, ClientRequest, Head, Hub};
+use http::{HeaderMap, Method, Uri};
+
+use super::legs::{ForwardLeg, RoutedLeg};
+use super::model_field::routed_body;
+use super::session::session_of;
+use super::translated::TranslatedLeg;
+use crate::call::RequestFacts;
+use crate::error::ApiError;
+use crate::gateway::Gateway;
+use crate::route::{resolve, Route};
+use crate::transport::headers::{forwardable_request_headers, strip_key_param};
+use crate::transport::Outbound;
+
+/// A client request as the client sent it, read once for every target.
+pub struct ClientCall<'a> {
+    pub api: &'static dyn ClientApi,
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+    body: Bytes,
+    pub head: Head,
+    /// The session a header or the body names, for session affinity.
+    session: Option<String>,
+    /// The hub request, built only when a target needs it translated.
+    hub: OnceLock<Result<Hub, ApiError>>,
+}
+
+impl<'a> ClientCall<'a> {
+    /// The request and its route.
+    pub fn read(
+        api: &'static dyn ClientApi,
+        gateway: &Gateway,
+        uri: &'a Uri,
+        headers: &'a HeaderMap,
+        body: Result<Bytes, BytesRejection>,
+    ) -> Result<(Self, Route), ApiError> {
+        let body =
+            body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
+        let head = api.head(&request(uri, &body))?;
+        let route = resolve(&gateway.registry, &gateway.aliases, &head.model)
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let session = session_of(headers).or_else(|| head.session.clone());
+        let call = ClientCall {
+            api,
+            uri,
+            headers,
+            body,
+            head,
+            session,
+            hub: OnceLock::new(),
+        };
+        Ok((call, route))
+    }
+
+    /// What the description reads.
+    pub fn request(&self) -> ClientRequest<'_> {
+        request(self.uri, &self.body)
+    }
+
+    /// The request as `route`'s provider takes it.
+    pub fn leg(&self, route: Route) -> Result<RoutedLeg<'_>, ApiError> {
+        let spec = &route.provider.spec;
+        if self.api.native_for(spec.dialect, spec.responses) {
+            return self.forward_leg(route).map(RoutedLeg::Forward);
+        }
+        let hub = self.hub()?;
+        let facts = self.facts(route.model);
+        TranslatedLeg::new(route.provider, hub, facts, self.api.error_shape())
+            .map(RoutedLeg::Translate)
+    }
+
+    /// The client's bytes and query (less `key`), to the routed model.
+    pub fn forward_leg(&self, route: Route) -> Result<ForwardLeg, ApiError> {
+        let provider = route.provider;
+        let request = self.request();
+        let path = self.api.native_path(&request, &self.head, &route.model);
+        let body = if self.api.model_in_body() {
+            routed_body(&self.body, &self.head.model, &route.model)?
+        } else {
+            self.body.clone()
+        };
+        // The client's own credential never goes upstream.
+        let query = self.uri.query().map(|q| match q.contains("key=") {
+            true => std::borrow::Cow::Owned(strip_key_param(q)),
+            false => std::borrow::Cow::Borrowed(q),
+        });
+        let query = query.filter(|q| !q.is_empty());
+        let outbound = Outbound {
+            method: Method::POST,
+            url: provider.endpoint(&path, query.as_deref())?,
+            headers: forwardable_request_headers(self.headers),
+            body,
+            auth: provider.spec.auth.clone(),
+            dialect: provider.spec.dialect,
+        };
+        Ok(ForwardLeg {
+            provider,
+            facts: self.facts(route.model),
+            outbound,
+            shape: self.api.error_shape(),
+        })
+    }
+
+    /// What the pool weighs for this request sent to `model`.
+    pub fn facts(&self, model: String) -> RequestFacts {
+        RequestFacts::for_model(model).in_session(self.session.clone())
+    }
+
+    /// The hub request, for the first target that needs it translated.
+    pub fn hub(&self) -> Result<&Hub, ApiError> {
+        let hub = self.hub.get_or_init(|| {
+            let hub = self.api.to_hub(&self.request(), &self.head)?;
+            if !hub.dropped.is_empty() {
+                tracing::debug!(api = self.api.name(), dropped = ?hub.dropped, "left out for a provider of another API");
+            }
+            Ok(hub)
+        });
+        hub.as_ref().map_err(Clone::clone)
+    }
+}
+
+fn request<'b>(uri: &'b Uri, body: &'b Bytes) -> ClientRequest<'b> {
+    ClientRequest {
+        path: uri.path(),
+        query: uri.query(),
+        body,
+    }
+}

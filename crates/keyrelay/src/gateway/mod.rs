@@ -1,0 +1,94 @@
+//! The running gateway: everything a request needs, built from one
+//! configuration ([`Gateway`]), and the one swapped in whole on reload or a
+//! key change ([`Live`]).
+
+mod live;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use keypool::StateStore;
+
+use crate::call::Caller;
+use crate::config::{Config, Timeouts};
+use crate::env::Env;
+use crate::keys_file::KeysFile;
+use crate::registry::Registry;
+use crate::route::{Aliases, Fallbacks};
+pub use live::{ChangeError, KeyRef, KeysChanged, Live, Reloaded};
+
+/// Everything `keyrelay serve` is started with, besides the environment.
+#[derive(Debug, Clone, Default)]
+pub struct ServeSettings {
+    pub config: Config,
+    /// `--model-alias` rules, tried before the config file's.
+    pub aliases: Vec<(String, String)>,
+    /// `--fallback` rules, tried before the config file's.
+    pub fallbacks: Vec<(String, Vec<String>)>,
+    /// The config file, read again on reload (`None`: `config` is all there is).
+    pub config_path: Option<std::path::PathBuf>,
+    /// `--keys-file`, over `server.keys_file`.
+    pub keys_file: Option<std::path::PathBuf>,
+}
+
+/// Everything a handler needs, built from one configuration; a reload
+/// builds a new one ([`Live`]).
+pub struct Gateway {
+    /// The configuration this was built from (keys file not applied).
+    pub config: Config,
+    pub registry: Registry,
+    pub aliases: Aliases,
+    pub fallbacks: Fallbacks,
+    pub caller: Caller,
+    pub access_tokens: Vec<String>,
+    /// For `/admin` and `/metrics`; none means both are off.
+    pub admin_tokens: Vec<String>,
+    pub max_body_bytes: usize,
+    /// How often disabled keys are re-checked.
+    pub recheck_every: std::time::Duration,
+}
+
+impl Gateway {
+    /// Providers and pools from `config` with `keys` applied, over `store`.
+    pub fn build(
+        settings: &ServeSettings,
+        config: &Config,
+        keys: &KeysFile,
+        env: &dyn Env,
+        store: Arc<dyn StateStore>,
+    ) -> anyhow::Result<Gateway> {
+        let registry = Registry::build(&keys.apply_to(config), env, store)?;
+        let tokens = |listed: &[String], var: &str| {
+            let mut tokens = listed.to_vec();
+            if let Some(more) = env.non_empty(var) {
+                tokens.extend(
+                    more.split(',')
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                        .map(str::to_owned),
+                );
+            }
+            tokens
+        };
+        let access_tokens = tokens(&config.server.access_tokens, "KEYRELAY_ACCESS_TOKENS");
+        let admin_tokens = tokens(&config.server.admin_tokens, "KEYRELAY_ADMIN_TOKENS");
+        let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
+        let fallbacks = Fallbacks::new(
+            &registry,
+            settings.fallbacks.clone(),
+            config.fallbacks.clone(),
+        )?;
+        let caller = Caller::new(config, env).context("building the HTTP client")?;
+        Ok(Gateway {
+            config: config.clone(),
+            registry,
+            aliases,
+            fallbacks,
+            caller,
+            access_tokens,
+            admin_tokens,
+            max_body_bytes: config.server.max_body_bytes,
+            recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! The gateway as one HTTP service: the route table (client APIs from
+//! [`crate::front`], operations from [`crate::ops`], `/health`) behind a
+//! single front door.
+//!
+//! The front door, outermost first: panic → 500 in Anthropic shape; on the
+//! proxied routes, observation (request log, access log, metrics), the
+//! access-token check, and the limit on requests in flight ([`limit`]);
+//! then the body size limit and the router.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use http::StatusCode;
+use serde_json::json;
+
+use super::limit;
+use crate::dialect::Dialect;
+use crate::error::{ApiError, ErrorKind};
+use crate::gateway::{Gateway, Live};
+use crate::ops::observe::Watch;
+use crate::ops::{constant_time_eq, Ops};
+
+/// The gateway as one service: the routes behind a single front door
+/// (panics caught, requests observed, then access and admission checked on
+/// the proxied routes). The door wraps the router once instead of every
+/// route, so a request clones no boxed service stack.
+pub fn app(
+    live: Arc<Live>,
+) -> impl tower::Service<
+    http::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future: Send + 'static,
+> + Clone
+       + Send
+       + 'static {
+    let limit = live.gateway().max_body_bytes;
+    let ops = Ops::new(live.clone());
+    let door = FrontDoor {
+        admission: limit::Admission::new(live),
+        ops: ops.clone(),
+    };
+    tower::ServiceBuilder::new()
+        .map_request(|request: http::Request<hyper::body::Incoming>| {
+            request.map(axum::body::Body::new)
+        })
+        .layer(middleware::from_fn_with_state(door, front_door))
+        .layer(DefaultBodyLimit::max(limit))
+        .service(router(ops))
+}
+
+/// Every route: the client APIs, operations and `/health`.
+pub fn router(ops: Ops) -> Router {
+    crate::front::router()
+        .with_state(ops.live.clone())
+        .merge(crate::ops::router(&ops))
+        .route("/health", get(health))
+        .fallback(not_found)
+        .with_state(ops)
+}
+
+#[derive(Clone)]
+struct FrontDoor {
+    ops: Ops,
+    admission: limit::Admission,
+}
+
+/// Every request passes here once. A proxied route (see [`front_of`]) is
+/// observed, then needs an access token (when any are configured), then a
+/// free slot; the rest go straight to the router.
+async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next) -> Response {
+    let Some(front) = front_of(request.uri().path()) else {
+        return unless_panicked(next.run(request)).await;
+    };
+    let watch = Watch::begin(&door.ops, front, &request);
+    let response = match refuse_access(&door.ops.live.gateway(), &request) {
+        Some(refused) => refused,
+        None => match door.admission.admit() {
+            None => door.admission.busy(request.uri().path()),
+            Some(slot) => unless_panicked(next.run(request))
+                .await
+                .map(|body| axum::body::Body::new(limit::Holding::new(body, slot))),
+        },
+    };
+    watch.finish(door.ops.requests.clone(), response)
+}
+
+/// What a path is, in the request log and metrics; `None` for what is not
+/// a proxied request (health, metrics, admin, dashboard).
+fn front_of(path: &str) -> Option<&'static str> {
+    if let Some(api) = crate::front::client_api_of(path) {
+        return Some(match path {
+            "/v1/messages/count_tokens" => "count_tokens",
+            _ => api.name(),
+        });
+    }
+    match path {
+        "/v1/models" => Some("models"),
+        p if dialects::client::is_gemini(p) => Some("gemini"),
+        p if p.starts_with("/p/") => Some("passthrough"),
+        "/health" | "/metrics" => None,
+        p if p.starts_with("/admin") || p.starts_with("/ui") => None,
+        _ => Some("other"),
+    }
+}
+
+/// Whose error format a path's client expects: its client API's, the
+/// provider's own on `/p/{provider}/…`, else Anthropic's.
+pub fn shape_of(gateway: &Gateway, path: &str) -> Dialect {
+    if let Some(api) = crate::front::client_api_of(path) {
+        return api.error_shape();
+    }
+    if dialects::client::is_gemini(path) {
+        return Dialect::Gemini;
+    }
+    path.strip_prefix("/p/")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|name| gateway.registry.get(name))
+        .map_or(Dialect::Anthropic, |provider| provider.spec.dialect)
+}
+
+/// `/health`: up, and what each pool holds. It says so when no pool has a
+/// key, which is how a first run without keys looks.
+async fn health(State(live): State<Arc<Live>>) -> Json<serde_json::Value> {
+    let gateway = live.gateway();
+    let providers: Vec<_> = gateway
+        .registry
+        .all()
+        .iter()
+        .filter(|p| !p.pool.is_empty() && p.spec.needs_keys())
+        .map(|p| {
+            let snapshot = p.pool.snapshot();
+            let available = snapshot
+                .iter()
+                .filter(|k| k.state == keypool::KeyState::Available)
+                .count();
+            json!({"name": p.name(), "keys": snapshot.len(), "available": available})
+        })
+        .collect();
+    let mut health = json!({"status": "ok", "providers": providers});
+    if let Some(warning) = gateway.registry.no_keys_warning() {
+        health["warning"] = json!(warning);
+    }
+    Json(health)
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorKind::NotFound,
+        format!(
+            "keyrelay has no route {} {}; use POST /v1/messages, POST /v1/chat/completions, POST /v1/responses, POST /v1beta/models/MODEL:generateContent or /p/PROVIDER/... for a provider's native API",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// Requires one of the access tokens, when any are configured, as
+/// `x-api-key`, `Authorization: Bearer` or `x-goog-api-key` (and, on
+/// Gemini's routes, as Gemini clients may send a key: `?key=`).
+/// The refusal, when access is not allowed.
+fn refuse_access(gateway: &Gateway, request: &Request) -> Option<Response> {
+    if gateway.access_tokens.is_empty() {
+        return None;
+    }
+    let headers = request.headers();
+    let presented = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| {
+            headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+        })
+        .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()))
+        .map(str::to_owned);
+    let path = request.uri().path();
+    let gemini = dialects::client::is_gemini(path);
+    let presented = presented.or_else(|| {
+        gemini
+            .then(|| request.uri().query().and_then(dialects::client::key_param))
+            .flatten()
+    });
+    let allowed = presented.is_some_and(|p| {
+        gateway
+            .access_tokens
+            .iter()
+            .any(|t| constant_time_eq(t.as_bytes(), p.trim().as_bytes()))
+    });
+    (!allowed).then(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Authentication,
+            if gemini {
+                "keyrelay: missing or wrong access token (send it as x-goog-api-key, ?key= or Authorization: Bearer)"
+            } else {
+                "keyrelay: missing or wrong access token (send it as x-api-key or Authorization: Bearer)"
+            },
+        )
+        .in_shape(shape_of(gateway, path))
+        .into_response()
+    })
+}
+
+/// The response, or a plain 500 when the handler panics.
+async fn unless_panicked(response: impl std::future::Future<Output = Response>) -> Response {
+    use futures_util::FutureExt;
+    std::panic::AssertUnwindSafe(response)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(panicked)
+}
+
+fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    // The panic payload is not echoed: it could hold request data.
+    tracing::error!("request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorKind::Api,
+        "keyrelay: internal error",
+    )
+    .into_response()
+}
