@@ -17,6 +17,7 @@ mod outcome;
 mod parse;
 mod policy;
 mod pool;
+mod record;
 mod secret;
 mod store;
 mod strategy;
@@ -26,12 +27,13 @@ pub use clock::Clock;
 pub use executor::{
     Attempt, AttemptRecord, AttemptReply, ExecuteOptions, Finished, Refusal, Refused,
 };
-pub use health::{ClassCounts, KeyHealth, KeyRecord, KeyState, RecordChange, ScopedCooldown};
+pub use health::{KeyHealth, KeyState, ScopedCooldown};
 pub use history::MinuteCount;
 pub use outcome::{Outcome, OutcomeClass};
 pub use parse::{parse_keys, ParsedKeys};
 pub use policy::CooldownPolicy;
 pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig, DISABLED_BY_ADMIN};
+pub use record::{ClassCounts, KeyRecord, KeyUpdate, RecordChange};
 pub use secret::{ApiKey, Fingerprint};
-pub use store::{KeyUpdate, MemoryStore, StateStore, StoreError, StoreFuture};
+pub use store::{MemoryStore, StateStore, StoreError, StoreFuture};
 pub use strategy::{session_hash, Strategy};

@@ -8,12 +8,13 @@ use serde::Serialize;
 
 use crate::budget::{self, Budget, Span, UsageBucket};
 use crate::clock::Clock;
-use crate::health::{ClassCounts, KeyHealth, KeyState};
+use crate::health::{KeyHealth, KeyState};
 use crate::history::{MinuteCount, MinuteHistory};
 use crate::outcome::{Outcome, OutcomeClass};
 use crate::policy::CooldownPolicy;
+use crate::record::{ClassCounts, KeyUpdate};
 use crate::secret::{ApiKey, Fingerprint};
-use crate::store::{KeyUpdate, MemoryStore, StateStore};
+use crate::store::{MemoryStore, StateStore};
 use crate::strategy::{rendezvous, Rotation, Strategy};
 
 mod budgets;

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::sync::Mutex;
 
 use crate::budget::UsageBucket;
-use crate::health::{KeyHealth, KeyRecord, RecordChange};
-use crate::outcome::OutcomeClass;
+use crate::health::KeyHealth;
+use crate::record::{KeyRecord, KeyUpdate, RecordChange};
 
 /// A boxed future, so stores can be used as `dyn StateStore`.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -19,18 +19,6 @@ pub enum StoreError {
     Unavailable(String),
     #[error("state store data is corrupt: {0}")]
     Corrupt(String),
-}
-
-/// One attempt's effect on a key, as sent to a store.
-#[derive(Debug, Clone)]
-pub struct KeyUpdate<'a> {
-    pub id: &'a str,
-    /// The key's health after the attempt; the store merges it in
-    /// ([`KeyHealth::merge`]) so concurrent writers never lose a deadline.
-    pub health: &'a KeyHealth,
-    pub class: OutcomeClass,
-    pub reason: Option<&'a str>,
-    pub at_ms: u64,
 }
 
 /// Key health shared beyond one pool. Stores hold fingerprint ids, health and

@@ -7,7 +7,7 @@ mod worker;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use keypool::KeyRecord;
+use keypool::{Clock, KeyRecord};
 use tokio::sync::{mpsc, oneshot};
 
 pub use schema::SCHEMA_VERSION;
@@ -28,6 +28,9 @@ const QUEUE: usize = 64;
 pub struct SqliteStore {
     path: PathBuf,
     commands: mpsc::Sender<Command>,
+    /// Wall time for the thread's expiry checks, read here on the async side
+    /// and sent with each command (see [`Command`]).
+    clock: Clock,
 }
 
 impl SqliteStore {
@@ -41,7 +44,11 @@ impl SqliteStore {
             .name("keyrelay-sqlite".into())
             .spawn(move || worker::run(thread_path, busy_timeout, receiver))
             .map_err(OpenError::Thread)?;
-        Ok(SqliteStore { path, commands })
+        Ok(SqliteStore {
+            path,
+            commands,
+            clock: Clock::system(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -50,11 +57,11 @@ impl SqliteStore {
 
     async fn call<T>(
         &self,
-        command: impl FnOnce(worker::Reply<T>) -> Command,
+        command: impl FnOnce(u64, worker::Reply<T>) -> Command,
     ) -> Result<T, BackendError> {
         let (reply, answer) = oneshot::channel();
         self.commands
-            .send(command(reply))
+            .send(command(self.clock.now_ms(), reply))
             .await
             .map_err(|_| BackendError::WorkerGone)?;
         answer.await.map_err(|_| BackendError::WorkerGone)?
@@ -67,16 +74,21 @@ impl Backend for SqliteStore {
     }
 
     fn load<'a>(&'a self, pool: &'a str) -> BackendFuture<'a, Vec<KeyRecord>> {
-        Box::pin(self.call(|reply| Command::Load {
+        Box::pin(self.call(|now_ms, reply| Command::Load {
             pool: pool.to_owned(),
+            now_ms,
             reply,
         }))
     }
 
     fn apply<'a>(&'a self, deltas: &'a [KeyDelta]) -> BackendFuture<'a, ()> {
-        Box::pin(self.call(|reply| Command::Apply {
+        Box::pin(self.call(|now_ms, reply| Command::Apply {
             deltas: deltas.to_vec(),
+            now_ms,
             reply,
         }))
     }
 }
+
+#[cfg(test)]
+mod tests;

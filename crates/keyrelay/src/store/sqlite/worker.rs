@@ -14,13 +14,19 @@ use crate::store::error::BackendError;
 
 pub(super) type Reply<T> = oneshot::Sender<Result<T, BackendError>>;
 
+/// A request to the SQLite thread. Each carries the wall time (Unix ms) it
+/// was sent at, read on the async side from a [`keypool::Clock`]: this thread
+/// is outside the tokio runtime, where a `Clock` would silently follow the
+/// system's clock instead of tokio's (paused and advanced in tests).
 pub(super) enum Command {
     Load {
         pool: String,
+        now_ms: u64,
         reply: Reply<Vec<KeyRecord>>,
     },
     Apply {
         deltas: Vec<KeyDelta>,
+        now_ms: u64,
         reply: Reply<()>,
     },
 }
@@ -32,12 +38,22 @@ pub(super) fn run(path: PathBuf, busy_timeout: Duration, mut commands: mpsc::Rec
     let mut conn: Option<Connection> = None;
     while let Some(command) = commands.blocking_recv() {
         match command {
-            Command::Load { pool, reply } => {
-                let result = with_conn(&mut conn, &path, busy_timeout, |c| load(c, &pool));
+            Command::Load {
+                pool,
+                now_ms,
+                reply,
+            } => {
+                let result = with_conn(&mut conn, &path, busy_timeout, |c| load(c, &pool, now_ms));
                 let _ = reply.send(result);
             }
-            Command::Apply { deltas, reply } => {
-                let result = with_conn(&mut conn, &path, busy_timeout, |c| apply(c, &deltas));
+            Command::Apply {
+                deltas,
+                now_ms,
+                reply,
+            } => {
+                let result = with_conn(&mut conn, &path, busy_timeout, |c| {
+                    apply(c, &deltas, now_ms)
+                });
                 let _ = reply.send(result);
             }
         }
@@ -114,7 +130,8 @@ const SELECT: &str = "SELECT key_id, cooling_until_ms, cooling_class, disabled_a
 const SELECT_MODEL_COOLDOWNS: &str = "SELECT key_id, model, until_ms, class
     FROM key_model_cooldown WHERE pool = ?1";
 
-fn load(conn: &mut Connection, pool: &str) -> Result<Vec<KeyRecord>, BackendError> {
+/// Every record of `pool`, without usage buckets that no longer count at `now_ms`.
+fn load(conn: &mut Connection, pool: &str, now_ms: u64) -> Result<Vec<KeyRecord>, BackendError> {
     let mut statement = conn.prepare_cached(SELECT)?;
     let rows = statement.query_map([pool], read_record)?;
     let mut records: Vec<KeyRecord> = rows.collect::<Result<_, _>>()?;
@@ -156,7 +173,6 @@ fn load(conn: &mut Connection, pool: &str) -> Result<Vec<KeyRecord>, BackendErro
             row.get::<_, i64>(4)?,
         ))
     })?;
-    let now_ms = unix_ms();
     for row in rows {
         let (id, span, bucket, requests, tokens) = row?;
         let Some(span) = Span::parse(&span) else {
@@ -194,12 +210,6 @@ ON CONFLICT (pool, key_id, span, bucket) DO UPDATE SET
     tokens = tokens + excluded.tokens";
 
 const SWEEP_USAGE: &str = "DELETE FROM key_usage WHERE ends_ms <= ?1";
-
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
 
 fn read_record(row: &Row<'_>) -> rusqlite::Result<KeyRecord> {
     let ms = |i: usize| row.get::<_, i64>(i).map(|v| u64::try_from(v).unwrap_or(0));
@@ -274,7 +284,9 @@ ON CONFLICT (pool, key_id, model) DO UPDATE SET
 /// Model cooldowns that have ended are dropped on each write.
 const SWEEP_MODEL_COOLDOWNS: &str = "DELETE FROM key_model_cooldown WHERE until_ms <= ?1";
 
-fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError> {
+/// Merges `deltas` in one transaction, which also drops the model cooldowns
+/// and usage buckets that ended by `now_ms`.
+fn apply(conn: &mut Connection, deltas: &[KeyDelta], now_ms: u64) -> Result<(), BackendError> {
     if deltas.is_empty() {
         // A health check: reading the table proves the file is open and sound.
         conn.query_row("SELECT count(*) FROM key_state", [], |row| {
@@ -334,11 +346,10 @@ fn apply(conn: &mut Connection, deltas: &[KeyDelta]) -> Result<(), BackendError>
         }
         if deltas.iter().any(|d| !d.record.health.scoped.is_empty()) {
             tx.prepare_cached(SWEEP_MODEL_COOLDOWNS)?
-                .execute([sql_int(unix_ms())])?;
+                .execute([sql_int(now_ms)])?;
         }
         if deltas.iter().any(|d| !d.record.usage.is_empty()) {
-            tx.prepare_cached(SWEEP_USAGE)?
-                .execute([sql_int(unix_ms())])?;
+            tx.prepare_cached(SWEEP_USAGE)?.execute([sql_int(now_ms)])?;
         }
     }
     tx.commit()?;
