@@ -106,7 +106,7 @@ fn serve_workers(asked: Option<std::num::NonZeroUsize>) -> usize {
 /// One thread gets a current-thread runtime: a request's tasks (the client's
 /// connection, the upstream's, the handler) wake each other on that thread
 /// with no hand-off between threads, which costs less CPU per request than a
-/// one-worker multi-thread runtime (README, Performance).
+/// one-worker multi-thread runtime (docs/performance.md).
 fn runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
     if threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
