@@ -15,6 +15,30 @@ const LIMITED: &str = "test-key-cli-limited-0000002";
 const GOOD: &str = "test-key-cli-good-0000000003";
 
 #[tokio::test]
+async fn a_first_run_without_keys_says_which_variables_to_set() {
+    let served = served::serve(&[], &["--state", "memory"]).await;
+    let warned = served.log_lines(&["no provider has API keys"]);
+    assert_eq!(warned.len(), 1, "{:?}", served.log.lock().unwrap());
+    for variable in ["ANTHROPIC_API_KEYS", "OPENAI_API_KEY", "GEMINI_API_KEY"] {
+        assert!(warned[0].contains(variable), "{variable}: {}", warned[0]);
+    }
+    let health: serde_json::Value = reqwest::get(format!("{}/health", served.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["providers"], json!([]));
+    let warning = health["warning"].as_str().unwrap_or_default();
+    assert!(
+        warning.contains("no provider has API keys") && warning.contains("GEMINI_API_KEY"),
+        "{health}"
+    );
+    served.stop().await;
+}
+
+#[tokio::test]
 async fn a_newcomer_sees_failover_through_the_binary() {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(
@@ -53,6 +77,7 @@ async fn a_newcomer_sees_failover_through_the_binary() {
         &[],
     )
     .await;
+    assert!(served.log_lines(&["no provider has API keys"]).is_empty());
     let url = served.url.clone();
     let client = reqwest::Client::new();
     let request = json!({"model": "claude-sonnet-4-5", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]});

@@ -1,8 +1,9 @@
 //! The client fronts: an OpenAI Chat, OpenAI Responses or Gemini client's
 //! request through the hub into each provider API it is translated for, and
 //! each provider's answer, whole and streamed, back into the client's API —
-//! the calls the gateway makes (`front/{chat,responses,gemini}`,
-//! `front/translated.rs`, `call/stream.rs`), reported per input byte.
+//! the calls the gateway makes (the descriptions in `dialects::client`,
+//! keyrelay's `front/translated.rs` and `call/stream.rs`), reported per
+//! input byte.
 //!
 //! Request benches start from the parsed client request, as the baseline
 //! (`request/openai`) starts from a parsed Anthropic one; `{client}_parse`

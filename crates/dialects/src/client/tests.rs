@@ -83,3 +83,64 @@ fn a_messages_body_names_its_session_in_metadata_user_id() {
     let long = "x".repeat(MAX_SESSION_LEN + 1);
     assert_eq!(messages_session(&format!("u_session_{long}")), None);
 }
+
+#[test]
+fn each_client_api_is_served_natively_by_its_own_dialects_only() {
+    use crate::Dialect::*;
+    let dialects = [Anthropic, OpenaiChat, Openrouter, Gemini, Ollama];
+    let native = |api: &dyn ClientApi, responses: bool| -> Vec<Dialect> {
+        dialects
+            .into_iter()
+            .filter(|d| api.native_for(*d, responses))
+            .collect()
+    };
+    assert_eq!(native(&MESSAGES, true), [Anthropic]);
+    assert_eq!(native(&CHAT, true), [OpenaiChat, Openrouter]);
+    assert_eq!(native(&GEMINI, true), [Gemini]);
+    // The Responses API is a provider's own feature, whatever its dialect.
+    assert_eq!(native(&RESPONSES, false), []);
+    assert_eq!(native(&RESPONSES, true), dialects);
+}
+
+#[test]
+fn a_head_reads_model_stream_and_operation_from_body_or_path() {
+    let body = br#"{"stream": true, "messages": [], "model": "openai@gpt-4.1"}"#;
+    let at = |path: &'static str, body: &'static [u8]| ClientRequest {
+        path,
+        query: None,
+        body,
+    };
+    let head = CHAT.head(&at("/v1/chat/completions", body)).unwrap();
+    assert_eq!(
+        (head.model.as_str(), head.stream, head.operation),
+        ("openai@gpt-4.1", true, Operation::Generate)
+    );
+    let count = MESSAGES
+        .head(&at("/v1/messages/count_tokens", br#"{"model":"m"}"#))
+        .unwrap();
+    assert_eq!(count.operation, Operation::CountTokens);
+    let gemini = GEMINI
+        .head(&at(
+            "/v1beta/models/g%2Fgemini-2.5-pro:streamGenerateContent",
+            b"{}",
+        ))
+        .unwrap();
+    assert_eq!(
+        (gemini.model.as_str(), gemini.stream),
+        ("g/gemini-2.5-pro", true)
+    );
+    assert_eq!(
+        RESPONSES.head(&at("/v1/responses", b"[1]")),
+        Err(ClientError::Invalid(
+            "request body is not a valid JSON object".into()
+        ))
+    );
+    assert_eq!(
+        MESSAGES.head(&at("/v1/messages", br#"{"model": 7}"#)),
+        Err(ClientError::Invalid("model: must be a string".into()))
+    );
+    assert!(matches!(
+        GEMINI.head(&at("/v1beta/models/gemini-2.5-pro", b"{}")),
+        Err(ClientError::NoRoute(_))
+    ));
+}

@@ -24,13 +24,19 @@ use crate::error::ApiError;
 use crate::registry::Provider;
 use crate::transport::Outbound;
 
-/// One target of a request, ready to send.
-pub trait Leg {
-    fn provider(&self) -> &Arc<Provider>;
+/// Where a leg goes and what it sends.
+pub struct Target {
+    pub provider: Arc<Provider>,
     /// What the pool weighs: the upstream model (also `x-keyrelay-model`,
     /// when known) and the client's session.
-    fn facts(&self) -> &RequestFacts;
-    fn outbound(&self) -> &Outbound;
+    pub facts: RequestFacts,
+    pub outbound: Outbound,
+}
+
+/// One target of a request, ready to send, and how its answer reaches the
+/// client.
+pub trait Leg {
+    fn target(&self) -> &Target;
     /// The client's response to an upstream answer that settled the
     /// request: a success, or an error no other target would fix.
     fn answer(
@@ -62,9 +68,13 @@ pub async fn serve<L: Leg>(
                 continue;
             }
         };
-        let provider = leg.provider().clone();
-        let model = leg.facts().model.clone();
-        let result = caller.call(&provider, leg.outbound(), leg.facts()).await;
+        let Target {
+            provider,
+            facts,
+            outbound,
+        } = leg.target();
+        let (provider, model) = (provider.clone(), facts.model.clone());
+        let result = caller.call(&provider, outbound, facts).await;
         match &result {
             Ok(finished) => log.extend(provider.name(), &finished.log),
             Err(refused) => log.extend(provider.name(), &refused.log),

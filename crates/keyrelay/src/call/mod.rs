@@ -41,7 +41,7 @@ use crate::env::Env;
 use crate::redact::redact_keys;
 use crate::registry::Provider;
 use crate::transport::{BodyStream, Outbound, Transport, TransportFailure};
-pub use fallback::{serve, Leg};
+pub use fallback::{serve, Leg, Target};
 pub use stream::{Step, StreamEnd};
 pub use trail::Trace;
 

@@ -2,40 +2,26 @@
 //! sent it ([`ForwardLeg`]), or translated through the hub
 //! ([`TranslatedLeg`]).
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::response::Response;
 use keypool::{Fingerprint, OutcomeClass};
 
 use super::translated::TranslatedLeg;
-use crate::call::{Caller, Leg, RequestFacts, Step, UpstreamBody, UpstreamResponse};
+use crate::call::{Caller, Leg, Step, Target, UpstreamBody, UpstreamResponse};
 use crate::dialect::Dialect;
-use crate::registry::Provider;
 use crate::transport::headers::forwardable_response_headers;
-use crate::transport::Outbound;
 
 /// A request that goes upstream as the client sent it (bar the key, and
 /// perhaps the model name) and comes back as the upstream answers.
 pub struct ForwardLeg {
-    pub provider: Arc<Provider>,
-    pub facts: RequestFacts,
-    pub outbound: Outbound,
+    pub target: Target,
     /// Whose error format the client expects (for stream error frames).
     pub shape: Dialect,
 }
 
 impl Leg for ForwardLeg {
-    fn provider(&self) -> &Arc<Provider> {
-        &self.provider
-    }
-
-    fn facts(&self) -> &RequestFacts {
-        &self.facts
-    }
-
-    fn outbound(&self) -> &Outbound {
-        &self.outbound
+    fn target(&self) -> &Target {
+        &self.target
     }
 
     fn answer(
@@ -52,7 +38,7 @@ impl Leg for ForwardLeg {
                     shape: self.shape,
                     framing: upstream.framing,
                 };
-                Body::from_stream(caller.stream(&self.provider, key, held, step))
+                Body::from_stream(caller.stream(&self.target.provider, key, held, step))
             }
         };
         let mut response = Response::new(body);
@@ -71,24 +57,10 @@ pub enum RoutedLeg<'a> {
 }
 
 impl Leg for RoutedLeg<'_> {
-    fn provider(&self) -> &Arc<Provider> {
+    fn target(&self) -> &Target {
         match self {
-            RoutedLeg::Forward(leg) => leg.provider(),
-            RoutedLeg::Translate(leg) => leg.provider(),
-        }
-    }
-
-    fn facts(&self) -> &RequestFacts {
-        match self {
-            RoutedLeg::Forward(leg) => leg.facts(),
-            RoutedLeg::Translate(leg) => leg.facts(),
-        }
-    }
-
-    fn outbound(&self) -> &Outbound {
-        match self {
-            RoutedLeg::Forward(leg) => leg.outbound(),
-            RoutedLeg::Translate(leg) => leg.outbound(),
+            RoutedLeg::Forward(leg) => leg.target(),
+            RoutedLeg::Translate(leg) => leg.target(),
         }
     }
 

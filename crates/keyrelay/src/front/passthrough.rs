@@ -11,7 +11,7 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 
 use super::legs::ForwardLeg;
 use super::session::session_of;
-use crate::call::RequestFacts;
+use crate::call::{RequestFacts, Target};
 use crate::error::{ApiError, ErrorKind};
 use crate::gateway::Live;
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
@@ -66,9 +66,11 @@ pub async fn passthrough(
         session: session_of(&headers),
     };
     let leg = ForwardLeg {
-        provider,
-        facts,
-        outbound,
+        target: Target {
+            provider,
+            facts,
+            outbound,
+        },
         shape,
     };
     // The provider alone (no fallback): its answer as it is.

@@ -13,7 +13,7 @@ use super::legs::{ForwardLeg, RoutedLeg};
 use super::model_field::routed_body;
 use super::session::session_of;
 use super::translated::TranslatedLeg;
-use crate::call::RequestFacts;
+use crate::call::{RequestFacts, Target};
 use crate::error::ApiError;
 use crate::gateway::Gateway;
 use crate::route::{resolve, Route};
@@ -102,9 +102,11 @@ impl<'a> ClientCall<'a> {
             dialect: provider.spec.dialect,
         };
         Ok(ForwardLeg {
-            provider,
-            facts: self.facts(route.model),
-            outbound,
+            target: Target {
+                provider,
+                facts: self.facts(route.model),
+                outbound,
+            },
             shape: self.api.error_shape(),
         })
     }

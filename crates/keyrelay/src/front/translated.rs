@@ -18,7 +18,7 @@ use keypool::{Fingerprint, OutcomeClass};
 
 use crate::call::exhausted::retry_after_header;
 use crate::call::trail::status_of;
-use crate::call::{Caller, Leg, RequestFacts, Step, UpstreamBody, UpstreamResponse};
+use crate::call::{Caller, Leg, RequestFacts, Step, Target, UpstreamBody, UpstreamResponse};
 use crate::dialect::Dialect;
 use crate::error::{ApiError, ErrorKind};
 use crate::registry::Provider;
@@ -35,14 +35,13 @@ pub fn message_id() -> String {
 
 /// A hub request translated for a provider of another dialect.
 pub struct TranslatedLeg<'a> {
-    pub provider: Arc<Provider>,
-    /// The upstream model, and the client's session.
-    pub facts: RequestFacts,
+    /// The provider, the upstream model and the client's session, and the
+    /// translated request.
+    pub target: Target,
     pub translator: &'static dyn Translator,
     /// The hub request (its model is the client's, its stream flag the
     /// client's), and how its answer is written for the client.
     pub hub: &'a Hub,
-    pub outbound: Outbound,
     /// Whose error shape the client reads.
     pub shape: Dialect,
 }
@@ -64,11 +63,13 @@ impl<'a> TranslatedLeg<'a> {
             .and_then(|translated| provider_call(&provider, &translated))
             .map_err(ApiError::invalid)?;
         Ok(TranslatedLeg {
-            provider,
-            facts,
+            target: Target {
+                provider,
+                facts,
+                outbound,
+            },
             translator,
             hub,
-            outbound,
             shape,
         })
     }
@@ -76,6 +77,7 @@ impl<'a> TranslatedLeg<'a> {
     /// What names the answer: the message id, the client's model, the time.
     fn meta<'m>(&'m self, id: &'m str) -> AnswerMeta<'m> {
         let created = self
+            .target
             .provider
             .pool
             .clock()
@@ -91,16 +93,8 @@ impl<'a> TranslatedLeg<'a> {
 }
 
 impl Leg for TranslatedLeg<'_> {
-    fn provider(&self) -> &Arc<Provider> {
-        &self.provider
-    }
-
-    fn facts(&self) -> &RequestFacts {
-        &self.facts
-    }
-
-    fn outbound(&self) -> &Outbound {
-        &self.outbound
+    fn target(&self) -> &Target {
+        &self.target
     }
 
     fn answer(
@@ -110,7 +104,7 @@ impl Leg for TranslatedLeg<'_> {
         key: &Fingerprint,
         class: OutcomeClass,
     ) -> Response {
-        let provider = &self.provider;
+        let provider = &self.target.provider;
         let shape = self.shape;
         // An error no other key or target would fix: an error status, or an error inside a 200.
         if !upstream.status.is_success() || class != OutcomeClass::Success {

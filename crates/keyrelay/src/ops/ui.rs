@@ -1,5 +1,5 @@
 //! `/ui`: the dashboard, one page over the admin API, embedded in the binary
-//! (plain HTML, CSS and JavaScript under `front/ui/`; nothing fetched from
+//! (plain HTML, CSS and JavaScript under `ops/ui/`; nothing fetched from
 //! elsewhere, so it works offline).
 //!
 //! The page holds no data and no secret: it asks for an admin token, keeps

@@ -41,7 +41,7 @@ pub fn app(
     let limit = live.gateway().max_body_bytes;
     let ops = Ops::new(live.clone());
     let door = FrontDoor {
-        admission: limit::Admission::new(live),
+        admission: limit::Admission::new(&limit::ClientLimits::of(&live.gateway().config.server)),
         ops: ops.clone(),
     };
     tower::ServiceBuilder::new()
@@ -77,10 +77,13 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
         return unless_panicked(next.run(request)).await;
     };
     let watch = Watch::begin(&door.ops, front, &request);
-    let response = match refuse_access(&door.ops.live.gateway(), &request) {
+    let gateway = door.ops.live.gateway();
+    let response = match refuse_access(&gateway, &request) {
         Some(refused) => refused,
         None => match door.admission.admit() {
-            None => door.admission.busy(request.uri().path()),
+            None => door
+                .admission
+                .busy(shape_of(&gateway, request.uri().path())),
             Some(slot) => unless_panicked(next.run(request))
                 .await
                 .map(|body| axum::body::Body::new(limit::Holding::new(body, slot))),
@@ -110,7 +113,7 @@ fn front_of(path: &str) -> Option<&'static str> {
 
 /// Whose error format a path's client expects: its client API's, the
 /// provider's own on `/p/{provider}/…`, else Anthropic's.
-pub fn shape_of(gateway: &Gateway, path: &str) -> Dialect {
+fn shape_of(gateway: &Gateway, path: &str) -> Dialect {
     if let Some(api) = crate::front::client_api_of(path) {
         return api.error_shape();
     }

@@ -14,8 +14,8 @@ use hyper::body::{Frame, SizeHint};
 use tokio::sync::Semaphore;
 
 use crate::config::{ServerConfig, Timeouts};
+use crate::dialect::Dialect;
 use crate::error::{ApiError, ErrorKind};
-use crate::gateway::Live;
 
 /// The `[server]` limits, in the units the code uses.
 #[derive(Debug, Clone, Copy)]
@@ -49,16 +49,15 @@ impl ClientLimits {
 /// is fixed at start; a reload keeps it.
 #[derive(Clone)]
 pub struct Admission {
-    live: Arc<Live>,
     slots: Arc<Semaphore>,
     max: usize,
 }
 
 impl Admission {
-    pub fn new(live: Arc<Live>) -> Admission {
-        let max = ClientLimits::of(&live.gateway().config.server).max_concurrent_requests;
+    pub fn new(limits: &ClientLimits) -> Admission {
+        let max = limits.max_concurrent_requests;
         let slots = Arc::new(Semaphore::new(max));
-        Admission { live, slots, max }
+        Admission { slots, max }
     }
 }
 
@@ -70,13 +69,13 @@ impl Admission {
         self.slots.clone().try_acquire_owned().ok()
     }
 
-    /// The `503` for a request to `path` when no slot is free.
-    pub fn busy(&self, path: &str) -> Response {
-        busy(&self.live, self.max, path)
+    /// The `503` when no slot is free, in the client's error `shape`.
+    pub fn busy(&self, shape: Dialect) -> Response {
+        busy(self.max, shape)
     }
 }
 
-fn busy(live: &Live, max: usize, path: &str) -> Response {
+fn busy(max: usize, shape: Dialect) -> Response {
     let mut error = ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Overloaded,
@@ -85,9 +84,7 @@ fn busy(live: &Live, max: usize, path: &str) -> Response {
         ),
     );
     error.retry_after = Some(1);
-    error
-        .in_shape(super::app::shape_of(&live.gateway(), path))
-        .into_response()
+    error.in_shape(shape).into_response()
 }
 
 /// A response body that keeps `T` (a slot, a busy mark) until the body

@@ -102,6 +102,7 @@ async fn unknown_routes_are_404s_and_health_answers() {
         health["providers"][0],
         json!({"name": "anthropic", "keys": 1, "available": 1})
     );
+    assert_eq!(health.get("warning"), None, "a pool has keys: {health}");
 }
 
 #[tokio::test]
