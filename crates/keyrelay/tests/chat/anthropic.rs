@@ -190,3 +190,26 @@ async fn an_anthropic_error_is_an_openai_error_with_its_status_and_message() {
     .unwrap();
     assert_eq!(error["message"], fixture["error"]["message"]);
 }
+
+#[tokio::test]
+async fn a_recorded_tool_call_without_arguments_streams_to_a_chat_client_as_an_empty_object() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(
+        GOOD,
+        [Reply::fixture(
+            200,
+            "../dialects/tests/fixtures/anthropic_tool_no_args.sse",
+        )],
+    );
+    let gateway = anthropic_gateway(&upstream, GOOD).await;
+    let request = chat_request("anthropic@claude-sonnet-4-5", true);
+    let answer = streamed(post_chat(&gateway, &request).await).await;
+    assert_eq!(answer.content, "I'll update the issue list for you.");
+    assert_eq!(answer.calls.len(), 1, "{answer:?}");
+    let (index, id, name, arguments) = answer.calls[0].clone();
+    assert_eq!(
+        (index, id.as_str(), name.as_str(), arguments.as_str()),
+        (0, "toolu_01QE1WLsSVp5hy5Q3GmGTmjP", "updateIssueList", "{}")
+    );
+    assert_eq!(answer.finish.as_deref(), Some("tool_calls"));
+}
