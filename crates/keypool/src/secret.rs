@@ -68,13 +68,27 @@ pub struct Fingerprint {
     labelled: bool,
 }
 
+/// The longest label shown, in characters: a label is written into headers,
+/// logs and metric labels.
+pub const MAX_LABEL_CHARS: usize = 64;
+
+/// A label as shown: at most [`MAX_LABEL_CHARS`] characters, control
+/// characters replaced by `?`.
+fn shown_label(label: &str) -> String {
+    label
+        .chars()
+        .take(MAX_LABEL_CHARS)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 impl Fingerprint {
     pub fn of(key: &str, label: Option<&str>) -> Self {
         let digest = Sha256::digest(key.as_bytes());
         let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         let label = label.map(str::trim).filter(|l| !l.is_empty());
         let shown = match label {
-            Some(label) => label.to_owned(),
+            Some(label) => shown_label(label),
             None if key.chars().count() >= 16 => {
                 let tail: String = key
                     .chars()

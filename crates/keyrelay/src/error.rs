@@ -94,6 +94,7 @@ impl From<EndpointError> for ApiError {
                 ErrorKind::InvalidRequest,
                 err.to_string(),
             ),
+            EndpointError::Climbs => ApiError::invalid(err.to_string()),
         }
     }
 }

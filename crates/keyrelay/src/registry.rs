@@ -55,6 +55,9 @@ impl Provider {
             }
             .into());
         };
+        if climbs(path) {
+            return Err(EndpointError::Climbs);
+        }
         let mut target = String::with_capacity(
             base.path.len() + 1 + path.len() + query.map_or(0, |q| 1 + q.len()),
         );
@@ -159,6 +162,61 @@ pub enum EndpointError {
     /// Longer than a URI may be (64 KiB).
     #[error("keyrelay: the upstream URL would be too long")]
     TooLong,
+    /// A `.` or `..` segment, encoded or not, which could climb above the
+    /// provider's base URL.
+    #[error("keyrelay: the upstream path may not hold `.` or `..` segments (plain or percent-encoded): it must stay below the provider's base URL")]
+    Climbs,
+}
+
+/// Whether `path` holds a dot segment once percent-decoded (up to three
+/// times over, for upstreams that decode twice), with `/` and `\\` both
+/// taken as separators (as some servers do): an upstream that normalises it
+/// would serve something above the base URL.
+fn climbs(path: &str) -> bool {
+    let dot_segment = |text: &[u8]| {
+        text.split(|b| *b == b'/' || *b == b'\\')
+            .any(|segment| segment == b"." || segment == b"..")
+    };
+    if dot_segment(path.as_bytes()) {
+        return true;
+    }
+    if !path.contains('%') {
+        return false;
+    }
+    let mut text = path.as_bytes().to_vec();
+    for _ in 0..3 {
+        text = percent_decoded(&text);
+        if dot_segment(&text) {
+            return true;
+        }
+        if !text.contains(&b'%') {
+            return false;
+        }
+    }
+    false
+}
+
+/// `text` with each valid `%XX` escape decoded once.
+fn percent_decoded(text: &[u8]) -> Vec<u8> {
+    let mut decoded = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let escaped = (text[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match escaped {
+            Some(byte) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            None => {
+                decoded.push(text[i]);
+                i += 1;
+            }
+        }
+    }
+    decoded
 }
 
 /// A provider that needs a base URL nobody gave (litellm without `LITELLM_BASE_URL`).

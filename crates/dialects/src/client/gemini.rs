@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::{
-    parse, AnswerMeta, ClientApi, ClientError, ClientRequest, Head, Hub, Operation, Render,
-    UsageFields,
+    bounded_model, parse, AnswerMeta, ClientApi, ClientError, ClientRequest, Head, Hub, Operation,
+    Render, UsageFields,
 };
 use crate::anthropic::{MessagesRequest, MessagesResponse};
 use crate::gemini::inbound::{
@@ -44,6 +44,7 @@ impl ClientApi for Gemini {
                 ))
             })?;
         let method = target.method.as_deref().unwrap_or_default();
+        let model = bounded_model(target.model.clone())?;
         Ok(Head {
             operation: if method == "countTokens" {
                 Operation::CountTokens
@@ -51,7 +52,7 @@ impl ClientApi for Gemini {
                 Operation::Generate
             },
             stream: target.streams(),
-            model: target.model,
+            model,
             session: None,
         })
     }

@@ -205,7 +205,7 @@ pub(crate) fn body_head(body: &[u8]) -> Result<BodyHead, ClientError> {
     }
     let fields: Fields = serde_json::from_slice(body).map_err(|e| not_object(format!(": {e}")))?;
     let model = match fields.model {
-        Some(Value::String(model)) => model,
+        Some(Value::String(model)) => bounded_model(model)?,
         Some(_) => return Err(ClientError::Invalid("model: must be a string".into())),
         None => return Err(ClientError::Invalid("model: field required".into())),
     };
@@ -216,6 +216,23 @@ pub(crate) fn body_head(body: &[u8]) -> Result<BodyHead, ClientError> {
         user_id: text(fields.metadata.as_ref().and_then(|m| m.get("user_id"))),
         prompt_cache_key: text(fields.prompt_cache_key.as_ref()),
     })
+}
+
+/// The longest model name keyrelay takes, in bytes: a model is echoed in a
+/// header and kept in logs and the request log, so it is bounded before
+/// anything reads it.
+pub const MAX_MODEL_LEN: usize = 256;
+
+/// `model`, unless it is longer than [`MAX_MODEL_LEN`] (the error does not
+/// echo it).
+pub fn bounded_model(model: String) -> Result<String, ClientError> {
+    if model.len() > MAX_MODEL_LEN {
+        return Err(ClientError::Invalid(format!(
+            "model: {} bytes, longer than keyrelay's limit of {MAX_MODEL_LEN}",
+            model.len()
+        )));
+    }
+    Ok(model)
 }
 
 /// A longer session name is not a session id; it is ignored.

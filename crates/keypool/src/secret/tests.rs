@@ -28,3 +28,13 @@ fn labels_replace_the_shown_text_but_not_the_id() {
     assert_eq!(a.id(), b.id());
     assert_eq!(a.id().len(), 12);
 }
+
+#[test]
+fn a_label_is_shown_bounded_and_without_control_characters() {
+    let long = "l".repeat(10 * MAX_LABEL_CHARS);
+    let fp = Fingerprint::of("test-key-0123456789-abcdefWXYZ", Some(&long));
+    assert_eq!(fp.as_str().chars().count(), MAX_LABEL_CHARS);
+    let odd = Fingerprint::of("test-key-0123456789-abcdefWXYZ", Some("team\u{7}\nbot"));
+    assert_eq!(fp.id(), odd.id());
+    assert_eq!(odd.as_str(), "team??bot");
+}

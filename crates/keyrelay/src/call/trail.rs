@@ -153,19 +153,34 @@ pub fn status_of(class: OutcomeClass) -> StatusCode {
     }
 }
 
-/// Header values are ASCII: `…` becomes `...`, other non-ASCII becomes `?`.
+/// The longest `x-keyrelay-*` value written: names come from the
+/// configuration and models are bounded where they are read, but a header
+/// is never a place for anything long.
+const MAX_HEADER_TEXT: usize = 256;
+
+/// Header values are ASCII: `…` becomes `...`, other non-ASCII becomes `?`;
+/// at most [`MAX_HEADER_TEXT`] bytes.
 fn header_text(text: &str) -> HeaderValue {
-    if text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+    let plain =
+        text.len() <= MAX_HEADER_TEXT && text.bytes().all(|b| b.is_ascii_graphic() || b == b' ');
+    if plain {
         if let Ok(value) = HeaderValue::from_str(text) {
             return value;
         }
     }
-    let mut ascii = String::with_capacity(text.len() + 2);
+    let mut ascii = String::with_capacity(text.len().min(MAX_HEADER_TEXT) + 2);
     for c in text.chars() {
-        match c {
-            '…' => ascii.push_str("..."),
-            c if c.is_ascii_graphic() || c == ' ' => ascii.push(c),
-            _ => ascii.push('?'),
+        let (piece, width) = match c {
+            '…' => ("...", 3),
+            c if c.is_ascii_graphic() || c == ' ' => ("", 1),
+            _ => ("?", 1),
+        };
+        if ascii.len() + width > MAX_HEADER_TEXT {
+            break;
+        }
+        match piece {
+            "" => ascii.push(c),
+            piece => ascii.push_str(piece),
         }
     }
     HeaderValue::from_str(&ascii).unwrap_or_else(|_| HeaderValue::from_static("-"))

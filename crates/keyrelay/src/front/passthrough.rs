@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
+use dialects::client::bounded_model;
+
 use super::legs::ForwardLeg;
 use super::session::session_of;
 use crate::call::{RequestFacts, Target};
@@ -61,8 +63,13 @@ pub async fn passthrough(
         auth: provider.spec.auth.clone(),
         dialect: provider.spec.dialect,
     };
+    let model = match native_model(rest, &outbound.body).map(bounded_model) {
+        None => None,
+        Some(Ok(model)) => Some(model),
+        Some(Err(error)) => return ApiError::from(error).in_shape(shape).into_response(),
+    };
     let facts = RequestFacts {
-        model: native_model(rest, &outbound.body),
+        model,
         session: session_of(&headers),
     };
     let leg = ForwardLeg {

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod clients;
+mod hostile_paths;
 mod limits;
 mod secrets;
 mod upstream;

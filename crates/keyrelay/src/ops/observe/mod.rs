@@ -76,9 +76,9 @@ impl Watch {
             front,
             started: Instant::now(),
             at_ms: ops.clock.now_ms(),
-            method: request.method().to_string(),
+            method: bounded(request.method().as_str(), MAX_METHOD_LEN),
             // Never the query: a Gemini client may carry its key there.
-            path: request.uri().path().to_owned(),
+            path: bounded(request.uri().path(), MAX_PATH_LEN),
         }
     }
 
@@ -328,6 +328,23 @@ fn record_metrics(
             }
         }
     });
+}
+
+/// The longest path and method a record keeps: a client chooses both, and
+/// the request log holds a thousand records.
+const MAX_PATH_LEN: usize = 512;
+const MAX_METHOD_LEN: usize = 32;
+
+/// `text`, cut to at most `max` bytes (on a character boundary, marked `…`).
+fn bounded(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 fn millis(d: std::time::Duration) -> u64 {
