@@ -7,8 +7,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod clients;
+mod hostile_config;
 mod limits;
 mod secrets;
+#[path = "../support/served.rs"]
+mod served;
 mod upstream;
 
 use std::future::Future;
