@@ -5,13 +5,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use figment::providers::{Format, Serialized, Toml};
+use figment::providers::Serialized;
 use figment::Figment;
 use keypool::{Budget, CooldownPolicy, Strategy};
 use serde::{Deserialize, Serialize};
 
 use crate::providers::{Auth, Dialect};
 use crate::store::StateSettings;
+
+mod errors;
+mod file;
+
+use file::TomlText;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -235,21 +240,24 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Defaults, then the TOML file if one is given.
+    /// Defaults, then the TOML file if one is given. Errors name the file,
+    /// line, column or field, never what the file says there: it holds
+    /// keys.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         Config::figment(path)?
             .extract()
-            .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))
+            .map_err(errors::field_errors)
     }
 
-    /// The layered sources, for extraction and for telling where a value came from.
+    /// The layered sources, for extraction and for telling where a value
+    /// came from. The file is read and its syntax checked here.
     pub fn figment(path: Option<&Path>) -> Result<Figment, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = path {
             if !path.exists() {
                 return Err(ConfigError::Missing(path.display().to_string()));
             }
-            figment = figment.merge(Toml::file(path));
+            figment = figment.merge(TomlText::read(path)?);
         }
         Ok(figment)
     }
@@ -257,8 +265,17 @@ impl Config {
     /// Parses TOML text (tests and `config check`).
     pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
         Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::string(text))
+            .merge(TomlText::string(text)?)
             .extract()
-            .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))
+            .map_err(errors::field_errors)
+    }
+
+    /// Extracts the configuration `figment` holds, with errors as
+    /// [`Config::load`] gives them.
+    pub fn extract(figment: &Figment) -> Result<Config, ConfigError> {
+        figment.extract().map_err(errors::field_errors)
     }
 }
+
+#[cfg(test)]
+mod tests;

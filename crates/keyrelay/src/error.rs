@@ -6,7 +6,7 @@ use http::{HeaderValue, StatusCode};
 
 use crate::dialect::Dialect;
 pub use crate::dialect::ErrorKind;
-use crate::registry::{EndpointError, MissingBaseUrl};
+use crate::registry::{EndpointError, LocalServerOff, MissingBaseUrl};
 
 /// An error keyrelay answers itself.
 #[derive(Debug, Clone)]
@@ -81,6 +81,17 @@ impl From<MissingBaseUrl> for ApiError {
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Api,
             missing.to_string(),
+        )
+    }
+}
+
+/// A 403: the provider exists, but this gateway does not let clients reach it.
+impl From<LocalServerOff> for ApiError {
+    fn from(off: LocalServerOff) -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorKind::Permission,
+            format!("keyrelay: {off}"),
         )
     }
 }

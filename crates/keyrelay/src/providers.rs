@@ -39,6 +39,10 @@ pub struct ProviderSpec {
     /// Serves the OpenAI Responses API at `{base_url}/responses`: a
     /// `/v1/responses` request goes there as sent instead of through the hub.
     pub responses: bool,
+    /// A keyless server on the gateway's own host (ollama, lmstudio, vllm):
+    /// reachable with no configuration only while the gateway is
+    /// single-user ([`crate::registry::LocalServers`]).
+    pub local: bool,
 }
 
 impl ProviderSpec {
@@ -64,11 +68,17 @@ impl ProviderSpec {
             auth,
             key_envs: owned(key_envs),
             responses: false,
+            local: false,
         }
     }
 
     fn with_responses(mut self) -> Self {
         self.responses = true;
+        self
+    }
+
+    fn on_this_host(mut self) -> Self {
+        self.local = true;
         self
     }
 
@@ -154,7 +164,8 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             Some("OLLAMA_BASE_URL"),
             Auth::None,
             &[],
-        ),
+        )
+        .on_this_host(),
         ProviderSpec::builtin(
             "lmstudio",
             &[],
@@ -164,7 +175,8 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             Some("LMSTUDIO_BASE_URL"),
             Auth::None,
             &[],
-        ),
+        )
+        .on_this_host(),
         ProviderSpec::builtin(
             "vllm",
             &[],
@@ -174,6 +186,7 @@ pub fn builtin_providers() -> Vec<ProviderSpec> {
             Some("VLLM_BASE_URL"),
             Auth::None,
             &[],
-        ),
+        )
+        .on_this_host(),
     ]
 }

@@ -13,6 +13,9 @@ use crate::config::{Config, ConfigError, KeyConfig, ProviderConfig};
 use crate::env::Env;
 use crate::providers::{builtin_providers, Auth, ProviderSpec};
 
+mod local;
+pub use local::{LocalServerOff, LocalServers};
+
 /// A provider ready to serve: its facts, resolved base URL and key pool.
 pub struct Provider {
     pub spec: ProviderSpec,
@@ -229,6 +232,9 @@ pub struct MissingBaseUrl {
 
 pub struct Registry {
     providers: Vec<Arc<Provider>>,
+    /// Local servers left out ([`LocalServers::Configured`]): known, so a
+    /// request for one is told how to enable it, but never reachable.
+    off: Vec<ProviderSpec>,
 }
 
 impl Registry {
@@ -242,10 +248,13 @@ impl Registry {
 }
 
 impl Registry {
+    /// The providers `config` and `env` describe; of the local servers,
+    /// those `local` allows.
     pub fn build(
         config: &Config,
         env: &dyn Env,
         store: Arc<dyn StateStore>,
+        local: LocalServers,
     ) -> Result<Registry, ConfigError> {
         let mut specs = builtin_providers();
         for (name, custom) in &config.providers {
@@ -254,6 +263,9 @@ impl Registry {
                 None => specs.push(custom_spec(name, custom)?),
             }
         }
+        let (specs, off): (Vec<_>, Vec<_>) = specs
+            .into_iter()
+            .partition(|spec| local.serve(spec, config, env));
         let clock = Clock::system();
         let providers = specs
             .into_iter()
@@ -283,7 +295,7 @@ impl Registry {
                 })
             })
             .collect();
-        Ok(Registry { providers })
+        Ok(Registry { providers, off })
     }
 
     /// A provider by name or alias (`google` → gemini).
@@ -296,6 +308,20 @@ impl Registry {
 
     pub fn all(&self) -> &[Arc<Provider>] {
         &self.providers
+    }
+
+    /// Why `name` is not served when it is a local server left out.
+    pub fn off(&self, name: &str) -> Option<LocalServerOff> {
+        let name = name.to_ascii_lowercase();
+        self.off
+            .iter()
+            .find(|s| s.name == name || s.aliases.contains(&name))
+            .map(LocalServerOff::of)
+    }
+
+    /// The local servers left out, in the built-in order.
+    pub fn all_off(&self) -> &[ProviderSpec] {
+        &self.off
     }
 
     /// Comma-separated provider names, for error messages.
@@ -375,6 +401,7 @@ fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, Conf
             .clone()
             .unwrap_or_else(|| vec![format!("{var}_API_KEY"), format!("{var}_API_KEYS")]),
         responses: custom.responses.unwrap_or(false),
+        local: false,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::registry::{Provider, Registry};
+use crate::registry::{LocalServerOff, Provider, Registry};
 
 mod fallbacks;
 pub use fallbacks::{FallbackError, Fallbacks};
@@ -29,6 +29,9 @@ pub enum RouteError {
     Unroutable { model: String, known: String },
     #[error("model aliases loop on `{0}`")]
     AliasLoop(String),
+    /// A local server this gateway leaves out (it is shared).
+    #[error(transparent)]
+    LocalServerOff(LocalServerOff),
 }
 
 /// `--model-alias PATTERN=TARGET` rules, tried in order.
@@ -105,10 +108,13 @@ fn resolve_direct(registry: &Registry, model: &str) -> Result<Route, RouteError>
         return match registry.get(name) {
             Some(provider) if !upstream.is_empty() => Ok(route(provider, upstream)),
             Some(_) => Err(RouteError::EmptyModel),
-            None => Err(RouteError::UnknownProvider {
-                name: name.to_owned(),
-                model: model.to_owned(),
-                known: registry.names(),
+            None => Err(match registry.off(name) {
+                Some(off) => RouteError::LocalServerOff(off),
+                None => RouteError::UnknownProvider {
+                    name: name.to_owned(),
+                    model: model.to_owned(),
+                    known: registry.names(),
+                },
             }),
         };
     }

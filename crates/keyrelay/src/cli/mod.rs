@@ -139,6 +139,8 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         fallbacks: args.fallback,
         config_path: args.config.clone(),
         keys_file: args.keys_file.clone(),
+        listen: Some(listen),
+        single_user: false,
     };
     let live = build_gateway(&settings, &ProcessEnv)?;
     check_listen(&listen, &live)?;
@@ -182,7 +184,9 @@ fn open_registry(
     }
     let store =
         crate::store::open(&config.state, &ProcessEnv).context("opening the key state store")?;
-    let registry = crate::registry::Registry::build(&config, &ProcessEnv, store.clone())?;
+    // As `keyrelay serve` with this configuration would serve local servers.
+    let local = ServeSettings::default().local_servers(&config, &ProcessEnv);
+    let registry = crate::registry::Registry::build(&config, &ProcessEnv, store.clone(), local)?;
     Ok((config, store, registry))
 }
 

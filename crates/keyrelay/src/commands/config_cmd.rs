@@ -8,18 +8,20 @@ use serde_json::{json, Map, Value};
 
 use crate::config::{Config, ConfigError};
 use crate::env::Env;
+use crate::gateway::ServeSettings;
 use crate::registry::Registry;
 
 /// Validates the configuration and lists every value with its source.
 pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String, ConfigError> {
     let figment = Config::figment(path)?;
-    let config: Config = figment
-        .extract()
-        .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
+    let config = Config::extract(&figment)?;
+    // Local servers as `keyrelay serve` with this file would serve them.
+    let local = ServeSettings::default().local_servers(&config, env);
     let registry = Registry::build(
         &config,
         env,
         std::sync::Arc::new(keypool::MemoryStore::new()),
+        local,
     )?;
     crate::route::Fallbacks::new(&registry, Vec::new(), config.fallbacks.clone())
         .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
@@ -33,7 +35,7 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
             |(path, value)| json!({"name": path, "value": value, "source": source(&figment, path)}),
         )
         .collect();
-    let providers: Vec<Value> = registry
+    let mut providers: Vec<Value> = registry
         .all()
         .iter()
         .map(|p| {
@@ -57,6 +59,10 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
                    "base_url": p.base_url().ok(), "base_url_source": base_source})
         })
         .collect();
+    providers.extend(registry.all_off().iter().filter_map(|spec| {
+        let off = registry.off(&spec.name)?;
+        Some(json!({"provider": spec.name, "off": off.how_to_enable()}))
+    }));
     if as_json {
         return Ok(format!(
             "{:#}\n",
@@ -81,6 +87,11 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
     }
     out.push('\n');
     for p in &providers {
+        if let Some(how) = p["off"].as_str() {
+            let name = p["provider"].as_str().unwrap_or_default();
+            out.push_str(&format!("{name}: off on a shared gateway ({how})\n"));
+            continue;
+        }
         out.push_str(&format!(
             "{}: {} key(s), base URL {} ({})\n",
             p["provider"].as_str().unwrap_or_default(),

@@ -1,10 +1,12 @@
 //! `keyrelay providers`: built-in and configured providers, their variables,
-//! and whether keys are present (as counts, never values).
+//! and whether keys are present (as counts, never values); a local server
+//! `keyrelay serve` would leave out says how to enable it.
 
 use serde_json::json;
 
 use super::output::{color_enabled, table, Tone};
 use crate::env::Env;
+use crate::providers::ProviderSpec;
 use crate::registry::Registry;
 
 pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
@@ -44,9 +46,7 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
             .filter(|v| env.non_empty(v).is_some())
             .map(String::as_str)
             .collect();
-        let mut names: Vec<String> = vec![format!("{}@", spec.name)];
-        names.extend(spec.aliases.iter().map(|a| format!("{a}@")));
-        names.extend(spec.prefixes.iter().cloned());
+        let names = model_names(spec);
         rows.push(vec![
             (spec.name.clone(), Tone::Plain),
             (spec.dialect.as_str().to_owned(), Tone::Plain),
@@ -65,11 +65,34 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
             "name": spec.name,
             "dialect": spec.dialect.as_str(),
             "responses": spec.responses,
+            "routable": true,
             "model_prefixes": names,
             "key_env": spec.key_envs,
             "key_env_set": set_vars,
             "keys": keys,
             "base_url": provider.base_url().ok(),
+            "base_url_env": spec.base_url_env,
+        }));
+    }
+    // Local servers this gateway would not serve (it is shared).
+    for spec in registry.all_off() {
+        let how = registry
+            .off(&spec.name)
+            .map(|off| off.how_to_enable())
+            .unwrap_or_default();
+        rows.push(vec![
+            (spec.name.clone(), Tone::Plain),
+            (spec.dialect.as_str().to_owned(), Tone::Plain),
+            (model_names(spec).join(" "), Tone::Plain),
+            ("—".into(), Tone::Plain),
+            (format!("off: {how}"), Tone::Warn),
+        ]);
+        records.push(json!({
+            "name": spec.name,
+            "dialect": spec.dialect.as_str(),
+            "model_prefixes": model_names(spec),
+            "routable": false,
+            "enable": how,
             "base_url_env": spec.base_url_env,
         }));
     }
@@ -81,4 +104,12 @@ pub fn list(registry: &Registry, env: &dyn Env, as_json: bool) -> String {
         &rows,
         color_enabled(env),
     )
+}
+
+/// How a model names the provider: `NAME@`, its aliases' and its prefixes.
+fn model_names(spec: &ProviderSpec) -> Vec<String> {
+    let mut names: Vec<String> = vec![format!("{}@", spec.name)];
+    names.extend(spec.aliases.iter().map(|a| format!("{a}@")));
+    names.extend(spec.prefixes.iter().cloned());
+    names
 }

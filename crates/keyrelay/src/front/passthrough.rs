@@ -29,6 +29,10 @@ pub async fn passthrough(
 ) -> Response {
     let gateway = live.gateway();
     let Some(provider) = gateway.registry.get(&name).cloned() else {
+        if let Some(off) = gateway.registry.off(&name) {
+            let shape = off.dialect;
+            return ApiError::from(off).in_shape(shape).into_response();
+        }
         return ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorKind::NotFound,

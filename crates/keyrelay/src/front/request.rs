@@ -16,7 +16,7 @@ use super::translated::TranslatedLeg;
 use crate::call::{RequestFacts, Target};
 use crate::error::ApiError;
 use crate::gateway::Gateway;
-use crate::route::{resolve, Route};
+use crate::route::{resolve, Route, RouteError};
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
 
@@ -45,8 +45,11 @@ impl<'a> ClientCall<'a> {
         let body =
             body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
         let head = api.head(&request(uri, &body))?;
-        let route = resolve(&gateway.registry, &gateway.aliases, &head.model)
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let route =
+            resolve(&gateway.registry, &gateway.aliases, &head.model).map_err(|e| match e {
+                RouteError::LocalServerOff(off) => ApiError::from(off),
+                other => ApiError::invalid(other.to_string()),
+            })?;
         let session = session_of(headers).or_else(|| head.session.clone());
         let call = ClientCall {
             api,

@@ -4,6 +4,7 @@
 
 mod live;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -13,7 +14,7 @@ use crate::call::Caller;
 use crate::config::{Config, Timeouts};
 use crate::env::Env;
 use crate::keys_file::KeysFile;
-use crate::registry::Registry;
+use crate::registry::{LocalServers, Registry};
 use crate::route::{Aliases, Fallbacks};
 pub use live::{ChangeError, KeyRef, KeysChanged, Live, Reloaded};
 
@@ -29,6 +30,51 @@ pub struct ServeSettings {
     pub config_path: Option<std::path::PathBuf>,
     /// `--keys-file`, over `server.keys_file`.
     pub keys_file: Option<std::path::PathBuf>,
+    /// The address the gateway listens on (`serve --listen`, or the one
+    /// bound); `None`: the configuration's `server.listen`.
+    pub listen: Option<SocketAddr>,
+    /// The gateway serves the one client a launcher started (`keyrelay
+    /// claude|codex|gemini`: loopback, a token made for the run), so it is
+    /// single-user although it has an access token.
+    pub single_user: bool,
+}
+
+impl ServeSettings {
+    /// Local servers nobody configured are reachable only through a
+    /// single-user gateway: one listening on loopback with no access token,
+    /// or a launcher's. Through a shared one, anyone with a token could
+    /// reach whatever listens on the gateway's host.
+    pub fn local_servers(&self, config: &Config, env: &dyn Env) -> LocalServers {
+        let loopback = self
+            .listen
+            .or_else(|| config.server.listen.parse().ok())
+            .is_some_and(|addr| addr.ip().is_loopback());
+        if self.single_user || (loopback && access_tokens(config, env).is_empty()) {
+            LocalServers::All
+        } else {
+            LocalServers::Configured
+        }
+    }
+}
+
+/// The tokens clients must send: `server.access_tokens` and
+/// `KEYRELAY_ACCESS_TOKENS`.
+pub fn access_tokens(config: &Config, env: &dyn Env) -> Vec<String> {
+    tokens(&config.server.access_tokens, "KEYRELAY_ACCESS_TOKENS", env)
+}
+
+/// `listed`, then the comma-separated tokens of the variable `var`.
+fn tokens(listed: &[String], var: &str, env: &dyn Env) -> Vec<String> {
+    let mut tokens = listed.to_vec();
+    if let Some(more) = env.non_empty(var) {
+        tokens.extend(
+            more.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    tokens
 }
 
 /// Everything a handler needs, built from one configuration; a reload
@@ -57,21 +103,10 @@ impl Gateway {
         env: &dyn Env,
         store: Arc<dyn StateStore>,
     ) -> anyhow::Result<Gateway> {
-        let registry = Registry::build(&keys.apply_to(config), env, store)?;
-        let tokens = |listed: &[String], var: &str| {
-            let mut tokens = listed.to_vec();
-            if let Some(more) = env.non_empty(var) {
-                tokens.extend(
-                    more.split(',')
-                        .map(str::trim)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_owned),
-                );
-            }
-            tokens
-        };
-        let access_tokens = tokens(&config.server.access_tokens, "KEYRELAY_ACCESS_TOKENS");
-        let admin_tokens = tokens(&config.server.admin_tokens, "KEYRELAY_ADMIN_TOKENS");
+        let local = settings.local_servers(config, env);
+        let registry = Registry::build(&keys.apply_to(config), env, store, local)?;
+        let access_tokens = access_tokens(config, env);
+        let admin_tokens = tokens(&config.server.admin_tokens, "KEYRELAY_ADMIN_TOKENS", env);
         let aliases = Aliases::new(settings.aliases.clone(), config.aliases.clone());
         let fallbacks = Fallbacks::new(
             &registry,
@@ -92,3 +127,6 @@ impl Gateway {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

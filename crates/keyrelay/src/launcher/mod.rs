@@ -28,7 +28,7 @@ pub use signals::exit_code;
 
 use crate::config::Config;
 use crate::env::Env;
-use crate::registry::Registry;
+use crate::registry::{LocalServers, Registry};
 use crate::server::{RunningGateway, ServeSettings};
 
 /// What `keyrelay claude|codex|gemini` was asked to do.
@@ -78,7 +78,12 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
     let client = plan.client;
     let program = find_client(client, plan.bin.as_deref(), env)?;
     let slots = ModelSlots::from_plan(&plan);
-    let probe = Registry::build(&plan.config, env, std::sync::Arc::new(MemoryStore::new()))?;
+    let probe = Registry::build(
+        &plan.config,
+        env,
+        std::sync::Arc::new(MemoryStore::new()),
+        LocalServers::All,
+    )?;
     let models: Vec<&String> = match client {
         Client::Claude => slots.all().to_vec(),
         Client::Codex | Client::Gemini => vec![&plan.model],
@@ -107,6 +112,9 @@ pub async fn run(plan: LaunchPlan, env: &dyn Env) -> anyhow::Result<i32> {
         config,
         aliases,
         fallbacks: plan.fallbacks.clone(),
+        // Its one client, started below: local servers stay reachable
+        // though the run has a token.
+        single_user: true,
         ..ServeSettings::default()
     };
     let gateway = RunningGateway::start(&settings, env)

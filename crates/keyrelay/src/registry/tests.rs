@@ -11,6 +11,7 @@ fn build(toml: &str, env: &[(&str, &str)]) -> Result<Registry, ConfigError> {
         &config,
         &MapEnv::new(env.iter().copied()),
         Arc::new(MemoryStore::new()),
+        LocalServers::All,
     )
 }
 
@@ -94,7 +95,12 @@ fn unknown_config_fields_are_rejected_with_their_name() {
         Config::from_toml("[server]\nlisten = \"127.0.0.1:1\"\nlisen = 1\n").expect_err("typo");
     assert!(err.to_string().contains("lisen"), "{err}");
     let err = Config::from_toml("[pool]\nstrategy = \"random\"\n").expect_err("bad strategy");
-    assert!(err.to_string().contains("random"), "{err}");
+    let err = err.to_string();
+    // The field and its choices, not the value written.
+    assert!(
+        err.contains("pool.strategy") && err.contains("round_robin") && !err.contains("random"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -170,4 +176,66 @@ fn an_endpoint_too_long_for_a_uri_is_an_error() {
     let path = format!("/{}", "a".repeat(70_000));
     let err = endpoint("http://h/v1", &path, None).expect_err("too long");
     assert!(err.contains("too long"), "{err}");
+}
+
+fn shared(toml: &str, env: &[(&str, &str)]) -> Registry {
+    let config = Config::from_toml(toml).expect("config");
+    Registry::build(
+        &config,
+        &MapEnv::new(env.iter().copied()),
+        Arc::new(MemoryStore::new()),
+        LocalServers::Configured,
+    )
+    .expect("registry")
+}
+
+#[test]
+fn a_shared_gateway_serves_local_servers_only_when_configured() {
+    let none = shared("", &[]);
+    for name in ["ollama", "lmstudio", "vllm"] {
+        assert!(none.get(name).is_none(), "{name} is served unconfigured");
+        assert!(
+            !none.names().split(", ").any(|known| known == name),
+            "{}",
+            none.names()
+        );
+        let off = none.off(name).expect("known, and off");
+        let variable = format!("{}_BASE_URL", name.to_ascii_uppercase());
+        assert_eq!(
+            off.how_to_enable(),
+            format!("set {variable} or add [providers.{name}] to the config file")
+        );
+    }
+    // Every other provider is served as before.
+    assert!(none.get("anthropic").is_some() && none.get("ollama-cloud").is_some());
+    assert!(none.off("anthropic").is_none());
+
+    let named = shared(
+        "[providers.vllm]\nbase_url = \"http://10.0.0.5:8000/v1\"\n",
+        &[("OLLAMA_BASE_URL", "http://127.0.0.1:11434/v1")],
+    );
+    assert_eq!(
+        named
+            .get("ollama")
+            .map(|p| p.base_url().ok().map(str::to_owned)),
+        Some(Some("http://127.0.0.1:11434/v1".to_owned()))
+    );
+    assert!(named.get("vllm").is_some() && named.off("vllm").is_none());
+    // An empty table names it too: the operator chose it, at its default address.
+    let table = shared("[providers.lmstudio]\n", &[]);
+    assert!(table.get("lmstudio").is_some());
+    assert!(named.get("lmstudio").is_none() && named.off("LMStudio").is_some());
+    // An empty variable names nothing.
+    assert!(shared("", &[("OLLAMA_BASE_URL", " ")])
+        .get("ollama")
+        .is_none());
+}
+
+#[test]
+fn a_single_user_gateway_serves_every_local_server() {
+    let r = build("", &[]).expect("registry");
+    for name in ["ollama", "lmstudio", "vllm"] {
+        assert!(r.get(name).is_some(), "{name}");
+    }
+    assert!(r.all_off().is_empty());
 }

@@ -5,10 +5,17 @@ use keypool::MemoryStore;
 use super::*;
 use crate::config::Config;
 use crate::env::MapEnv;
+use crate::registry::LocalServers;
 
 fn registry(toml: &str) -> Registry {
     let config = Config::from_toml(toml).expect("config");
-    Registry::build(&config, &MapEnv::default(), Arc::new(MemoryStore::new())).expect("registry")
+    Registry::build(
+        &config,
+        &MapEnv::default(),
+        Arc::new(MemoryStore::new()),
+        LocalServers::All,
+    )
+    .expect("registry")
 }
 
 fn target(
@@ -188,4 +195,49 @@ prefixes = ["kimi/"]
         Some("https://api.moonshot.ai/anthropic")
     );
     assert_eq!(kimi.spec.key_envs, ["KIMI_API_KEY", "KIMI_API_KEYS"]);
+}
+
+#[test]
+fn a_shared_gateway_refuses_an_unconfigured_local_server_saying_how_to_enable_it() {
+    let config = Config::from_toml("").expect("config");
+    let shared = Registry::build(
+        &config,
+        &MapEnv::default(),
+        Arc::new(MemoryStore::new()),
+        LocalServers::Configured,
+    )
+    .expect("registry");
+    let none = Aliases::default();
+    match target(&shared, &none, "ollama@llama3") {
+        Err(RouteError::LocalServerOff(off)) => {
+            let message = off.to_string();
+            assert!(
+                message.contains("OLLAMA_BASE_URL") && message.contains("[providers.ollama]"),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Through an alias too.
+    let aliases = Aliases::new(vec![("claude-*".into(), "vllm@qwen3".into())], []);
+    assert!(matches!(
+        target(&shared, &aliases, "claude-sonnet-4-5"),
+        Err(RouteError::LocalServerOff(_))
+    ));
+    // A fallback to one stops the gateway from starting.
+    let fallback = Fallbacks::new(
+        &shared,
+        vec![("gemini@*".into(), vec!["lmstudio@qwen3-8b".into()])],
+        [],
+    );
+    assert!(
+        matches!(&fallback, Err(e) if matches!(e.source, RouteError::LocalServerOff(_))),
+        "{:?}",
+        fallback.err()
+    );
+    // Single-user: the same names route.
+    assert_eq!(
+        target(&registry(""), &none, "ollama@llama3"),
+        pair("ollama", "llama3")
+    );
 }

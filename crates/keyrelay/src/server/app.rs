@@ -120,10 +120,19 @@ fn shape_of(gateway: &Gateway, path: &str) -> Dialect {
     if dialects::client::is_gemini(path) {
         return Dialect::Gemini;
     }
-    path.strip_prefix("/p/")
+    let Some(name) = path
+        .strip_prefix("/p/")
         .and_then(|rest| rest.split('/').next())
-        .and_then(|name| gateway.registry.get(name))
-        .map_or(Dialect::Anthropic, |provider| provider.spec.dialect)
+    else {
+        return Dialect::Anthropic;
+    };
+    match gateway.registry.get(name) {
+        Some(provider) => provider.spec.dialect,
+        None => gateway
+            .registry
+            .off(name)
+            .map_or(Dialect::Anthropic, |off| off.dialect),
+    }
 }
 
 /// `/health`: up, and what each pool holds. It says so when no pool has a

@@ -91,11 +91,15 @@ pub struct RunningGateway {
 
 impl RunningGateway {
     pub async fn start(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<RunningGateway> {
-        let live = build_gateway(settings, env)?;
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding 127.0.0.1")?;
         let addr = listener.local_addr()?;
+        let settings = ServeSettings {
+            listen: Some(addr),
+            ..settings.clone()
+        };
+        let live = build_gateway(&settings, env)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve(listener, live.clone(), async move {
             let _ = stopped.await;

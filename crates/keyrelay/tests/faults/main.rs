@@ -7,9 +7,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod clients;
+mod hostile_config;
 mod hostile_paths;
 mod limits;
 mod secrets;
+#[path = "../support/served.rs"]
+mod served;
 mod upstream;
 
 use std::future::Future;

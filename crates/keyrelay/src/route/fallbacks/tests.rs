@@ -5,11 +5,18 @@ use keypool::MemoryStore;
 use super::*;
 use crate::config::Config;
 use crate::env::MapEnv;
+use crate::registry::LocalServers;
 use crate::route::{resolve, Aliases};
 
 fn registry() -> Registry {
     let config = Config::from_toml("").expect("config");
-    Registry::build(&config, &MapEnv::default(), Arc::new(MemoryStore::new())).expect("registry")
+    Registry::build(
+        &config,
+        &MapEnv::default(),
+        Arc::new(MemoryStore::new()),
+        LocalServers::All,
+    )
+    .expect("registry")
 }
 
 fn rule(pattern: &str, targets: &[&str]) -> (String, Vec<String>) {
