@@ -350,7 +350,7 @@ impl Registry {
             .map(|p| format!("{} ({})", p.spec.key_envs.join(" or "), p.spec.name))
             .collect();
         Some(format!(
-            "no provider has API keys, so only local servers can be reached; set {} (comma-separated for several keys), or add keys to the config file",
+            "no provider has API keys, so requests can reach only local servers (where they are enabled); set {} (comma-separated for several keys), or add keys to the config file",
             variables.join(", ")
         ))
     }
