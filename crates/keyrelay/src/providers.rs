@@ -1,5 +1,6 @@
 //! Provider facts: dialect, base URL, how keys are sent, where keys come from.
 
+use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 pub use crate::dialect::Dialect;
@@ -39,6 +40,9 @@ pub struct ProviderSpec {
     /// Serves the OpenAI Responses API at `{base_url}/responses`: a
     /// `/v1/responses` request goes there as sent instead of through the hub.
     pub responses: bool,
+    /// Client headers this provider gets beyond its dialect's own (see
+    /// [`crate::transport::headers`]): `forward_headers` in its config.
+    pub forward_headers: Vec<HeaderName>,
 }
 
 impl ProviderSpec {
@@ -64,6 +68,7 @@ impl ProviderSpec {
             auth,
             key_envs: owned(key_envs),
             responses: false,
+            forward_headers: Vec::new(),
         }
     }
 
