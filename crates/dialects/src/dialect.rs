@@ -107,6 +107,40 @@ impl Dialect {
         }
     }
 
+    /// The request headers (lower case) this API reads that a client of it
+    /// may choose, beyond `content-type`, `accept` and the like: its version
+    /// and beta flags, and the ids its own official clients send it. Nothing
+    /// here picks who is billed (OpenAI's organisation and project, Google's
+    /// quota project) or how the request travels.
+    pub fn request_headers(self) -> &'static [&'static str] {
+        match self {
+            // Claude Code sends its session id to api.anthropic.com itself.
+            Dialect::Anthropic => &[
+                "anthropic-version",
+                "anthropic-beta",
+                "x-claude-code-session-id",
+            ],
+            // Codex sends its session as `session_id` (older) or `session-id`,
+            // and a per-request `x-client-request-id`.
+            Dialect::OpenaiChat => &[
+                "openai-beta",
+                "x-client-request-id",
+                "session_id",
+                "session-id",
+            ],
+            // App attribution (`X-Title` is the older name of the title).
+            Dialect::Openrouter => &[
+                "http-referer",
+                "x-title",
+                "x-openrouter-title",
+                "x-openrouter-categories",
+            ],
+            // The SDK's identification, and the deadline it asks the server to keep.
+            Dialect::Gemini => &["x-goog-api-client", "x-server-timeout"],
+            Dialect::Ollama => &[],
+        }
+    }
+
     pub fn token_counter(self) -> TokenCounter {
         match self {
             Dialect::Anthropic => TokenCounter::AnthropicCountTokens,

@@ -192,6 +192,11 @@ pub struct ProviderConfig {
     /// Fingerprint ids of keys taken out of the pool, wherever they come
     /// from (the keys file keeps these for keys removed at runtime).
     pub removed: Vec<String>,
+    /// Client headers this provider gets beyond its dialect's own, any case
+    /// (`["OpenAI-Organization"]`): headers that pick who pays, or what a
+    /// proxy in front of keyrelay adds, stay behind unless named here.
+    /// Hop-by-hop headers and client credentials cannot be named.
+    pub forward_headers: Vec<String>,
 }
 
 impl ProviderConfig {

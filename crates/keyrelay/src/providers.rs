@@ -1,5 +1,6 @@
 //! Provider facts: dialect, base URL, how keys are sent, where keys come from.
 
+use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 pub use crate::dialect::Dialect;
@@ -43,6 +44,9 @@ pub struct ProviderSpec {
     /// reachable with no configuration only while the gateway is
     /// single-user ([`crate::registry::LocalServers`]).
     pub local: bool,
+    /// Client headers this provider gets beyond its dialect's own (see
+    /// [`crate::transport::headers`]): `forward_headers` in its config.
+    pub forward_headers: Vec<HeaderName>,
 }
 
 impl ProviderSpec {
@@ -69,6 +73,7 @@ impl ProviderSpec {
             key_envs: owned(key_envs),
             responses: false,
             local: false,
+            forward_headers: Vec::new(),
         }
     }
 

@@ -12,6 +12,7 @@ use keypool::{parse_keys, ApiKey, Budget, Clock, KeyEntry, KeyPool, PoolConfig, 
 use crate::config::{Config, ConfigError, KeyConfig, ProviderConfig};
 use crate::env::Env;
 use crate::providers::{builtin_providers, Auth, ProviderSpec};
+use crate::transport::headers::forward_header_names;
 
 mod local;
 pub use local::{LocalServerOff, LocalServers};
@@ -258,9 +259,18 @@ impl Registry {
     ) -> Result<Registry, ConfigError> {
         let mut specs = builtin_providers();
         for (name, custom) in &config.providers {
+            let forward_headers = forward_header_names(&custom.forward_headers).map_err(|why| {
+                ConfigError::Invalid(format!("provider `{name}`: forward_headers: {why}"))
+            })?;
             match specs.iter_mut().find(|s| s.name == *name) {
-                Some(spec) => adjust(spec, custom),
-                None => specs.push(custom_spec(name, custom)?),
+                Some(spec) => {
+                    adjust(spec, custom);
+                    spec.forward_headers = forward_headers;
+                }
+                None => specs.push(ProviderSpec {
+                    forward_headers,
+                    ..custom_spec(name, custom)?
+                }),
             }
         }
         let (specs, off): (Vec<_>, Vec<_>) = specs
@@ -402,6 +412,7 @@ fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, Conf
             .unwrap_or_else(|| vec![format!("{var}_API_KEY"), format!("{var}_API_KEYS")]),
         responses: custom.responses.unwrap_or(false),
         local: false,
+        forward_headers: Vec::new(),
     })
 }
 

@@ -62,7 +62,11 @@ pub async fn passthrough(
     let outbound = Outbound {
         method,
         url,
-        headers: forwardable_request_headers(&headers),
+        headers: forwardable_request_headers(
+            &headers,
+            provider.spec.dialect,
+            &provider.spec.forward_headers,
+        ),
         body,
         auth: provider.spec.auth.clone(),
         dialect: provider.spec.dialect,

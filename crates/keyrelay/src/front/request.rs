@@ -77,6 +77,7 @@ impl<'a> ClientCall<'a> {
         let hub = self.hub()?;
         let facts = self.facts(route.model);
         TranslatedLeg::new(route.provider, hub, facts, self.api.error_shape())
+            .map(|leg| leg.with_client_headers(self.headers))
             .map(RoutedLeg::Translate)
     }
 
@@ -99,7 +100,11 @@ impl<'a> ClientCall<'a> {
         let outbound = Outbound {
             method: Method::POST,
             url: provider.endpoint(&path, query.as_deref())?,
-            headers: forwardable_request_headers(self.headers),
+            headers: forwardable_request_headers(
+                self.headers,
+                provider.spec.dialect,
+                &provider.spec.forward_headers,
+            ),
             body,
             auth: provider.spec.auth.clone(),
             dialect: provider.spec.dialect,

@@ -22,6 +22,7 @@ use crate::call::{Caller, Leg, RequestFacts, Step, Target, UpstreamBody, Upstrea
 use crate::dialect::Dialect;
 use crate::error::{ApiError, ErrorKind};
 use crate::registry::Provider;
+use crate::transport::headers::add_configured_headers;
 use crate::transport::Outbound;
 
 /// A fresh Anthropic-style message id.
@@ -72,6 +73,18 @@ impl<'a> TranslatedLeg<'a> {
             hub,
             shape,
         })
+    }
+
+    /// With the client's headers that the provider's `forward_headers`
+    /// names (a translated request carries no other client header).
+    pub fn with_client_headers(mut self, client: &HeaderMap) -> Self {
+        let provider = &self.target.provider;
+        add_configured_headers(
+            &mut self.target.outbound.headers,
+            client,
+            &provider.spec.forward_headers,
+        );
+        self
     }
 
     /// What names the answer: the message id, the client's model, the time.

@@ -239,3 +239,48 @@ fn a_single_user_gateway_serves_every_local_server() {
     }
     assert!(r.all_off().is_empty());
 }
+
+#[test]
+fn forward_headers_are_set_on_built_in_and_custom_providers_in_any_case() {
+    let r = build(
+        r#"
+[providers.openai]
+forward_headers = ["OpenAI-Organization", "OpenAI-Project"]
+
+[providers.acme]
+dialect = "gemini"
+base_url = "http://127.0.0.1:1"
+forward_headers = ["X-Goog-User-Project"]
+"#,
+        &[],
+    )
+    .expect("registry");
+    let forwarded = |name: &str| -> Vec<String> {
+        let provider = r.get(name).expect("provider");
+        provider
+            .spec
+            .forward_headers
+            .iter()
+            .map(|h| h.as_str().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        forwarded("openai"),
+        ["openai-organization", "openai-project"]
+    );
+    assert_eq!(forwarded("acme"), ["x-goog-user-project"]);
+    assert!(forwarded("gemini").is_empty(), "none unless configured");
+}
+
+#[test]
+fn forward_headers_naming_a_hop_by_hop_header_or_a_credential_are_refused() {
+    for name in ["Connection", "Authorization", "x-api-key", "bad name"] {
+        let toml = format!("[providers.openai]\nforward_headers = [\"{name}\"]\n");
+        let refused = build(&toml, &[]);
+        assert!(
+            matches!(&refused, Err(ConfigError::Invalid(m)) if m.contains("provider `openai`: forward_headers") && m.contains(name)),
+            "{name}: {:?}",
+            refused.err()
+        );
+    }
+}

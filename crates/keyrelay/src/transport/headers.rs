@@ -1,7 +1,18 @@
 //! Which headers cross the gateway, and how the pooled key is injected.
+//!
+//! A client's request headers go upstream by allow-list: the few every API
+//! reads ([`COMMON`]), the provider dialect's own
+//! ([`Dialect::request_headers`]), and the ones the provider's configuration
+//! names (`forward_headers`). Nothing else does: not a header that picks who
+//! is billed (`OpenAI-Organization`, `x-goog-user-project`), not what a
+//! proxy in front of keyrelay added (`X-Forwarded-For`, `Forwarded`,
+//! `X-Original-URL`), not another API's flags (`anthropic-beta` to Gemini).
+//! Hop-by-hop headers, every header the client's `Connection` names, and
+//! the client's own credentials never go, whatever the configuration says.
 
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::{GetAll, HeaderMap, HeaderName, HeaderValue, CONNECTION};
 
+use crate::dialect::Dialect;
 use crate::providers::Auth;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and ones the HTTP client sets itself.
@@ -28,23 +39,91 @@ const CREDENTIALS: &[&str] = &[
     "cookie",
 ];
 
-/// Client request headers that may go upstream: no hop-by-hop headers, no
-/// client credentials, no `accept-encoding` (keyrelay reads error bodies, so
-/// it asks for identity encoding), nothing of keyrelay's own.
-pub fn forwardable_request_headers(client: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(client.len());
+/// What any API reads: the body's type and encoding, the answer's type, the
+/// client's name. Not `accept-encoding`: keyrelay reads error bodies, so it
+/// asks for identity encoding.
+const COMMON: &[&str] = &["content-type", "content-encoding", "accept", "user-agent"];
+
+/// The client's request headers a provider of `dialect` gets when the
+/// request goes to it as the client sent it (the client speaks its API):
+/// [`COMMON`], the dialect's own, and `extra`, the provider's
+/// `forward_headers` (checked by [`forward_header_names`]). None the
+/// client's `Connection` header names.
+pub fn forwardable_request_headers(
+    client: &HeaderMap,
+    dialect: Dialect,
+    extra: &[HeaderName],
+) -> HeaderMap {
+    let api = dialect.request_headers();
+    let connection = client.get_all(CONNECTION);
+    let mut out = HeaderMap::new();
     for (name, value) in client {
         let n = name.as_str();
-        if HOP_BY_HOP.contains(&n)
-            || CREDENTIALS.contains(&n)
-            || n == "accept-encoding"
-            || n.starts_with("x-keyrelay-")
-        {
-            continue;
+        let allowed = COMMON.contains(&n) || api.contains(&n) || extra.contains(name);
+        if allowed && !named_in(&connection, n) {
+            out.append(name.clone(), value.clone());
         }
-        out.append(name.clone(), value.clone());
     }
     out
+}
+
+/// Adds to a request keyrelay wrote itself (a translated one) the client's
+/// headers that `extra`, the provider's `forward_headers`, names: only
+/// those, none keyrelay already set, none the client's `Connection` names.
+pub fn add_configured_headers(headers: &mut HeaderMap, client: &HeaderMap, extra: &[HeaderName]) {
+    if extra.is_empty() {
+        return;
+    }
+    let connection = client.get_all(CONNECTION);
+    for name in extra {
+        if headers.contains_key(name) || named_in(&connection, name.as_str()) {
+            continue;
+        }
+        for value in client.get_all(name) {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+}
+
+/// Whether a `Connection` header lists `name` (a comma-separated list of
+/// names, any case): the client marked it for this hop only.
+fn named_in(connection: &GetAll<'_, HeaderValue>, name: &str) -> bool {
+    connection.iter().any(|value| {
+        value
+            .as_bytes()
+            .split(|b| *b == b',')
+            .any(|token| token.trim_ascii().eq_ignore_ascii_case(name.as_bytes()))
+    })
+}
+
+/// A provider's `forward_headers` as header names, or why one cannot be
+/// forwarded: hop-by-hop headers, client credentials and keyrelay's own
+/// never go upstream.
+pub fn forward_header_names(names: &[String]) -> Result<Vec<HeaderName>, String> {
+    names
+        .iter()
+        .map(|name| {
+            let parsed = HeaderName::from_bytes(name.trim().as_bytes())
+                .map_err(|_| format!("`{name}` is not a header name"))?;
+            let n = parsed.as_str();
+            if HOP_BY_HOP.contains(&n) {
+                return Err(format!(
+                    "`{name}` is hop-by-hop or set by the HTTP client: it never goes upstream"
+                ));
+            }
+            if CREDENTIALS.contains(&n) {
+                return Err(format!(
+                    "`{name}` carries the client's credential: it never goes upstream"
+                ));
+            }
+            if n.starts_with("x-keyrelay-") {
+                return Err(format!(
+                    "`{name}` is keyrelay's own: it never goes upstream"
+                ));
+            }
+            Ok(parsed)
+        })
+        .collect()
 }
 
 /// Upstream response headers that may go back to the client: all but the

@@ -46,7 +46,8 @@ pub struct Outbound {
     pub method: Method,
     /// Absolute: scheme, authority, path and query.
     pub url: Uri,
-    /// Already filtered (no client credentials).
+    /// The client's headers as [`headers`] allows them (never its
+    /// credentials), or the ones keyrelay wrote.
     pub headers: HeaderMap,
     pub body: Bytes,
     pub auth: Auth,

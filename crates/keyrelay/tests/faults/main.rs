@@ -9,6 +9,7 @@
 mod clients;
 mod hostile_config;
 mod hostile_paths;
+mod hostile_headers;
 mod limits;
 mod secrets;
 #[path = "../support/served.rs"]
