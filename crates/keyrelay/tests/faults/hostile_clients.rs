@@ -1,8 +1,8 @@
 //! Clients out to hurt a shared gateway: bodies that stall or trickle (a
 //! `408` in the client's shape, and the slot given back), a declared length
-//! over the limit (a `413` before any of the body is sent), and request
-//! smuggling. Raw TCP where an HTTP client library would not send such a
-//! request.
+//! over the limit (a `413` before any of the body is sent), request
+//! smuggling, deeply nested JSON and bodies that are not UTF-8. Raw TCP
+//! where an HTTP client library would not send such a request.
 
 use std::time::Duration;
 
@@ -274,4 +274,112 @@ async fn smuggled_requests_are_refused_and_never_reach_the_upstream() {
     })
     .await;
     assert_eq!(rig.upstream.hits(ANTHROPIC), 0);
+}
+
+/// Each client API: its route, a model it forwards natively and one it
+/// translates (none for Gemini's, whose model is in the path), the field
+/// its conversation goes in, and its error shape.
+const FRONTS: [(&str, &[&str], &str, &str); 4] = [
+    (
+        MESSAGES,
+        &["claude-sonnet-4-5", "openai@gpt-4.1"],
+        "messages",
+        "anthropic",
+    ),
+    (
+        "/v1/chat/completions",
+        &["gpt-4.1", "claude-sonnet-4-5"],
+        "messages",
+        "openai",
+    ),
+    (
+        "/v1/responses",
+        &["gpt-4.1", "claude-sonnet-4-5"],
+        "input",
+        "openai",
+    ),
+    (GEMINI_PATH, &[], "contents", "gemini"),
+];
+
+/// A request to each of `models` (or one without a model) with `value` as
+/// its `field`: otherwise a request the front would serve.
+fn requests(models: &[&str], field: &str, value: &[u8]) -> Vec<Vec<u8>> {
+    let heads = match models {
+        [] => vec![format!("{{\"{field}\": ")],
+        _ => models
+            .iter()
+            .map(|m| format!("{{\"model\": \"{m}\", \"max_tokens\": 5, \"{field}\": "))
+            .collect(),
+    };
+    heads
+        .into_iter()
+        .map(|head| [head.as_bytes(), value, b"}"].concat())
+        .collect()
+}
+
+/// `body` posted to `path` as raw bytes.
+async fn post_bytes(rig: &Rig, path: &str, body: Vec<u8>) -> String {
+    let mut request = upload_head(path, body.len()).into_bytes();
+    request.extend_from_slice(&body);
+    answer(&mut sent(rig, request).await).await
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_400_in_each_clients_shape() {
+    let rig = Rig::start("").await;
+    let depth = 100_000;
+    let arrays = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let objects = format!("{}1{}", "{\"a\":".repeat(depth), "}".repeat(depth));
+    rig.alongside(async {
+        for (path, models, field, expected) in FRONTS {
+            // Whole, and inside a request that would otherwise be served
+            // (forwarded as it is, where the provider speaks the API).
+            let mut bodies = vec![arrays.clone().into_bytes(), objects.clone().into_bytes()];
+            bodies.extend(requests(models, field, arrays.as_bytes()));
+            for body in bodies {
+                let message = error_answer(&post_bytes(&rig, path, body).await, 400, expected);
+                assert!(message.contains("deep"), "{path}: {message}");
+            }
+        }
+    })
+    .await;
+    assert_eq!(rig.upstream.total_hits(), rig.upstream.hits(STEADY));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_a_400_in_each_clients_shape() {
+    let rig = Rig::start("").await;
+    rig.alongside(async {
+        for (path, models, field, expected) in FRONTS {
+            // "café" in a user turn: in UTF-8, then in Latin-1.
+            let turn = |text: &[u8]| -> Vec<u8> {
+                let (before, after): (&[u8], &[u8]) = match field {
+                    "contents" => (
+                        b"[{\"role\": \"user\", \"parts\": [{\"text\": \"",
+                        b"\"}]}]",
+                    ),
+                    _ => (b"[{\"role\": \"user\", \"content\": \"", b"\"}]"),
+                };
+                [before, text, after].concat()
+            };
+            let native = requests(
+                &models[..models.len().min(1)],
+                field,
+                &turn("café".as_bytes()),
+            )
+            .remove(0);
+            let answer = post_bytes(&rig, path, native).await;
+            assert!(answer.starts_with("HTTP/1.1 200 "), "{path}: {answer}");
+            let mut bodies = vec![b"\xff\xfe\xfd".to_vec()];
+            bodies.extend(requests(models, field, &turn(b"caf\xe9")));
+            for body in bodies {
+                let message = error_answer(&post_bytes(&rig, path, body).await, 400, expected);
+                assert!(message.contains("UTF-8"), "{path}: {message}");
+            }
+        }
+    })
+    .await;
+    // Only the UTF-8 requests, one a front, went upstream.
+    let forwarded = rig.upstream.total_hits() - rig.upstream.hits(STEADY);
+    assert_eq!(forwarded, FRONTS.len());
 }
