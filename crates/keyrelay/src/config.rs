@@ -68,6 +68,14 @@ pub struct ServerConfig {
     pub header_read_timeout: f64,
     /// Seconds a connection may stay open with no request in flight.
     pub idle_timeout: f64,
+    /// Seconds a request body may pause, counted from its head or its last
+    /// bytes; and its pace: the whole body must arrive within this time
+    /// plus this time again for every MiB received (at least 1 MiB per
+    /// this time on average, about 35 KB/s at the default of 30). A slower
+    /// body is answered `408` and gives its slot back. A pause limit alone
+    /// lets a byte every few seconds hold a slot for ever; a total deadline
+    /// alone cuts large uploads on slow links.
+    pub body_read_timeout: f64,
 }
 
 impl Default for ServerConfig {
@@ -83,6 +91,7 @@ impl Default for ServerConfig {
             max_headers: 100,
             header_read_timeout: 30.0,
             idle_timeout: 120.0,
+            body_read_timeout: 30.0,
         }
     }
 }

@@ -40,17 +40,33 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorKind::InvalidRequest, message)
     }
 
-    /// A request body that could not be read: too large, or broken.
+    /// A request body that could not be read: too large, too slow, or broken.
     pub fn body_rejected(rejection: &BytesRejection, limit: usize) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorKind::RequestTooLarge,
-                format!("request body is larger than keyrelay's limit of {limit} bytes"),
-            )
-        } else {
-            ApiError::invalid(format!("could not read the request body: {rejection}"))
+            return ApiError::body_too_large(limit);
         }
+        // The body's own error lies a few wrappers down.
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+        while let Some(error) = cause {
+            if let Some(slow) = error.downcast_ref::<BodyTooSlow>() {
+                return ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    ErrorKind::InvalidRequest,
+                    slow.to_string(),
+                );
+            }
+            cause = error.source();
+        }
+        ApiError::invalid(format!("could not read the request body: {rejection}"))
+    }
+
+    /// A request body over `limit` bytes, read or declared.
+    pub fn body_too_large(limit: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::RequestTooLarge,
+            format!("request body is larger than keyrelay's limit of {limit} bytes"),
+        )
     }
 
     pub fn in_shape(mut self, shape: Dialect) -> Self {
@@ -73,6 +89,16 @@ impl ApiError {
         }
         body
     }
+}
+
+/// A request body that paused longer than `server.body_read_timeout`, or
+/// fell behind its pace; the front door's timed body fails with it.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error(
+    "request body arrived too slowly: it paused for {timeout:?}, or came slower than 1 MiB per {timeout:?} (server.body_read_timeout)"
+)]
+pub struct BodyTooSlow {
+    pub timeout: std::time::Duration,
 }
 
 impl From<MissingBaseUrl> for ApiError {

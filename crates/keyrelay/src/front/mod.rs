@@ -11,6 +11,7 @@
 
 mod count;
 mod gemini_models;
+mod json_body;
 mod legs;
 mod model_field;
 mod models;

@@ -44,6 +44,7 @@ impl<'a> ClientCall<'a> {
     ) -> Result<(Self, Route), ApiError> {
         let body =
             body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
+        super::json_body::check(&body)?;
         let head = api.head(&request(uri, &body))?;
         let route =
             resolve(&gateway.registry, &gateway.aliases, &head.model).map_err(|e| match e {

@@ -2,9 +2,11 @@
 //! [`crate::front`], operations from [`crate::ops`], `/health`) behind a
 //! single front door.
 //!
-//! The front door, outermost first: panic → 500 in Anthropic shape; on the
-//! proxied routes, observation (request log, access log, metrics), the
-//! access-token check, and the limit on requests in flight ([`limit`]);
+//! The front door, outermost first: panic → 500 in Anthropic shape; the
+//! request body's pace ([`limit::TimedBody`], every route); on the proxied
+//! routes, observation (request log, access log, metrics), the access-token
+//! check, a declared `content-length` over the body limit (`413` before any
+//! of the body is read), and the limit on requests in flight ([`limit`]);
 //! then the body size limit and the router.
 
 use std::sync::Arc;
@@ -40,8 +42,11 @@ pub fn app(
        + 'static {
     let limit = live.gateway().max_body_bytes;
     let ops = Ops::new(live.clone());
+    let limits = limit::ClientLimits::of(&live.gateway().config.server);
     let door = FrontDoor {
-        admission: limit::Admission::new(&limit::ClientLimits::of(&live.gateway().config.server)),
+        admission: limit::Admission::new(&limits),
+        max_body_bytes: limit,
+        body_read_timeout: limits.body_read_timeout,
         ops: ops.clone(),
     };
     tower::ServiceBuilder::new()
@@ -67,29 +72,62 @@ pub fn router(ops: Ops) -> Router {
 struct FrontDoor {
     ops: Ops,
     admission: limit::Admission,
+    /// Fixed at start, as the body limit layer's.
+    max_body_bytes: usize,
+    body_read_timeout: std::time::Duration,
 }
 
-/// Every request passes here once. A proxied route (see [`front_of`]) is
-/// observed, then needs an access token (when any are configured), then a
+/// Every request passes here once, its body held to a pace. A proxied
+/// route (see [`front_of`]) is observed, then needs an access token (when
+/// any are configured), a declared length within the body limit, then a
 /// free slot; the rest go straight to the router.
 async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next) -> Response {
+    let request = timed(request, door.body_read_timeout);
     let Some(front) = front_of(request.uri().path()) else {
         return unless_panicked(next.run(request)).await;
     };
     let watch = Watch::begin(&door.ops, front, &request);
     let gateway = door.ops.live.gateway();
-    let response = match refuse_access(&gateway, &request) {
-        Some(refused) => refused,
-        None => match door.admission.admit() {
-            None => door
-                .admission
-                .busy(shape_of(&gateway, request.uri().path())),
+    let shape = || shape_of(&gateway, request.uri().path());
+    let response = if let Some(refused) = refuse_access(&gateway, &request) {
+        refused
+    } else if declared_length(&request).is_some_and(|n| n > door.max_body_bytes as u64) {
+        // Answered unread: hyper then closes the connection instead of
+        // reading on.
+        ApiError::body_too_large(door.max_body_bytes)
+            .in_shape(shape())
+            .into_response()
+    } else {
+        match door.admission.admit() {
+            None => door.admission.busy(shape()),
             Some(slot) => unless_panicked(next.run(request))
                 .await
                 .map(|body| axum::body::Body::new(limit::Holding::new(body, slot))),
-        },
+        }
     };
     watch.finish(door.ops.requests.clone(), response)
+}
+
+/// `request` with its body held to `timeout` (a stall or a trickle fails
+/// the read); a body already whole is left as it is.
+fn timed(request: Request, timeout: std::time::Duration) -> Request {
+    use http_body::Body as _;
+    if request.body().is_end_stream() {
+        return request;
+    }
+    request.map(|body| axum::body::Body::new(limit::TimedBody::new(body, timeout)))
+}
+
+/// The request's `content-length`, when it sends one that parses.
+fn declared_length(request: &Request) -> Option<u64> {
+    request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// What a path is, in the request log and metrics; `None` for what is not

@@ -1,6 +1,7 @@
 //! What clients may take of the gateway (`[server]`): proxied requests in
-//! flight, checked here, and what one connection may hold (header size and
-//! count, time to send headers, idle time), applied by the accept loop
+//! flight, checked here; the pace of a request body ([`TimedBody`]),
+//! applied by the front door; and what one connection may hold (header size
+//! and count, time to send headers, idle time), applied by the accept loop
 //! (`server::accept`).
 
 use std::pin::Pin;
@@ -17,6 +18,10 @@ use crate::config::{ServerConfig, Timeouts};
 use crate::dialect::Dialect;
 use crate::error::{ApiError, ErrorKind};
 
+mod body;
+
+pub use body::TimedBody;
+
 /// The `[server]` limits, in the units the code uses.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientLimits {
@@ -31,6 +36,8 @@ pub struct ClientLimits {
     pub header_read_timeout: Duration,
     /// Longest a connection stays open with no request in flight.
     pub idle_timeout: Duration,
+    /// Longest pause in a request body, and its pace (see [`TimedBody`]).
+    pub body_read_timeout: Duration,
 }
 
 impl ClientLimits {
@@ -41,6 +48,7 @@ impl ClientLimits {
             max_headers: server.max_headers.max(1),
             header_read_timeout: Timeouts::duration(server.header_read_timeout),
             idle_timeout: Timeouts::duration(server.idle_timeout),
+            body_read_timeout: Timeouts::duration(server.body_read_timeout),
         }
     }
 }

@@ -123,14 +123,14 @@ async fn upload(rig: &Rig, head: String, total: usize) -> (String, usize) {
     )
 }
 
-fn upload_head(path: &str, content_length: usize) -> String {
+pub fn upload_head(path: &str, content_length: usize) -> String {
     format!(
         "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {content_length}\r\n\r\n"
     )
 }
 
 /// The JSON body of a raw HTTP answer.
-fn answer_json(answer: &str) -> Value {
+pub fn answer_json(answer: &str) -> Value {
     let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {answer}"))
 }

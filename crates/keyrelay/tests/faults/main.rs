@@ -7,9 +7,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod clients;
+mod hostile_clients;
 mod hostile_config;
-mod hostile_paths;
 mod hostile_headers;
+mod hostile_paths;
 mod limits;
 mod secrets;
 #[path = "../support/served.rs"]
