@@ -28,3 +28,12 @@ fn labels_replace_the_shown_text_but_not_the_id() {
     assert_eq!(a.id(), b.id());
     assert_eq!(a.id().len(), 12);
 }
+
+#[test]
+fn a_hash_only_fingerprint_shows_no_key_characters_and_keeps_the_id() {
+    let key = "test-key-0123456789-abcdefWXYZ";
+    let fp = Fingerprint::hash_only(key);
+    assert_eq!(fp.as_str().len(), 9);
+    assert!(fp.as_str().starts_with('#') && !fp.as_str().contains("WXYZ"));
+    assert_eq!(fp.id(), Fingerprint::of(key, None).id());
+}
