@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod clients;
+mod hostile_admin;
 mod limits;
 mod secrets;
 mod upstream;
