@@ -108,8 +108,13 @@ pub enum Refusal {
     /// Every usable key has spent its client-side budget (`rpm`, `tpm`,
     /// `rpd`); the first has room again after `retry_after`.
     OverBudget { retry_after: Duration },
-    /// Every key is disabled as invalid.
-    AllDisabled { keys: Vec<Fingerprint> },
+    /// Every key is disabled: `invalid` ones because the provider (or the
+    /// transport) found them unusable, `by_operator` ones on an operator's
+    /// word ([`crate::DISABLED_BY_ADMIN`]).
+    AllDisabled {
+        invalid: Vec<Fingerprint>,
+        by_operator: Vec<Fingerprint>,
+    },
     /// The pool has no keys at all.
     NoKeys,
     /// The deadline passed before any attempt could answer.
@@ -209,8 +214,12 @@ impl KeyPool {
                             return Ok(self.finished(previous, attempts, log));
                         }
                     } else if all_disabled {
-                        let keys = self.keys().map(|k| k.fingerprint().clone()).collect();
-                        return Err(Refused::new(Refusal::AllDisabled { keys }, log));
+                        let (by_operator, invalid) = self.disabled_by_whom();
+                        let refusal = Refusal::AllDisabled {
+                            invalid,
+                            by_operator,
+                        };
+                        return Err(Refused::new(refusal, log));
                     } else {
                         let until_ms = earliest_ms.unwrap_or_else(|| self.clock().now_ms());
                         let wait =

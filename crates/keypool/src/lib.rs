@@ -30,7 +30,9 @@ pub use executor::{
 pub use health::{KeyHealth, KeyState, ScopedCooldown};
 pub use history::MinuteCount;
 pub use outcome::{Outcome, OutcomeClass};
-pub use parse::{parse_keys, ParsedKeys};
+pub use parse::{
+    check_key, parse_key_list, parse_keys, split_keys, BrokenKey, ParsedKeys, Separators, KEY_RULE,
+};
 pub use policy::CooldownPolicy;
 pub use pool::{KeyEntry, KeyPool, KeySnapshot, ModelCooldown, PoolConfig, DISABLED_BY_ADMIN};
 pub use record::{ClassCounts, KeyRecord, KeyUpdate, RecordChange};

@@ -109,6 +109,17 @@ impl Fingerprint {
         }
     }
 
+    /// A fingerprint that shows a hash of `key` only (`#3f9c0a1b`), none
+    /// of its characters: for keys that are refused for what they hold.
+    pub fn hash_only(key: &str) -> Self {
+        let id = Fingerprint::of(key, None).id;
+        Fingerprint {
+            shown: format!("#{}", &id[..8]).into(),
+            id,
+            labelled: false,
+        }
+    }
+
     /// The label the configuration gave the key, if any (it is then what
     /// the fingerprint shows).
     pub fn label(&self) -> Option<&str> {

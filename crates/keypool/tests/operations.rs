@@ -57,6 +57,27 @@ async fn a_disabled_key_is_not_used_nor_rechecked_until_enabled() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_all_disabled_refusal_says_who_disabled_each_key() {
+    let pool = pool(&["a", "b", "c"], Arc::new(MemoryStore::new()));
+    for i in [1, 2] {
+        assert!(pool.disable(&id_of(&pool, i)).await);
+    }
+    let invalid = |_: &str| Outcome::new(OutcomeClass::KeyInvalid);
+    serve(&pool, invalid).await.unwrap();
+    match serve(&pool, invalid).await.unwrap_err().refusal {
+        Refusal::AllDisabled {
+            invalid,
+            by_operator,
+        } => {
+            let shown = pool.snapshot();
+            assert_eq!(invalid, [shown[0].key.clone()], "the provider's");
+            assert_eq!(by_operator, [shown[1].key.clone(), shown[2].key.clone()]);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_reloaded_pool_keeps_the_state_of_keys_that_stayed() {
     let store: Arc<dyn StateStore> = Arc::new(MemoryStore::new());
     let old = pool(&["a", "b", "c"], store.clone());

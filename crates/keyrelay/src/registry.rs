@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use http::uri::{Authority, Parts, PathAndQuery, Scheme};
 use http::Uri;
-use keypool::{parse_keys, ApiKey, Budget, Clock, KeyEntry, KeyPool, PoolConfig, StateStore};
+use keypool::{
+    check_key, parse_keys, split_keys, ApiKey, Budget, Clock, KeyEntry, KeyPool, PoolConfig,
+    Separators, StateStore,
+};
 
 use crate::config::{Config, ConfigError, KeyConfig, ProviderConfig};
 use crate::env::Env;
@@ -273,6 +276,17 @@ impl Registry {
                 }),
             }
         }
+        for spec in &specs {
+            if let Auth::Header(name) = &spec.auth {
+                // Else every request would go out without its key.
+                if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(ConfigError::Invalid(format!(
+                        "provider `{}`: auth header `{name}` is not a valid HTTP header name",
+                        spec.name
+                    )));
+                }
+            }
+        }
         let (specs, off): (Vec<_>, Vec<_>) = specs
             .into_iter()
             .partition(|spec| local.serve(spec, config, env));
@@ -286,7 +300,7 @@ impl Registry {
                     .or_else(|| spec.base_url_env.as_deref().and_then(|v| env.non_empty(v)))
                     .or_else(|| spec.base_url.clone())
                     .map(|url| url.trim().trim_end_matches('/').to_owned());
-                let keys = pool_keys(&spec, custom, env);
+                let keys = pool_keys(&spec, custom, env)?;
                 let pool_config = PoolConfig {
                     strategy: custom
                         .and_then(|c| c.strategy)
@@ -297,14 +311,14 @@ impl Registry {
                 let pool =
                     KeyPool::with_store(spec.name.clone(), keys, pool_config, clock, store.clone());
                 let base = base_url.as_deref().and_then(Base::parse);
-                Arc::new(Provider {
+                Ok(Arc::new(Provider {
                     spec,
                     base,
                     base_url,
                     pool: Arc::new(pool),
-                })
+                }))
             })
-            .collect();
+            .collect::<Result<_, ConfigError>>()?;
         Ok(Registry { providers, off })
     }
 
@@ -417,12 +431,21 @@ fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, Conf
 }
 
 /// File keys first (they carry labels, weights and groups), then environment keys
-/// the file does not already list.
-fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env) -> Vec<KeyEntry> {
+/// the file does not already list. A key that breaks [`keypool::KEY_RULE`]
+/// is refused, naming where it is listed and its hash: it could never
+/// authenticate, and a pool quietly smaller than configured is worse.
+fn pool_keys(
+    spec: &ProviderSpec,
+    custom: Option<&ProviderConfig>,
+    env: &dyn Env,
+) -> Result<Vec<KeyEntry>, ConfigError> {
     if !spec.needs_keys() {
         // Keyless local servers still go through the pool: one anonymous slot.
-        return vec![KeyEntry::from(ApiKey::new("", Some("no-key")))];
+        return Ok(vec![KeyEntry::from(ApiKey::new("", Some("no-key")))]);
     }
+    let broken = |place: String, broken: keypool::BrokenKey| {
+        ConfigError::Invalid(format!("{place}: {broken}; fix or remove it"))
+    };
     // Keys removed at runtime stay out, wherever they are listed.
     let mut seen: HashSet<String> = custom
         .map(|c| c.removed.iter().cloned().collect())
@@ -456,6 +479,12 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
         if secret.is_empty() {
             continue;
         }
+        check_key(secret).map_err(|b| {
+            broken(
+                format!("provider `{}`, a key in the configuration", spec.name),
+                b,
+            )
+        })?;
         let key = ApiKey::new(secret, label);
         if seen.insert(key.fingerprint().id().to_owned()) {
             entries.push(KeyEntry {
@@ -469,7 +498,14 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
             });
         }
     }
-    let values: Vec<String> = spec.key_envs.iter().filter_map(|v| env.var(v)).collect();
+    let mut values = Vec::new();
+    for var in &spec.key_envs {
+        let Some(value) = env.var(var) else { continue };
+        for key in split_keys(&value, Separators::Whitespace) {
+            check_key(key).map_err(|b| broken(var.clone(), b))?;
+        }
+        values.push(value);
+    }
     for key in parse_keys(values.iter().map(String::as_str)).keys {
         if seen.insert(key.fingerprint().id().to_owned()) {
             entries.push(KeyEntry {
@@ -478,7 +514,7 @@ fn pool_keys(spec: &ProviderSpec, custom: Option<&ProviderConfig>, env: &dyn Env
             });
         }
     }
-    entries
+    Ok(entries)
 }
 
 #[cfg(test)]

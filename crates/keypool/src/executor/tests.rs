@@ -328,9 +328,13 @@ async fn when_every_key_is_disabled_the_refusal_names_them() {
         OutcomeClass::KeyInvalid
     );
     match script.run(&pool).await.unwrap_err().refusal {
-        Refusal::AllDisabled { keys } => {
-            let names: Vec<_> = keys.iter().map(|k| k.as_str().to_owned()).collect();
+        Refusal::AllDisabled {
+            invalid,
+            by_operator,
+        } => {
+            let names: Vec<_> = invalid.iter().map(|k| k.as_str().to_owned()).collect();
             assert_eq!(names, ["a", "b"]);
+            assert!(by_operator.is_empty());
         }
         other => panic!("{other:?}"),
     }

@@ -3,7 +3,7 @@
 
 use super::{KeyPool, PoolState, DISABLED_BY_ADMIN};
 use crate::outcome::OutcomeClass;
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, Fingerprint};
 
 impl KeyPool {
     /// Marks a disabled key valid again (after a successful re-check).
@@ -97,6 +97,25 @@ impl KeyPool {
         if let Err(err) = self.store.flush().await {
             tracing::warn!(pool = %self.name, error = %err, "state store flush failed");
         }
+    }
+
+    /// The disabled keys, split by who disabled them: an operator
+    /// ([`DISABLED_BY_ADMIN`]) first, then the provider (any other reason).
+    pub fn disabled_by_whom(&self) -> (Vec<Fingerprint>, Vec<Fingerprint>) {
+        let state = self.lock();
+        let (mut by_operator, mut invalid) = (Vec::new(), Vec::new());
+        for (entry, health) in self.keys.iter().zip(&state.health) {
+            if !health.is_disabled() {
+                continue;
+            }
+            let fingerprint = entry.key.fingerprint().clone();
+            if health.disabled_reason.as_deref() == Some(DISABLED_BY_ADMIN) {
+                by_operator.push(fingerprint);
+            } else {
+                invalid.push(fingerprint);
+            }
+        }
+        (by_operator, invalid)
     }
 
     /// Keys the provider disabled, for the background re-check (not those

@@ -38,3 +38,12 @@ fn a_label_is_shown_bounded_and_without_control_characters() {
     assert_eq!(fp.id(), odd.id());
     assert_eq!(odd.as_str(), "team??bot");
 }
+
+#[test]
+fn a_hash_only_fingerprint_shows_no_key_characters_and_keeps_the_id() {
+    let key = "test-key-0123456789-abcdefWXYZ";
+    let fp = Fingerprint::hash_only(key);
+    assert_eq!(fp.as_str().len(), 9);
+    assert!(fp.as_str().starts_with('#') && !fp.as_str().contains("WXYZ"));
+    assert_eq!(fp.id(), Fingerprint::of(key, None).id());
+}

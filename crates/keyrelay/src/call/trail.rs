@@ -113,17 +113,10 @@ pub fn refused(provider: &Provider, refusal: &Refusal) -> ApiError {
             error.retry_after = Some(u64::try_from(secs).unwrap_or(u64::MAX));
             error
         }
-        Refusal::AllDisabled { keys } => {
-            let names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                ErrorKind::Authentication,
-                format!(
-                    "every {name} key was rejected by the provider as invalid and is disabled ({}); replace them or run `keyrelay keys check {name}`",
-                    names.join(", ")
-                ),
-            )
-        }
+        Refusal::AllDisabled {
+            invalid,
+            by_operator,
+        } => all_disabled(name, invalid, by_operator),
         Refusal::NoKeys => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::Authentication,
@@ -138,6 +131,45 @@ pub fn refused(provider: &Provider, refusal: &Refusal) -> ApiError {
             format!("the request deadline passed after {attempts} attempt(s) on {name}"),
         ),
     }
+}
+
+/// Every key is disabled: says who disabled them (the provider, an
+/// operator, or some each), by fingerprint.
+fn all_disabled(name: &str, invalid: &[Fingerprint], by_operator: &[Fingerprint]) -> ApiError {
+    let list = |keys: &[Fingerprint]| {
+        keys.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let check = format!("run `keyrelay keys check {name}`");
+    let enable =
+        "enable them through the admin API (POST /admin/keys/{id}/enable) or the dashboard";
+    let (kind, message) = match (invalid.len(), by_operator.len()) {
+        (_, 0) => (
+            ErrorKind::Authentication,
+            format!(
+                "every {name} key was rejected by the provider as invalid and is disabled ({}); replace them or {check}",
+                list(invalid)
+            ),
+        ),
+        (0, _) => (
+            ErrorKind::Api,
+            format!(
+                "every {name} key was disabled by an operator ({}); {enable}",
+                list(by_operator)
+            ),
+        ),
+        (provider, operator) => (
+            ErrorKind::Api,
+            format!(
+                "every {name} key is disabled: {provider} rejected by the provider as invalid ({}) and {operator} disabled by an operator ({}); {enable}, or replace the invalid ones",
+                list(invalid),
+                list(by_operator)
+            ),
+        ),
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, kind, message)
 }
 
 /// The HTTP status an outcome class stands for, for errors that came inside a 200.

@@ -12,13 +12,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context;
-use keypool::{parse_keys, ApiKey, Fingerprint, StateStore};
+use keypool::{
+    check_key, parse_key_list, split_keys, ApiKey, Fingerprint, ParsedKeys, Separators, StateStore,
+};
 use serde::Serialize;
 
 use super::{Gateway, ServeSettings};
 use crate::config::{Config, KeyConfig};
 use crate::env::Env;
-use crate::keys_file::KeysFile;
+use crate::keys_file::{KeysFile, NotSaved, OnDisk};
 
 /// What serves requests now, and how to build its successor.
 pub struct Live {
@@ -30,7 +32,14 @@ pub struct Live {
     keys_path: Option<PathBuf>,
     /// The keys file as last applied (kept in memory when there is no file).
     /// Its lock also makes changes one at a time.
-    keys: tokio::sync::Mutex<KeysFile>,
+    keys: tokio::sync::Mutex<Applied>,
+}
+
+/// The keys file as the running gateway applies it, and what was on disk
+/// when keyrelay last read or wrote it.
+struct Applied {
+    file: KeysFile,
+    on_disk: OnDisk,
 }
 
 /// Why a change was refused; the old configuration stays.
@@ -44,6 +53,10 @@ pub enum ChangeError {
     /// The new configuration does not build, or the keys file cannot be written.
     #[error("{0}")]
     Failed(String),
+    /// The keys file on disk does not load, or changed since keyrelay last
+    /// read it: a change would overwrite what keyrelay has not read.
+    #[error("{0}")]
+    KeysFileConflict(String),
 }
 
 /// What a reload did.
@@ -81,9 +94,9 @@ impl Live {
             .keys_file
             .clone()
             .or_else(|| settings.config.server.keys_file.clone().map(PathBuf::from));
-        let keys = match &keys_path {
-            Some(path) => KeysFile::load(path)?,
-            None => KeysFile::default(),
+        let (keys, on_disk) = match &keys_path {
+            Some(path) => KeysFile::read(path)?,
+            None => (KeysFile::default(), OnDisk::default()),
         };
         let env = env.snapshot();
         let gateway = Gateway::build(&settings, &settings.config, &keys, &*env, store.clone())?;
@@ -93,7 +106,10 @@ impl Live {
             env,
             store,
             keys_path,
-            keys: tokio::sync::Mutex::new(keys),
+            keys: tokio::sync::Mutex::new(Applied {
+                file: keys,
+                on_disk,
+            }),
         }))
     }
 
@@ -124,9 +140,9 @@ impl Live {
             }
             None => self.settings.config.clone(),
         };
-        let fresh = match &self.keys_path {
-            Some(path) => KeysFile::load(path).map_err(|e| ChangeError::Failed(e.to_string()))?,
-            None => keys.clone(),
+        let (fresh, on_disk) = match &self.keys_path {
+            Some(path) => KeysFile::read(path).map_err(|e| ChangeError::Failed(e.to_string()))?,
+            None => (keys.file.clone(), keys.on_disk),
         };
         let gateway = self.build(&config, &fresh)?;
         let reloaded = Reloaded {
@@ -134,7 +150,10 @@ impl Live {
             keys: gateway.registry.all().iter().map(|p| p.pool.len()).sum(),
         };
         self.swap(gateway);
-        *keys = fresh;
+        *keys = Applied {
+            file: fresh,
+            on_disk,
+        };
         tracing::info!(
             providers = reloaded.providers,
             keys = reloaded.keys,
@@ -143,8 +162,9 @@ impl Live {
         Ok(reloaded)
     }
 
-    /// Adds `secrets` (each may hold several keys, separated as in the
-    /// environment variables) to `provider`'s pool.
+    /// Adds `secrets` (each one key, or several separated by commas,
+    /// semicolons or line breaks) to `provider`'s pool. Nothing is added if
+    /// any key breaks [`keypool::KEY_RULE`].
     pub async fn add_keys(
         &self,
         provider: &str,
@@ -166,17 +186,19 @@ impl Live {
             )));
         }
         let name = target.name().to_owned();
-        let parsed = parse_keys(secrets.iter().map(String::as_str));
-        if parsed.keys.is_empty() {
-            return Err(ChangeError::Invalid("no keys given".into()));
-        }
+        let parsed = pasted_keys(secrets)?;
         let label = label.map(str::trim).filter(|l| !l.is_empty());
+        if label.is_some_and(|l| l.chars().any(char::is_control)) {
+            return Err(ChangeError::Invalid(
+                "a label may not hold control characters or line breaks".into(),
+            ));
+        }
         let present: BTreeSet<String> = target
             .pool
             .keys()
             .map(|k| k.fingerprint().id().to_owned())
             .collect();
-        let mut next = keys.clone();
+        let mut next = keys.file.clone();
         let entry = next.providers.entry(name.clone()).or_default();
         let (mut added, mut unchanged) = (Vec::new(), Vec::new());
         for (n, key) in parsed.keys.iter().enumerate() {
@@ -260,7 +282,7 @@ impl Live {
         if holders.is_empty() {
             return Err(ChangeError::NotFound(format!("no key with id `{id}`")));
         }
-        let mut next = keys.clone();
+        let mut next = keys.file.clone();
         for holder in &holders {
             let entry = next.providers.entry(holder.provider.clone()).or_default();
             entry.keys.retain(|k| {
@@ -286,9 +308,11 @@ impl Live {
 
     /// Builds the gateway `next` describes, writes `next` to the keys file
     /// (if there is one), then swaps both in. Nothing changes on failure.
+    /// The file on disk is written only if it is still what keyrelay last
+    /// read or wrote: a hand edit, loadable or not, is never overwritten.
     async fn commit(
         &self,
-        keys: &mut KeysFile,
+        keys: &mut Applied,
         next: KeysFile,
         changed: bool,
     ) -> Result<bool, ChangeError> {
@@ -297,15 +321,19 @@ impl Live {
         }
         let config = self.gateway_config();
         let gateway = self.build(&config, &next)?;
+        let mut on_disk = keys.on_disk;
         if let Some(path) = &self.keys_path {
-            let (path, file) = (path.clone(), next.clone());
-            tokio::task::spawn_blocking(move || file.save(&path))
+            let (path, file, seen) = (path.clone(), next.clone(), keys.on_disk);
+            on_disk = tokio::task::spawn_blocking(move || file.save_over(&path, seen))
                 .await
                 .map_err(|e| ChangeError::Failed(e.to_string()))?
-                .map_err(|e| ChangeError::Failed(e.to_string()))?;
+                .map_err(refused_write)?;
         }
         self.swap(gateway);
-        *keys = next;
+        *keys = Applied {
+            file: next,
+            on_disk,
+        };
         Ok(self.keys_path.is_some())
     }
 
@@ -336,4 +364,38 @@ impl Live {
             _ => "in memory only: start keyrelay with --keys-file PATH (or server.keys_file) to keep key changes across restarts".into(),
         }
     }
+}
+
+/// Why the keys file was not written, for the operator: what to do next.
+fn refused_write(error: NotSaved) -> ChangeError {
+    const RELOAD: &str = "reload (POST /admin/reload or SIGHUP)";
+    let message = match error {
+        NotSaved::Failed(error) => return ChangeError::Failed(error.to_string()),
+        NotSaved::Broken(error) => format!(
+            "{error}; keyrelay will not overwrite a keys file it cannot read: fix it by hand, then {RELOAD} and try the change again"
+        ),
+        changed @ NotSaved::Changed { .. } => format!(
+            "{changed}; keyrelay will not overwrite changes it has not read: {RELOAD} to take them in, then try the change again"
+        ),
+    };
+    tracing::warn!(reason = %message, "key change refused; nothing changed");
+    ChangeError::KeysFileConflict(message)
+}
+
+/// The keys an operator pasted: each string one key or a list (commas,
+/// semicolons, line breaks). The first key that breaks the rule refuses
+/// them all, named by its place and hash.
+fn pasted_keys(secrets: &[String]) -> Result<ParsedKeys, ChangeError> {
+    for (n, secret) in secrets.iter().enumerate() {
+        for key in split_keys(secret, Separators::LineBreaks) {
+            check_key(key).map_err(|broken| {
+                ChangeError::Invalid(format!("keys[{n}]: {broken}; nothing was added"))
+            })?;
+        }
+    }
+    let parsed = parse_key_list(secrets.iter().map(String::as_str), Separators::LineBreaks);
+    if parsed.keys.is_empty() {
+        return Err(ChangeError::Invalid("no keys given".into()));
+    }
+    Ok(parsed)
 }

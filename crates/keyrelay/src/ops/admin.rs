@@ -6,11 +6,13 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use http::request::Parts;
 use http::StatusCode;
 use keypool::{KeySnapshot, KeyState, OutcomeClass};
 use serde::Deserialize;
@@ -40,8 +42,8 @@ fn problem(status: StatusCode, kind: &str, message: impl Into<String>) -> Respon
     (status, Json(body)).into_response()
 }
 
-/// `Authorization: Bearer ADMIN_TOKEN`, compared in constant time; 404 when
-/// no admin token is configured.
+/// `Authorization: Bearer ADMIN_TOKEN` (the scheme in any case), compared
+/// in constant time; 404 when no admin token is configured.
 pub async fn require_admin(
     State(live): State<Arc<Live>>,
     request: Request,
@@ -59,8 +61,7 @@ pub async fn require_admin(
         .headers()
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(super::bearer_token);
     let allowed = presented.is_some_and(|p| {
         // Every token is compared, so the time taken says nothing of which matched.
         gateway.admin_tokens.iter().fold(false, |hit, t| {
@@ -141,6 +142,7 @@ async fn keys(State(live): State<Arc<Live>>) -> Json<Value> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AddKeys {
     provider: String,
     keys: Vec<String>,
@@ -155,20 +157,32 @@ fn change_failed(error: ChangeError) -> Response {
         }
         ChangeError::NotFound(message) => problem(StatusCode::NOT_FOUND, "not_found", message),
         ChangeError::Failed(message) => problem(StatusCode::CONFLICT, "change_refused", message),
+        ChangeError::KeysFileConflict(message) => {
+            problem(StatusCode::CONFLICT, "keys_file_conflict", message)
+        }
     }
 }
 
 async fn add_keys(
     State(live): State<Arc<Live>>,
-    body: Result<Json<AddKeys>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<AddKeys>, JsonRejection>,
 ) -> Response {
-    let Ok(Json(request)) = body else {
-        // The rejection's text could quote the body, which holds keys.
-        return problem(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            r#"expected JSON {"provider": "NAME", "keys": ["KEY", ...], "label": "optional"}"#,
-        );
+    const EXPECTED: &str =
+        r#"expected JSON {"provider": "NAME", "keys": ["KEY", ...], "label": "optional"}"#;
+    let request = match body {
+        Ok(Json(request)) => request,
+        // The rejection's text could quote the body, which holds keys (even
+        // an unknown field's name could be a key pasted in the wrong place).
+        Err(JsonRejection::JsonDataError(error)) if error.body_text().contains("unknown field") => {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                format!(
+                    "unknown field: only `provider`, `keys` and `label` are accepted; {EXPECTED}"
+                ),
+            )
+        }
+        Err(_) => return problem(StatusCode::BAD_REQUEST, "invalid_request_error", EXPECTED),
     };
     match live
         .add_keys(&request.provider, &request.keys, request.label.as_deref())
@@ -179,7 +193,28 @@ async fn add_keys(
     }
 }
 
+/// A query string that must fit `T` exactly: an unknown parameter (a
+/// misspelt `provider`, which would widen a change to every provider) is
+/// refused with 400 in the admin error shape.
+struct Strict<T>(T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Strict<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(Strict(value)),
+            Err(_) => Err(problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "unknown or malformed query parameter: only `provider` (key calls) and `limit` (/admin/requests) are accepted",
+            )),
+        }
+    }
+}
+
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Only {
     provider: Option<String>,
 }
@@ -187,7 +222,7 @@ struct Only {
 async fn remove_key(
     State(live): State<Arc<Live>>,
     Path(id): Path<String>,
-    Query(only): Query<Only>,
+    Strict(only): Strict<Only>,
 ) -> Response {
     match live.remove_key(&id, only.provider.as_deref()).await {
         Ok(changed) => Json(json!(changed)).into_response(),
@@ -198,7 +233,7 @@ async fn remove_key(
 async fn disable(
     State(live): State<Arc<Live>>,
     Path(id): Path<String>,
-    Query(only): Query<Only>,
+    Strict(only): Strict<Only>,
 ) -> Response {
     set_enabled(&live, &id, only.provider.as_deref(), false).await
 }
@@ -206,7 +241,7 @@ async fn disable(
 async fn enable(
     State(live): State<Arc<Live>>,
     Path(id): Path<String>,
-    Query(only): Query<Only>,
+    Strict(only): Strict<Only>,
 ) -> Response {
     set_enabled(&live, &id, only.provider.as_deref(), true).await
 }
@@ -249,7 +284,7 @@ async fn set_enabled(live: &Live, id: &str, only: Option<&str>, enabled: bool) -
     Json(json!({"keys": changed})).into_response()
 }
 
-async fn check(State(live): State<Arc<Live>>, Query(only): Query<Only>) -> Response {
+async fn check(State(live): State<Arc<Live>>, Strict(only): Strict<Only>) -> Response {
     let gateway = live.gateway();
     if let Some(name) = &only.provider {
         if gateway.registry.get(name).is_none() {
@@ -274,7 +309,7 @@ async fn check(State(live): State<Arc<Live>>, Query(only): Query<Only>) -> Respo
 async fn check_one(
     State(live): State<Arc<Live>>,
     Path(id): Path<String>,
-    Query(only): Query<Only>,
+    Strict(only): Strict<Only>,
 ) -> Response {
     let gateway = live.gateway();
     let mut results = Vec::new();
@@ -294,13 +329,14 @@ async fn check_one(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Limit {
     limit: Option<usize>,
 }
 
 async fn requests(
     State(requests): State<Arc<RequestLog>>,
-    Query(limit): Query<Limit>,
+    Strict(limit): Strict<Limit>,
 ) -> Json<Value> {
     let limit = limit.limit.unwrap_or(100).min(RequestLog::CAPACITY);
     Json(json!({"requests": requests.last(limit)}))

@@ -69,3 +69,15 @@ pub fn router(ops: &Ops) -> Router<Ops> {
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// The token of an `Authorization: Bearer TOKEN` value: the scheme in any
+/// case (RFC 9110 §11.1: `bearer`, `BEARER`), any spaces or tabs around the
+/// token trimmed. `None` for another scheme or no token.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once([' ', '\t'])?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests;

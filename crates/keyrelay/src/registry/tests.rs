@@ -284,3 +284,53 @@ fn forward_headers_naming_a_hop_by_hop_header_or_a_credential_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_key_with_a_control_character_in_a_variable_stops_the_start_naming_the_variable() {
+    let key = "test-gemini-key\u{7}-cccccccc1";
+    let err = build(
+        "",
+        &[
+            ("GEMINI_API_KEY", "test-gemini-key-cccccccc0"),
+            (
+                "GEMINI_API_KEYS",
+                &format!("test-gemini-key-cccccccc2,{key}"),
+            ),
+        ],
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    let named = keypool::Fingerprint::hash_only(key);
+    assert!(err.starts_with("GEMINI_API_KEYS: "), "{err}");
+    assert!(err.contains(named.as_str()), "{err}");
+    assert!(err.contains("a control character"), "{err}");
+    assert!(err.contains(keypool::KEY_RULE), "{err}");
+    assert!(!err.contains("cccc"), "no key characters: {err}");
+}
+
+#[test]
+fn a_config_file_key_with_a_space_inside_is_refused() {
+    let err = build(
+        "[providers.openai]\nkeys = [\"Bearer test-openai-key-dddddddd1\"]\n",
+        &[],
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(err.contains("provider `openai`"), "{err}");
+    assert!(err.contains("a space or tab"), "{err}");
+    assert!(!err.contains("dddd"), "{err}");
+}
+
+#[test]
+fn a_custom_auth_header_that_cannot_exist_is_refused() {
+    let err = build(
+        "[providers.odd]\ndialect = \"openai-chat\"\nbase_url = \"http://127.0.0.1:9\"\nauth = { header = \"api key\" }\n",
+        &[],
+    )
+    .err()
+    .expect("refused")
+    .to_string();
+    assert!(err.contains("not a valid HTTP header name"), "{err}");
+}

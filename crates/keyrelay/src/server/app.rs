@@ -24,7 +24,7 @@ use crate::dialect::Dialect;
 use crate::error::{ApiError, ErrorKind};
 use crate::gateway::{Gateway, Live};
 use crate::ops::observe::Watch;
-use crate::ops::{constant_time_eq, Ops};
+use crate::ops::{bearer_token, constant_time_eq, Ops};
 
 /// The gateway as one service: the routes behind a single front door
 /// (panics caught, requests observed, then access and admission checked on
@@ -226,7 +226,7 @@ fn refuse_access(gateway: &Gateway, request: &Request) -> Option<Response> {
             headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(bearer_token)
         })
         .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()))
         .map(str::to_owned);

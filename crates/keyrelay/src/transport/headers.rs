@@ -142,38 +142,54 @@ pub fn forwardable_response_headers(mut upstream: HeaderMap) -> HeaderMap {
     upstream
 }
 
-/// Puts the key on the request the provider's way.
 const ANTHROPIC_VERSION: HeaderName = HeaderName::from_static("anthropic-version");
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const X_GOOG_API_KEY: HeaderName = HeaderName::from_static("x-goog-api-key");
 
-pub fn inject_key(headers: &mut HeaderMap, auth: &Auth, key: &str) {
-    let sensitive = |value: String| -> Option<HeaderValue> {
-        let mut v = HeaderValue::from_str(&value).ok()?;
+/// Why a key could not be put on a request. The request must then not be
+/// sent: without its key it would go out unauthenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotInjected {
+    /// Control characters or line breaks, which a header value cannot carry
+    /// (keys that break [`keypool::KEY_RULE`] are refused where they come
+    /// in; this is the last line of defence).
+    #[error(
+        "the key cannot be sent as a header value (it holds a control character or a line break)"
+    )]
+    KeyNotAHeaderValue,
+    /// A custom provider's `auth` names a header that cannot exist.
+    #[error("the provider's auth header name is not a valid HTTP header name")]
+    HeaderName,
+}
+
+/// Puts the key on the request the provider's way.
+pub fn inject_key(headers: &mut HeaderMap, auth: &Auth, key: &str) -> Result<(), NotInjected> {
+    let sensitive = |value: String| -> Result<HeaderValue, NotInjected> {
+        let mut v = HeaderValue::from_str(&value).map_err(|_| NotInjected::KeyNotAHeaderValue)?;
         v.set_sensitive(true);
-        Some(v)
+        Ok(v)
     };
     let (name, value) = match auth {
-        Auth::None => return,
+        Auth::None => return Ok(()),
         Auth::Bearer => (
             http::header::AUTHORIZATION,
-            sensitive(format!("Bearer {key}")),
+            sensitive(format!("Bearer {key}"))?,
         ),
         Auth::XApiKey => {
+            let value = sensitive(key.to_owned())?;
             headers
                 .entry(ANTHROPIC_VERSION)
                 .or_insert(HeaderValue::from_static("2023-06-01"));
-            (X_API_KEY, sensitive(key.to_owned()))
+            (X_API_KEY, value)
         }
-        Auth::XGoogApiKey => (X_GOOG_API_KEY, sensitive(key.to_owned())),
-        Auth::Header(name) => match HeaderName::from_bytes(name.as_bytes()) {
-            Ok(name) => (name, sensitive(key.to_owned())),
-            Err(_) => return,
-        },
+        Auth::XGoogApiKey => (X_GOOG_API_KEY, sensitive(key.to_owned())?),
+        Auth::Header(name) => (
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| NotInjected::HeaderName)?,
+            sensitive(key.to_owned())?,
+        ),
     };
-    if let Some(value) = value {
-        headers.insert(name, value);
-    }
+    headers.insert(name, value);
+    Ok(())
 }
 
 /// A query string without the client's own `key=` credential (Gemini style).

@@ -73,6 +73,9 @@ pub enum TransportFailure {
     FirstByteTimeout,
     /// A whole answer stopped arriving part way (idle timeout or deadline).
     Stalled,
+    /// Nothing was sent: the key could not be put on the request, which
+    /// would otherwise have gone out without authentication.
+    NotSent(headers::NotInjected),
 }
 
 impl TransportFailure {
@@ -81,6 +84,15 @@ impl TransportFailure {
     /// provider being unreachable.
     pub fn outcome(self) -> Outcome {
         let (signature, reason) = match self {
+            // The key can never be sent: disabled like an invalid one.
+            TransportFailure::NotSent(headers::NotInjected::KeyNotAHeaderValue) => {
+                return Outcome::new(OutcomeClass::KeyInvalid).with_reason("key_not_a_header_value")
+            }
+            // The provider's configuration, not any key: no rotation, no penalty.
+            TransportFailure::NotSent(headers::NotInjected::HeaderName) => {
+                return Outcome::new(OutcomeClass::ClientError)
+                    .with_reason("auth_header_name_invalid")
+            }
             TransportFailure::Connect => ("connect", "connect_failed"),
             TransportFailure::Reset => ("connect", "connection_reset"),
             TransportFailure::FirstByteTimeout => ("timeout", "first_byte_timeout"),
@@ -164,7 +176,13 @@ impl Transport {
     /// Sends `outbound` with `key` and waits for the response head.
     pub async fn send(&self, outbound: &Outbound, key: &ApiKey) -> Result<ResponseHead, SendError> {
         let mut headers = outbound.headers.clone();
-        headers::inject_key(&mut headers, &outbound.auth, key.expose());
+        if let Err(why) = headers::inject_key(&mut headers, &outbound.auth, key.expose()) {
+            tracing::warn!(key = %key.fingerprint(), reason = %why, "request not sent: it would have gone out without its key");
+            return Err(SendError {
+                failure: TransportFailure::NotSent(why),
+                message: format!("not sent with key {}: {why}", key.fingerprint()),
+            });
+        }
         headers
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("*/*"));

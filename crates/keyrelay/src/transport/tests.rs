@@ -105,6 +105,38 @@ async fn a_refused_connection_is_a_connect_failure_described_without_the_url() {
 }
 
 #[tokio::test]
+async fn a_key_that_cannot_be_a_header_is_never_sent_and_fails_the_attempt_as_invalid() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(KEY, [Reply::raw(200, "text/plain", "pong")]);
+    let broken = ApiKey::new("test-transport-key\u{0}-000002", None);
+    let err = transport()
+        .send(
+            &outbound(Method::POST, &upstream.url("/v1/messages"), "{}"),
+            &broken,
+        )
+        .await
+        .err()
+        .expect("not sent");
+    assert_eq!(
+        err.failure,
+        TransportFailure::NotSent(headers::NotInjected::KeyNotAHeaderValue)
+    );
+    assert!(
+        err.message.contains(broken.fingerprint().as_str()),
+        "{}",
+        err.message
+    );
+    assert!(!err.message.contains("000002"), "{}", err.message);
+    let outcome = err.failure.outcome();
+    assert_eq!(outcome.class, OutcomeClass::KeyInvalid);
+    assert_eq!(outcome.reason.as_deref(), Some("key_not_a_header_value"));
+    assert!(
+        upstream.requests().is_empty(),
+        "nothing went out without its key"
+    );
+}
+
+#[tokio::test]
 async fn a_connection_closed_before_the_response_is_a_reset() {
     let upstream = FakeUpstream::start().await;
     upstream.on_key(KEY, [Reply::reset()]);

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod clients;
+mod hostile_admin;
 mod hostile_clients;
 mod hostile_config;
 mod hostile_headers;

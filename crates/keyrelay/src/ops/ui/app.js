@@ -559,7 +559,10 @@
       return;
     }
     act($('add-button'), async () => {
-      const body = { provider, keys: [text] };
+      // The page splits on spaces too; the API takes each string as one key
+      // or a list split on commas, semicolons and line breaks only.
+      const keys = text.split(/[\s,;]+/).filter((k) => k.length > 0);
+      const body = { provider, keys };
       if (label) body.label = label;
       const answer = await admin('POST', 'keys', body);
       // The keys leave the page as soon as the gateway has them.

@@ -219,18 +219,18 @@ fn forward_headers_cannot_name_hop_by_hop_headers_credentials_or_keyrelays_own()
 #[test]
 fn keys_go_where_each_provider_expects_them() {
     let mut h = HeaderMap::new();
-    inject_key(&mut h, &Auth::XApiKey, "k1");
+    inject_key(&mut h, &Auth::XApiKey, "k1").unwrap();
     assert_eq!(h["x-api-key"], "k1");
     assert_eq!(h["anthropic-version"], "2023-06-01");
     let mut h = HeaderMap::new();
-    inject_key(&mut h, &Auth::Bearer, "k2");
+    inject_key(&mut h, &Auth::Bearer, "k2").unwrap();
     assert_eq!(h["authorization"], "Bearer k2");
     assert!(h["authorization"].is_sensitive());
     let mut h = HeaderMap::new();
-    inject_key(&mut h, &Auth::XGoogApiKey, "k3");
+    inject_key(&mut h, &Auth::XGoogApiKey, "k3").unwrap();
     assert_eq!(h["x-goog-api-key"], "k3");
     let mut h = HeaderMap::new();
-    inject_key(&mut h, &Auth::Header("api-key".into()), "k4");
+    inject_key(&mut h, &Auth::Header("api-key".into()), "k4").unwrap();
     assert_eq!(h["api-key"], "k4");
 }
 
@@ -238,17 +238,42 @@ fn keys_go_where_each_provider_expects_them() {
 fn a_clients_anthropic_version_goes_to_anthropic_only_which_always_gets_one() {
     let client = headers(&[("anthropic-version", "2024-01-01")]);
     let mut sent = forwardable_request_headers(&client, Dialect::Anthropic, &[]);
-    inject_key(&mut sent, &Auth::XApiKey, "k1");
+    inject_key(&mut sent, &Auth::XApiKey, "k1").expect("a key that is a header value");
     assert_eq!(sent["anthropic-version"], "2024-01-01", "the client's own");
     let mut sent = forwardable_request_headers(&HeaderMap::new(), Dialect::Anthropic, &[]);
-    inject_key(&mut sent, &Auth::XApiKey, "k1");
+    inject_key(&mut sent, &Auth::XApiKey, "k1").expect("a key that is a header value");
     assert_eq!(
         sent["anthropic-version"], "2023-06-01",
         "added when missing"
     );
     let mut sent = forwardable_request_headers(&client, Dialect::OpenaiChat, &[]);
-    inject_key(&mut sent, &Auth::Bearer, "k1");
+    inject_key(&mut sent, &Auth::Bearer, "k1").expect("a key that is a header value");
     assert!(sent.get("anthropic-version").is_none(), "{sent:?}");
+}
+
+#[test]
+fn a_key_that_cannot_be_a_header_value_is_not_injected_and_nothing_is_set() {
+    for auth in [
+        Auth::Bearer,
+        Auth::XApiKey,
+        Auth::XGoogApiKey,
+        Auth::Header("api-key".into()),
+    ] {
+        for key in ["k\0ey", "k\ney", "k\rey", "k\u{7f}ey"] {
+            let mut h = HeaderMap::new();
+            assert_eq!(
+                inject_key(&mut h, &auth, key),
+                Err(NotInjected::KeyNotAHeaderValue),
+                "{auth:?} {key:?}"
+            );
+            assert!(h.is_empty(), "{auth:?}: {h:?}");
+        }
+    }
+    let mut h = HeaderMap::new();
+    assert_eq!(
+        inject_key(&mut h, &Auth::Header("bad header".into()), "k"),
+        Err(NotInjected::HeaderName)
+    );
 }
 
 #[test]
