@@ -19,8 +19,9 @@ pub trait Env: Send + Sync {
 }
 
 /// keyrelay's directory for state and logs, by the XDG base directory rules:
-/// `$XDG_STATE_HOME/keyrelay`, else `$HOME/.local/state/keyrelay`; `None`
-/// when neither is set (e.g. a test's clean environment).
+/// `$XDG_STATE_HOME/keyrelay`, else `$HOME/.local/state/keyrelay` (on
+/// Windows, where `HOME` is seldom set, then `%LOCALAPPDATA%\keyrelay`);
+/// `None` when none is set (e.g. a test's clean environment).
 pub fn state_dir(env: &dyn Env) -> Option<PathBuf> {
     let base = env
         .non_empty("XDG_STATE_HOME")
@@ -30,8 +31,19 @@ pub fn state_dir(env: &dyn Env) -> Option<PathBuf> {
         .or_else(|| {
             env.non_empty("HOME")
                 .map(|home| PathBuf::from(home).join(".local").join("state"))
-        })?;
+        })
+        .or_else(|| local_app_data(env))?;
     Some(base.join("keyrelay"))
+}
+
+#[cfg(windows)]
+fn local_app_data(env: &dyn Env) -> Option<PathBuf> {
+    env.non_empty("LOCALAPPDATA").map(PathBuf::from)
+}
+
+#[cfg(not(windows))]
+fn local_app_data(_env: &dyn Env) -> Option<PathBuf> {
+    None
 }
 
 /// Whether `NO_COLOR` asks for plain output (set to anything but empty).

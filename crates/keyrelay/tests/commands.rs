@@ -263,6 +263,9 @@ async fn every_command_has_help_with_examples() {
         &["providers", "--help"],
         &["config", "check", "--help"],
         &["init", "--help"],
+        &["health", "--help"],
+        &["completions", "--help"],
+        &["man", "--help"],
     ] {
         let output = keyrelay(&dir, &[]).args(args).output().await.unwrap();
         assert!(output.status.success(), "{args:?}");

@@ -7,11 +7,21 @@ use clap::{Parser, Subcommand};
 
 use crate::route::{Aliases, Fallbacks};
 
+/// What `keyrelay --version` prints after the name: the version and the
+/// commit the binary was built from (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("KEYRELAY_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "keyrelay",
-    version,
+    version = VERSION,
     about = "An LLM gateway that spreads requests over several API keys per provider and fails over between them",
+    long_about = "An LLM gateway that spreads requests over several API keys per provider and fails over between them.\n\nTwo jobs, one binary: `keyrelay claude|codex|gemini --model PROVIDER@MODEL` runs a coding agent through a gateway made for the run, and `keyrelay serve` runs a gateway for several clients or a team. Keys come from each provider's PROVIDER_API_KEY(S) variables and the config file; `keyrelay providers` lists them.",
     after_help = "Examples:\n  GEMINI_API_KEYS=key1,key2 keyrelay serve --listen 127.0.0.1:8080\n  keyrelay serve --model-alias 'claude-*=anthropic@claude-sonnet-4-5'"
 )]
 pub struct Cli {
@@ -57,6 +67,46 @@ pub enum Command {
         after_help = "Examples:\n  keyrelay init\n  keyrelay init --path ~/.config/keyrelay.toml"
     )]
     Init(InitArgs),
+    /// Ask a running gateway whether it is up (exit status 0 when it is).
+    #[command(
+        after_help = "Examples:\n  keyrelay health\n  keyrelay health --url http://127.0.0.1:9000/health\n\nMeant for container health checks: the image has no shell or curl. Without --url it asks\nthe address of KEYRELAY_LISTEN (0.0.0.0 and :: become loopback), else 127.0.0.1:8080."
+    )]
+    Health(HealthArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  keyrelay completions bash > ~/.local/share/bash-completion/completions/keyrelay\n  keyrelay completions zsh > ~/.zfunc/_keyrelay\n  keyrelay completions fish > ~/.config/fish/completions/keyrelay.fish\n  keyrelay completions powershell >> $PROFILE"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  keyrelay man | man -l -\n  keyrelay man --dir /usr/local/share/man/man1"
+    )]
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HealthArgs {
+    /// The gateway's health URL (plain http).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Write keyrelay.1 and a page per command (keyrelay-serve.1, …) here
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -12,6 +12,7 @@ use crate::launcher::{Client, LaunchPlan, SlotModels};
 use crate::server::{build_gateway, check_listen, serve, ServeSettings};
 
 mod args;
+mod generate;
 
 pub use args::*;
 
@@ -74,6 +75,20 @@ pub fn main() -> std::process::ExitCode {
                 let message = crate::commands::config_cmd::init(&args.path, args.force)
                     .map_err(anyhow::Error::msg)?;
                 print!("{message}");
+                Ok(0)
+            }
+            Command::Health(args) => run_health(args).await,
+            Command::Completions(args) => {
+                generate::completions(args.shell, &mut std::io::stdout());
+                Ok(0)
+            }
+            Command::Man(args) => {
+                match args.dir {
+                    Some(dir) => generate::man_pages(&dir)
+                        .with_context(|| format!("writing manual pages into {}", dir.display()))?,
+                    None => generate::man_page(&mut std::io::stdout())
+                        .context("writing the manual page")?,
+                }
                 Ok(0)
             }
         }
@@ -234,6 +249,23 @@ async fn run_keys(args: KeysArgs) -> anyhow::Result<i32> {
     }
 }
 
+async fn run_health(args: HealthArgs) -> anyhow::Result<i32> {
+    let url = args
+        .url
+        .unwrap_or_else(|| crate::commands::health::default_url(&ProcessEnv));
+    let timeout = std::time::Duration::from_secs(args.timeout.max(1));
+    match crate::commands::health::check(&url, timeout).await {
+        Ok(body) => {
+            println!("{body}");
+            Ok(0)
+        }
+        Err(why) => {
+            eprintln!("keyrelay: unhealthy: {why}");
+            Ok(1)
+        }
+    }
+}
+
 async fn run_claude(args: ClaudeArgs) -> anyhow::Result<i32> {
     let slots = SlotModels {
         opus: args.opus,
@@ -323,22 +355,23 @@ fn init_logging_as(filter: &str, format: LogFormat) {
 }
 
 /// SIGHUP reloads the config file and the keys file, like `POST /admin/reload`.
+#[cfg(unix)]
 async fn reload_on_sighup(live: std::sync::Arc<crate::gateway::Live>) {
-    #[cfg(unix)]
-    {
-        let Ok(mut hangups) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            if let Err(error) = live.reload().await {
-                tracing::error!(%error, "reload refused; the running configuration stays");
-            }
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    else {
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        if let Err(error) = live.reload().await {
+            tracing::error!(%error, "reload refused; the running configuration stays");
         }
     }
-    #[cfg(not(unix))]
-    std::future::pending::<()>().await;
+}
+
+/// Windows has no SIGHUP: a reload goes through `POST /admin/reload`.
+#[cfg(not(unix))]
+async fn reload_on_sighup(_live: std::sync::Arc<crate::gateway::Live>) {
+    tracing::debug!("no SIGHUP on Windows: reload with POST /admin/reload");
 }
 
 async fn shutdown_signal() {

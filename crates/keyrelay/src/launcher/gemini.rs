@@ -62,7 +62,6 @@ pub struct RunSettings {
 
 impl RunSettings {
     pub fn write(env: &dyn Env) -> anyhow::Result<RunSettings> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         let runs = state_dir(env)
             .context("no state directory: set XDG_STATE_HOME or HOME")?
             .join("runs");
@@ -81,16 +80,9 @@ impl RunSettings {
             std::process::id(),
             fastrand::u32(..)
         ));
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .create(&dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
+        private_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let settings = RunSettings { dir };
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(settings.path())?;
+        let mut file = private_new_file(&settings.path())?;
         std::io::Write::write_all(&mut file, SETTINGS.as_bytes())?;
         Ok(settings)
     }
@@ -102,12 +94,49 @@ impl RunSettings {
 
 /// The first directory of `dir` or its ancestors that others may write to
 /// (group or world write permission), if any.
+#[cfg(unix)]
 fn shared_ancestor(dir: &Path) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let dir = dir.canonicalize().ok()?;
     dir.ancestors()
         .find(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o022 != 0))
         .map(Path::to_path_buf)
+}
+
+/// Windows has no mode bits; the state directory under the user's profile
+/// is private to the user by its access list.
+#[cfg(not(unix))]
+fn shared_ancestor(_dir: &Path) -> Option<PathBuf> {
+    None
+}
+
+#[cfg(unix)]
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(0o700).create(dir)
+}
+
+#[cfg(not(unix))]
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new().create(dir)
+}
+
+#[cfg(unix)]
+fn private_new_file(path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_new_file(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 impl Drop for RunSettings {

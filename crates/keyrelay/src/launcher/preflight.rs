@@ -61,14 +61,32 @@ pub fn find_client(
     }
     let path = env.var("PATH").unwrap_or_default();
     std::env::split_paths(&path)
-        .map(|dir| dir.join(client.command()))
+        .flat_map(|dir| {
+            EXECUTABLE_SUFFIXES
+                .iter()
+                .map(move |suffix| dir.join(format!("{}{suffix}", client.command())))
+        })
         .find(|candidate| is_executable(candidate))
         .ok_or(PreflightError::ClientMissing { client })
 }
 
+/// What a command's file name may end with on PATH.
+#[cfg(unix)]
+const EXECUTABLE_SUFFIXES: &[&str] = &[""];
+/// npm installs the clients on Windows as `claude.cmd` (and a `.ps1`).
+#[cfg(not(unix))]
+const EXECUTABLE_SUFFIXES: &[&str] = &[".exe", ".cmd", ".bat", ""];
+
+#[cfg(unix)]
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Windows has no execute bit: any file is a candidate.
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// Checks that `model` routes to a provider keyrelay can serve the client
