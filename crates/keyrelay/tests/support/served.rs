@@ -42,14 +42,21 @@ pub async fn serve(env: &[(&str, String)], args: &[&str]) -> Served {
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    start(command).await
+}
+
+/// Starts `command`, a `keyrelay serve` however it is reached (an installed
+/// package, a chroot), and waits until it listens.
+pub async fn start(mut command: Command) -> Served {
+    command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
-    for (name, value) in env {
-        command.env(name, value);
-    }
     let mut child = command.spawn().expect("keyrelay binary starts");
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -78,6 +85,8 @@ pub async fn serve(env: &[(&str, String)], args: &[&str]) -> Served {
             sink.lock().unwrap().push(line);
         }
     });
+    // A gateway listening on every address is asked on loopback.
+    let address = address.replace("0.0.0.0:", "127.0.0.1:");
     Served {
         child,
         url: format!("http://{address}"),
