@@ -199,8 +199,13 @@ def npm_platform(args):
 
 def npm_main(args):
     """`keyrelay`: the launcher in bin/ and the man page; every platform
-    package is an optional dependency at exactly this version."""
+    package is an optional dependency at exactly this version. The version
+    and the dependencies are set here, over the template's package.json."""
     source = ROOT / "packaging" / "npm" / "keyrelay"
+    launcher = (source / "bin" / "keyrelay.js").read_text()
+    for info in TARGETS.values():
+        if f'"@keyrelay/{info["npm"]}"' not in launcher:
+            sys.exit(f"package.py: bin/keyrelay.js does not know @keyrelay/{info['npm']}")
     with tempfile.TemporaryDirectory() as stage:
         stage = Path(stage)
         shutil.copytree(source / "bin", stage / "bin")

@@ -23,23 +23,24 @@ async fn the_npm_package_installs_offline_and_serves() {
     let prefix = dir.join("prefix");
     // --offline, an empty cache and a registry nobody listens on: nothing
     // can come from the network.
-    run(Command::new("npm")
-        .args([
-            "install",
-            "--global",
-            "--offline",
-            "--no-audit",
-            "--no-fund",
-        ])
+    let npm = |program: &str, cache: &str| {
+        let mut command = Command::new(program);
+        command
+            .arg("--offline")
+            .arg("--cache")
+            .arg(dir.join(cache))
+            .current_dir(&dir)
+            .env("HOME", &dir)
+            .env("npm_config_registry", "http://127.0.0.1:9/")
+            .env("npm_config_update_notifier", "false");
+        command
+    };
+    run(npm("npm", "cache")
+        .args(["install", "--global", "--no-audit", "--no-fund"])
         .arg("--prefix")
         .arg(&prefix)
-        .arg("--cache")
-        .arg(dir.join("cache"))
         .arg(&main)
-        .arg(&platform)
-        .env("HOME", &dir)
-        .env("npm_config_registry", "http://127.0.0.1:9/")
-        .env("npm_config_update_notifier", "false"))
+        .arg(&platform))
     .await;
     let keyrelay = prefix.join("bin").join("keyrelay");
     assert!(
@@ -52,6 +53,17 @@ async fn the_npm_package_installs_offline_and_serves() {
         "npm links the man page"
     );
     assert_names_version_and_commit(&version_of(&keyrelay).await);
+
+    // `npx keyrelay …` from the same tarballs, with nothing installed.
+    let npx = run(npm("npx", "npx-cache")
+        .arg("--yes")
+        .arg("--package")
+        .arg(&main)
+        .arg("--package")
+        .arg(&platform)
+        .args(["--", "keyrelay", "--version"]))
+    .await;
+    assert_names_version_and_commit(String::from_utf8_lossy(&npx.stdout).trim());
 
     // Arguments, output and the exit status come through the launcher.
     let refused = Command::new(&keyrelay)

@@ -57,6 +57,9 @@ const args = process.argv.slice(2);
 // Where Node can, it becomes the binary (same process id): signals and the
 // exit status need no relaying. Windows has no execve.
 if (process.platform !== "win32" && typeof process.execve === "function") {
+  // Node ignores SIGXFSZ, and an ignored signal stays ignored across
+  // execve; a handler is reset to the default instead.
+  process.on("SIGXFSZ", () => {});
   process.execve(binary, [binary, ...args], process.env);
 }
 
