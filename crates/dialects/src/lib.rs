@@ -15,6 +15,7 @@ pub mod gemini;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
+pub mod split;
 pub mod sse;
 pub mod translate;
 

@@ -9,6 +9,7 @@ use tokio::time::{advance, Instant};
 use crate::*;
 
 mod log;
+mod settle;
 
 fn keys(names: &[&str]) -> Vec<KeyEntry> {
     names

@@ -23,9 +23,12 @@ pub mod body;
 pub mod exhausted;
 pub mod fallback;
 mod first_event;
+pub mod report;
+pub mod settle;
 pub mod stream;
 pub mod trail;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -36,19 +39,23 @@ use keypool::{
 };
 
 use crate::config::{Config, Timeouts};
-use crate::dialect::Framing;
+use crate::dialect::{Dialect, Framing};
 use crate::env::Env;
 use crate::redact::redact_keys;
 use crate::registry::Provider;
 use crate::transport::{BodyStream, Outbound, Transport, TransportFailure};
 pub use fallback::{serve, Leg, Target};
+pub use report::StreamReport;
+pub use settle::Settlement;
 pub use stream::{Step, StreamEnd};
 pub use trail::Trace;
 
 /// Error bodies are read up to this size, for classification and forwarding.
 pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Runs requests over key pools; one per gateway.
+/// Runs requests over key pools; one per gateway (cloned into the streams
+/// it serves).
+#[derive(Clone)]
 pub struct Caller {
     transport: Transport,
     /// Every attempt of one request together, waits included.
@@ -73,6 +80,8 @@ pub struct RequestFacts {
     /// The client's session: it keeps one key while that key can serve
     /// (unless `pool.session_affinity` is off).
     pub session: Option<String>,
+    /// Keys this request already tried (a stream broke on them): not picked.
+    pub exclude: Vec<Fingerprint>,
 }
 
 impl RequestFacts {
@@ -80,6 +89,7 @@ impl RequestFacts {
         RequestFacts {
             model: Some(model.into()),
             session: None,
+            exclude: Vec::new(),
         }
     }
 
@@ -141,6 +151,23 @@ pub enum UpstreamBody {
 pub struct HeldStream {
     head: Bytes,
     rest: BodyStream,
+    /// How the upstream frames it, and whose events it carries.
+    framing: Framing,
+    dialect: Dialect,
+    /// The attempt behind it, counted on its key when the stream ends.
+    settle: Option<Settlement>,
+}
+
+impl HeldStream {
+    fn new(head: Bytes, rest: BodyStream, framing: Framing, dialect: Dialect) -> HeldStream {
+        HeldStream {
+            head,
+            rest,
+            framing,
+            dialect,
+            settle: None,
+        }
+    }
 }
 
 impl Caller {
@@ -188,6 +215,8 @@ impl Caller {
                 .as_deref()
                 .filter(|_| self.session_affinity)
                 .map(keypool::session_hash),
+            exclude: facts.exclude.clone(),
+            success_settles_later: true,
             ..ExecuteOptions::default()
         };
         let result = pool
@@ -224,32 +253,47 @@ impl Caller {
                 }
             })
             .await;
-        if let Ok(finished) = &result {
+        let mut result = result;
+        if let Ok(finished) = &mut result {
             // Read before any await: a held stream is not `Sync`.
             if let Some(actual) = reported_tokens(provider, finished) {
                 let key = finished.key.clone();
                 provider.pool.report_tokens(&key, estimate, actual).await;
             }
+            if finished.class == OutcomeClass::Success {
+                let settlement = Settlement::new(pool.clone(), finished.key.clone());
+                match &mut finished.value {
+                    Upstream::Response(UpstreamResponse {
+                        body: UpstreamBody::Stream(held),
+                        ..
+                    }) => held.settle = Some(settlement),
+                    // A whole answer ended with its success.
+                    _ => settlement.finish_now(Outcome::success()).await,
+                }
+            }
         }
         result
     }
 
-    /// A held stream's way to the client, through `step`. A stream that
-    /// breaks after content went out counts against `key`.
+    /// A held stream's way to the client, through `step`, and the report
+    /// of how it ended (for the response's observer). A stream that breaks
+    /// after content went out, or carries an error event, counts against
+    /// `key` as that failure.
     pub fn stream(
         &self,
         provider: &Provider,
         key: &Fingerprint,
-        held: HeldStream,
+        mut held: HeldStream,
         step: Step,
-    ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-        stream::run(
-            held.head,
-            held.rest,
-            step,
-            self.idle,
-            late_failure_reporter(provider, key),
-        )
+    ) -> (
+        impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+        Arc<StreamReport>,
+    ) {
+        let report = StreamReport::new();
+        let watch = stream::Watch::new(held.dialect, held.framing, *provider.pool.clock());
+        let on_end = end_reporter(provider, key, held.settle.take(), report.clone());
+        let stream = stream::run_watched(held.head, held.rest, step, self.idle, watch, on_end);
+        (stream, report)
     }
 }
 
@@ -268,15 +312,31 @@ fn reported_tokens(provider: &Provider, finished: &Finished<Upstream>) -> Option
     }
 }
 
-/// Counts a stream that broke after content went out against its key.
-fn late_failure_reporter(provider: &Provider, key: &Fingerprint) -> impl FnOnce(StreamEnd) + Send {
+/// How a stream ended, told to its report and counted on its key: a stream
+/// that broke after content went out, or carried an error event, as that
+/// failure; one that ended well (or whose client went away) as a success.
+fn end_reporter(
+    provider: &Provider,
+    key: &Fingerprint,
+    settle: Option<Settlement>,
+    report: Arc<StreamReport>,
+) -> impl FnOnce(StreamEnd) + Send {
     let pool = provider.pool.clone();
     let key = key.clone();
     move |end| {
-        if let StreamEnd::Broken(reason) = end {
-            tracing::warn!(provider = %pool.name(), key = %key, %reason, "stream failed after content was sent");
-            let outcome = Outcome::new(OutcomeClass::Transient).with_reason("stream_broken");
-            tokio::spawn(async move { pool.report_late(&key, &outcome).await });
+        let failure = end.failure();
+        if let Some(outcome) = &failure {
+            let reason = end.reason();
+            tracing::warn!(provider = %pool.name(), key = %key, class = %outcome.class, %reason, "stream failed after content was sent");
+            report.failed(outcome.class);
+            report.attempt(report::LateAttempt::Ended(outcome.class));
+        }
+        match (settle, failure) {
+            (Some(settle), failure) => settle.finish(failure.unwrap_or_else(Outcome::success)),
+            (None, Some(outcome)) => {
+                tokio::spawn(async move { pool.report_late(&key, &outcome).await });
+            }
+            (None, None) => {}
         }
     }
 }

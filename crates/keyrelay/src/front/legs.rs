@@ -31,6 +31,7 @@ impl Leg for ForwardLeg {
         key: &Fingerprint,
         _: OutcomeClass,
     ) -> Response {
+        let mut report = None;
         let body = match upstream.body {
             UpstreamBody::Full(bytes) => Body::from(bytes),
             UpstreamBody::Stream(held) => {
@@ -38,10 +39,15 @@ impl Leg for ForwardLeg {
                     shape: self.shape,
                     framing: upstream.framing,
                 };
-                Body::from_stream(caller.stream(&self.target.provider, key, held, step))
+                let (stream, late) = caller.stream(&self.target.provider, key, held, step);
+                report = Some(late);
+                Body::from_stream(stream)
             }
         };
         let mut response = Response::new(body);
+        if let Some(report) = report {
+            response.extensions_mut().insert(report);
+        }
         *response.status_mut() = upstream.status;
         *response.headers_mut() = forwardable_response_headers(upstream.headers);
         response

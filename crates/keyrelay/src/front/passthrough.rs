@@ -79,6 +79,7 @@ pub async fn passthrough(
     let facts = RequestFacts {
         model,
         session: session_of(&headers),
+        exclude: Vec::new(),
     };
     let leg = ForwardLeg {
         target: Target {

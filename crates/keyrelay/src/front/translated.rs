@@ -133,8 +133,9 @@ impl Leg for TranslatedLeg<'_> {
                     translator: self.translator.stream(model, &id),
                     client: render.stream(&self.meta(&id)),
                 };
-                let stream = caller.stream(provider, key, held, step);
+                let (stream, report) = caller.stream(provider, key, held, step);
                 let mut response = Response::new(Body::from_stream(stream));
+                response.extensions_mut().insert(report);
                 let headers = response.headers_mut();
                 headers.insert(
                     http::header::CONTENT_TYPE,

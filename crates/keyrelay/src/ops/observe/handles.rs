@@ -30,6 +30,7 @@ pub(super) struct ProviderHandles {
     pub upstream: metrics::Histogram,
     pub first_byte: metrics::Histogram,
     rotations: HashMap<OutcomeClass, metrics::Counter>,
+    stream_failures: HashMap<(&'static str, OutcomeClass), metrics::Counter>,
     tokens: HashMap<String, [metrics::Counter; 2]>,
 }
 
@@ -66,6 +67,7 @@ impl Handles {
                     name,
                     requests: HashMap::new(),
                     rotations: HashMap::new(),
+                    stream_failures: HashMap::new(),
                     tokens: HashMap::new(),
                 });
                 providers.len() - 1
@@ -97,6 +99,25 @@ impl ProviderHandles {
                 "class" => class.as_str(),
             )
         })
+    }
+
+    /// A stream that ended in an error after its head (its status says 200).
+    pub fn stream_failure(
+        &mut self,
+        front: &'static str,
+        class: OutcomeClass,
+    ) -> &metrics::Counter {
+        let provider = &self.name;
+        self.stream_failures
+            .entry((front, class))
+            .or_insert_with(|| {
+                metrics::counter!(
+                    "keyrelay_stream_failures_total",
+                    "front" => front,
+                    "provider" => provider.clone(),
+                    "class" => class.as_str(),
+                )
+            })
     }
 
     pub fn tokens(&mut self, key_id: &str) -> &[metrics::Counter; 2] {

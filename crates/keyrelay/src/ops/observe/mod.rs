@@ -200,7 +200,17 @@ impl Pending {
     fn write(mut self, ended: &'static str) {
         let duration = self.started.elapsed();
         let (input_tokens, output_tokens) = self.usage.finish();
-        let trace = self.trace.take();
+        let mut trace = self.trace.take();
+        // A stream tells how it ended after its head: a failure, attempts made later.
+        let failure = trace.as_mut().and_then(|trace| {
+            let late = trace.late.take()?.read();
+            late.amend(&mut trace.attempts);
+            late.failure
+        });
+        let ended = match (ended, failure) {
+            ("complete", Some(_)) => "failed",
+            (ended, _) => ended,
+        };
         let attempts: Vec<AttemptEntry> = trace
             .iter()
             .flat_map(|t| t.attempts.iter())
@@ -228,9 +238,11 @@ impl Pending {
             fallback: trace.as_ref().map_or(0, |t| t.fallback),
             attempts,
             ended,
+            failure: failure.map(OutcomeClass::as_str),
         };
         record_metrics(
             &record,
+            failure,
             trace.as_ref(),
             self.head,
             self.first_byte.filter(|_| self.streamed),
@@ -260,6 +272,7 @@ fn access_log(record: &RequestRecord, trace: Option<&Trace>) {
         attempts = record.attempts.len(),
         attempt_log = %attempt_log,
         ended = record.ended,
+        failure = record.failure.unwrap_or("-"),
         "request"
     );
 }
@@ -285,6 +298,7 @@ impl std::fmt::Display for AttemptLog<'_> {
 
 fn record_metrics(
     record: &RequestRecord,
+    failure: Option<OutcomeClass>,
     trace: Option<&Trace>,
     head: std::time::Duration,
     first_byte: Option<std::time::Duration>,
@@ -294,6 +308,9 @@ fn record_metrics(
         let served_by = record.provider.as_deref().unwrap_or("-");
         let serving = Handles::provider_in(providers, served_by);
         serving.requests(record.front, record.status).increment(1);
+        if let Some(class) = failure {
+            serving.stream_failure(record.front, class).increment(1);
+        }
         let Some(trace) = trace else {
             return;
         };
