@@ -41,6 +41,10 @@ impl ClientApi for Chat {
         String::from("/chat/completions")
     }
 
+    fn continues_natively(&self) -> bool {
+        true
+    }
+
     fn native_prefill(
         &self,
         body: &[u8],

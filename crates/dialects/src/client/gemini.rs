@@ -71,6 +71,10 @@ impl ClientApi for Gemini {
         false
     }
 
+    fn continues_natively(&self) -> bool {
+        true
+    }
+
     /// A last `model` turn: its last text part is extended, else one is added.
     fn native_prefill(
         &self,

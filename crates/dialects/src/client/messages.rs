@@ -53,6 +53,10 @@ impl ClientApi for Messages {
         })
     }
 
+    fn continues_natively(&self) -> bool {
+        true
+    }
+
     fn native_prefill(
         &self,
         body: &[u8],

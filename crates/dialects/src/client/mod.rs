@@ -153,6 +153,12 @@ pub trait ClientApi: Sync {
     }
     /// The request as the hub request, for a provider of another dialect.
     fn to_hub(&self, request: &ClientRequest<'_>, head: &Head) -> Result<Hub, ClientError>;
+    /// Whether [`ClientApi::native_prefill`] can continue an answer, and a
+    /// provider's stream of this API can be read into hub events as it is
+    /// forwarded (the OpenAI Responses API: neither).
+    fn continues_natively(&self) -> bool {
+        false
+    }
     /// The client's own body with `text` as the start of the assistant's
     /// answer, for a native provider that continues it as `prefill` says
     /// (see [`crate::prefill`]); an error where this API has no such turn.

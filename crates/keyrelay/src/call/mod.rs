@@ -24,6 +24,7 @@ pub mod exhausted;
 pub mod fallback;
 mod first_event;
 pub mod report;
+pub mod resume;
 pub mod settle;
 pub mod stream;
 pub mod trail;
@@ -32,7 +33,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use http::{HeaderMap, StatusCode};
 use keypool::{
     ApiKey, AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refused,
@@ -46,6 +47,7 @@ use crate::registry::Provider;
 use crate::transport::{BodyStream, Outbound, Transport, TransportFailure};
 pub use fallback::{serve, Leg, Target};
 pub use report::StreamReport;
+pub use resume::{Continuation, Resume, Resumed};
 pub use settle::Settlement;
 pub use stream::{Step, StreamEnd};
 pub use trail::Trace;
@@ -69,6 +71,10 @@ pub struct Caller {
     session_affinity: bool,
     /// Whole answers up to this size are read before the client sees them.
     max_response_bytes: usize,
+    /// `[pool] continue_streams`, for providers that do not say.
+    continue_streams: bool,
+    /// Continuations one request may make.
+    max_continuations: u32,
 }
 
 /// What the key pool weighs about a request beyond its bytes.
@@ -188,6 +194,8 @@ impl Caller {
             same_key_retries: config.pool.same_key_retries,
             session_affinity: config.pool.session_affinity,
             max_response_bytes: config.limits.max_response_bytes,
+            continue_streams: config.pool.continue_streams,
+            max_continuations: config.pool.max_continuations,
         })
     }
 
@@ -275,25 +283,69 @@ impl Caller {
         result
     }
 
+    /// Whether a stream of `provider` that breaks is finished by the next key.
+    pub fn continues_streams(&self, provider: &Provider) -> bool {
+        provider
+            .spec
+            .continue_streams
+            .unwrap_or(self.continue_streams)
+    }
+
     /// A held stream's way to the client, through `step`, and the report
     /// of how it ended (for the response's observer). A stream that breaks
     /// after content went out, or carries an error event, counts against
-    /// `key` as that failure.
+    /// `key` as that failure; with `continuation` (and `continue_streams`
+    /// on for `provider`) the next key is asked for the rest of it.
     pub fn stream(
         &self,
-        provider: &Provider,
+        provider: &Arc<Provider>,
         key: &Fingerprint,
         mut held: HeldStream,
         step: Step,
+        continuation: Option<Continuation>,
     ) -> (
         impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
         Arc<StreamReport>,
     ) {
         let report = StreamReport::new();
+        let continuation = continuation.filter(|c| {
+            self.continues_streams(provider)
+                && held.framing != Framing::Whole
+                && c.resume.continues_from(c.at)
+        });
+        if let Some(continuation) = continuation {
+            let (translator, output) = match step {
+                Step::Forward { shape, framing } => {
+                    let translator = provider
+                        .spec
+                        .dialect
+                        .hub_translator()
+                        .stream("", "msg_forwarded");
+                    (
+                        translator,
+                        stream::spliced::Output::Forward { shape, framing },
+                    )
+                }
+                Step::Translate { translator, client } => {
+                    (translator, stream::spliced::Output::Encode(client))
+                }
+            };
+            let start = stream::spliced::Start {
+                caller: self.clone(),
+                continuation,
+                provider: provider.clone(),
+                key: key.clone(),
+                held,
+                translator,
+                output,
+                report: report.clone(),
+            };
+            return (stream::spliced::run(start).left_stream(), report);
+        }
         let watch = stream::Watch::new(held.dialect, held.framing, *provider.pool.clock());
         let on_end = end_reporter(provider, key, held.settle.take(), report.clone());
         let stream = stream::run_watched(held.head, held.rest, step, self.idle, watch, on_end);
-        (stream, report)
+        (stream.right_stream(), report)
     }
 }
 

@@ -19,6 +19,34 @@ pub struct Late {
     pub failure: Option<OutcomeClass>,
     /// What happened to attempts after the head, in order.
     pub attempts: Vec<LateAttempt>,
+    /// Each time the stream broke and keyrelay asked for the rest: the
+    /// provider it broke on, and the outcome.
+    pub continuations: Vec<(String, ContinuationOutcome)>,
+}
+
+/// What came of a broken stream keyrelay tried to continue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContinuationOutcome {
+    /// Another key (or target) finished the answer's next leg.
+    Continued,
+    /// No key or target could serve the rest.
+    Exhausted,
+    /// The answer so far cannot be continued exactly (thinking, a tool
+    /// call, a target that does not continue prefilled turns).
+    Inexact,
+    /// The request made `max_continuations` already.
+    Limit,
+}
+
+impl ContinuationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContinuationOutcome::Continued => "continued",
+            ContinuationOutcome::Exhausted => "exhausted",
+            ContinuationOutcome::Inexact => "inexact",
+            ContinuationOutcome::Limit => "limit",
+        }
+    }
 }
 
 /// One fact about attempts learned after the response head.
@@ -46,6 +74,12 @@ impl StreamReport {
 
     pub fn attempt(&self, fact: LateAttempt) {
         self.lock().attempts.push(fact);
+    }
+
+    pub fn continuation(&self, provider: &str, outcome: ContinuationOutcome) {
+        self.lock()
+            .continuations
+            .push((provider.to_owned(), outcome));
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Late> {

@@ -4,6 +4,7 @@
 //! idle timeout, pings while a translated upstream is silent, and a clean
 //! ending in the client's own format when the upstream breaks off.
 
+pub mod spliced;
 mod watch;
 
 use std::time::Duration;

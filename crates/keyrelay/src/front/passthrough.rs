@@ -88,6 +88,7 @@ pub async fn passthrough(
             outbound,
         },
         shape,
+        continuation: None,
     };
     // The provider alone (no fallback): its answer as it is.
     crate::call::serve(&gateway.caller, shape, [Ok(leg)]).await

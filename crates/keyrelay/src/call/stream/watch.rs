@@ -56,11 +56,19 @@ impl Watch {
             return;
         }
         for index in 0..self.events.len() {
-            if let Some(outcome) = self.error_in(index) {
+            if let Some(outcome) = self.error_in(&self.events[index]) {
                 self.found = Some(outcome);
                 return;
             }
         }
+    }
+
+    /// Reads one whole event (as [`EventSplit`] cut it): the error it
+    /// carries, classified, if it is one.
+    pub fn event(&mut self, raw: &[u8]) -> Option<Outcome> {
+        let outcome = self.error_in(raw)?;
+        self.found.get_or_insert_with(|| outcome.clone());
+        Some(outcome)
     }
 
     /// The first error the upstream sent inside the stream, classified.
@@ -72,9 +80,8 @@ impl Watch {
         self.found.take()
     }
 
-    /// The error event `self.events[index]` carries, if it is one.
-    fn error_in(&self, index: usize) -> Option<Outcome> {
-        let raw = &self.events[index];
+    /// The error `raw` (one whole event) carries, if it is one.
+    fn error_in(&self, raw: &[u8]) -> Option<Outcome> {
         if raw.len() > ERROR_EVENT_LIMIT || memchr::memmem::find(raw, b"error").is_none() {
             return None;
         }

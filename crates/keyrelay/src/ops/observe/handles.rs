@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use keypool::OutcomeClass;
 
+use crate::call::report::ContinuationOutcome;
+
 thread_local! {
     /// One set per thread. Labels come from the config (fronts, providers,
     /// keys) and HTTP statuses, so these maps stay small.
@@ -31,6 +33,7 @@ pub(super) struct ProviderHandles {
     pub first_byte: metrics::Histogram,
     rotations: HashMap<OutcomeClass, metrics::Counter>,
     stream_failures: HashMap<(&'static str, OutcomeClass), metrics::Counter>,
+    continuations: HashMap<ContinuationOutcome, metrics::Counter>,
     tokens: HashMap<String, [metrics::Counter; 2]>,
 }
 
@@ -68,6 +71,7 @@ impl Handles {
                     requests: HashMap::new(),
                     rotations: HashMap::new(),
                     stream_failures: HashMap::new(),
+                    continuations: HashMap::new(),
                     tokens: HashMap::new(),
                 });
                 providers.len() - 1
@@ -118,6 +122,18 @@ impl ProviderHandles {
                     "class" => class.as_str(),
                 )
             })
+    }
+
+    /// A broken stream keyrelay asked another key to finish, and what came of it.
+    pub fn continuation(&mut self, outcome: ContinuationOutcome) -> &metrics::Counter {
+        let provider = &self.name;
+        self.continuations.entry(outcome).or_insert_with(|| {
+            metrics::counter!(
+                "keyrelay_stream_continuations_total",
+                "provider" => provider.clone(),
+                "outcome" => outcome.as_str(),
+            )
+        })
     }
 
     pub fn tokens(&mut self, key_id: &str) -> &[metrics::Counter; 2] {

@@ -29,6 +29,7 @@ use usage::UsageScan;
 
 use super::requests::{AttemptEntry, RequestLog, RequestRecord};
 use super::Ops;
+use crate::call::report::ContinuationOutcome;
 use crate::call::Trace;
 
 /// The metrics recorder, installed once per process.
@@ -202,9 +203,11 @@ impl Pending {
         let (input_tokens, output_tokens) = self.usage.finish();
         let mut trace = self.trace.take();
         // A stream tells how it ended after its head: a failure, attempts made later.
+        let mut continuations = Vec::new();
         let failure = trace.as_mut().and_then(|trace| {
-            let late = trace.late.take()?.read();
+            let mut late = trace.late.take()?.read();
             late.amend(&mut trace.attempts);
+            continuations = std::mem::take(&mut late.continuations);
             late.failure
         });
         let ended = match (ended, failure) {
@@ -242,7 +245,10 @@ impl Pending {
         };
         record_metrics(
             &record,
-            failure,
+            Late {
+                failure,
+                continuations: &continuations,
+            },
             trace.as_ref(),
             self.head,
             self.first_byte.filter(|_| self.streamed),
@@ -296,9 +302,15 @@ impl std::fmt::Display for AttemptLog<'_> {
     }
 }
 
+/// What a stream told after its head.
+struct Late<'a> {
+    failure: Option<OutcomeClass>,
+    continuations: &'a [(String, ContinuationOutcome)],
+}
+
 fn record_metrics(
     record: &RequestRecord,
-    failure: Option<OutcomeClass>,
+    late: Late<'_>,
     trace: Option<&Trace>,
     head: std::time::Duration,
     first_byte: Option<std::time::Duration>,
@@ -308,8 +320,13 @@ fn record_metrics(
         let served_by = record.provider.as_deref().unwrap_or("-");
         let serving = Handles::provider_in(providers, served_by);
         serving.requests(record.front, record.status).increment(1);
-        if let Some(class) = failure {
+        if let Some(class) = late.failure {
             serving.stream_failure(record.front, class).increment(1);
+        }
+        for (provider, outcome) in late.continuations {
+            Handles::provider_in(providers, provider)
+                .continuation(*outcome)
+                .increment(1);
         }
         let Some(trace) = trace else {
             return;
