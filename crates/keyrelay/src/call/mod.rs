@@ -349,6 +349,16 @@ impl Caller {
     }
 }
 
+/// A fresh Anthropic-style message id (tool ids of a translated answer are
+/// made from it).
+pub fn message_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let tail: String = (0..24)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect();
+    format!("msg_{tail}")
+}
+
 /// The tokens a successful whole answer reports, when its pool keeps a
 /// token budget (a stream keeps its estimate).
 fn reported_tokens(provider: &Provider, finished: &Finished<Upstream>) -> Option<u64> {

@@ -84,14 +84,14 @@ impl Resume for ResumeRequest {
         let route = self.chain.get(n).cloned().ok_or("no such target")?;
         let provider = route.provider.clone();
         let mode = provider.spec.prefill_for(&route.model);
-        let hub = self.hub()?;
-        if provider.spec.dialect == Dialect::Anthropic
-            && matches!(
-                hub.request.thinking,
+        if provider.spec.dialect == Dialect::Anthropic {
+            let thinking = &self.hub()?.request.thinking;
+            if matches!(
+                thinking,
                 Some(Thinking::Enabled { .. } | Thinking::Other(_))
-            )
-        {
-            return Err("Anthropic does not continue a prefilled turn with thinking on".into());
+            ) {
+                return Err("Anthropic does not continue a prefilled turn with thinking on".into());
+            }
         }
         let translator = provider.spec.dialect.hub_translator();
         if self.native(&route) {
@@ -108,7 +108,7 @@ impl Resume for ResumeRequest {
                 translator,
             });
         }
-        let request = with_prefill(&hub.request, prefill);
+        let request = with_prefill(&self.hub()?.request, prefill);
         let call = self.call(self.body.clone());
         let facts = call.facts(route.model.clone());
         let mut outbound = translated_call(&provider, &request, &route.model)?;

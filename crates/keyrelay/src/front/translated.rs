@@ -17,6 +17,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
 
 use crate::call::exhausted::retry_after_header;
+pub use crate::call::message_id;
 use crate::call::trail::status_of;
 use crate::call::{
     Caller, Continuation, Leg, RequestFacts, Step, Target, UpstreamBody, UpstreamResponse,
@@ -26,15 +27,6 @@ use crate::error::{ApiError, ErrorKind};
 use crate::registry::Provider;
 use crate::transport::headers::add_configured_headers;
 use crate::transport::Outbound;
-
-/// A fresh Anthropic-style message id.
-pub fn message_id() -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let tail: String = (0..24)
-        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
-        .collect();
-    format!("msg_{tail}")
-}
 
 /// A hub request translated for a provider of another dialect.
 pub struct TranslatedLeg<'a> {

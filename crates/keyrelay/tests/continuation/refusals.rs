@@ -278,3 +278,37 @@ fn a_continuation_goes_down_the_fallback_chain() {
         let _ = admin_get(&gateway, "/metrics").await;
     });
 }
+
+#[test]
+fn when_no_key_can_serve_the_rest_the_stream_ends_with_its_error() {
+    crate::paused(async {
+        let upstream = FakeUpstream::start().await;
+        let provider = providers::anthropic();
+        upstream.on_key(BREAKS, [Break::Error.reply(&provider, FULL)]);
+        upstream.on_key(
+            GOOD,
+            [Reply::fixture(
+                529,
+                "fixtures/errors/anthropic_overloaded.json",
+            )],
+        );
+        let gateway = gateway(&upstream, &provider, "").await;
+        let response = Front::Messages.ask(&gateway, provider.model, true).await;
+        let body = response.text().await.unwrap();
+        ends_with_error_event(&body);
+        assert_eq!(text_until_error(&body), SENT.to_owned() + " ", "{body}");
+        assert!(
+            body.contains("overloaded_error"),
+            "the provider's own words: {body}"
+        );
+        assert_eq!(upstream.hits(GOOD), 1);
+        let logged = last_request(&gateway).await;
+        // Overloaded on two keys within seconds: the provider is down.
+        assert_eq!(classes(&logged), ["transient", "provider_down"], "{logged}");
+        assert_eq!(
+            (&logged["ended"], &logged["failure"]),
+            (&json!("failed"), &json!("transient"))
+        );
+        continuation_outcome(&gateway, "exhausted").await;
+    });
+}

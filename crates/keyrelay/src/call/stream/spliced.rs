@@ -393,10 +393,18 @@ impl Spliced {
             Some(ContinuationOutcome::Inexact)
         })?;
         let prefill = prefill_text(&text);
-        if !self.encode_from_now() {
-            return Err(Some(ContinuationOutcome::Inexact));
-        }
         let resume = self.continuation.resume.clone();
+        // A forwarded stream's client gets the next leg from its encoder.
+        let encoder = match &self.output {
+            Output::Forward { .. } => match resume.encoder() {
+                Ok(encoder) => Some(encoder),
+                Err(why) => {
+                    tracing::info!(%why, "no stream writer for the client: the answer cannot be continued");
+                    return Err(Some(ContinuationOutcome::Inexact));
+                }
+            },
+            Output::Encode(_) => None,
+        };
         let mut asked = false;
         for n in self.continuation.at..resume.targets() {
             if !resume.continues(n) {
@@ -441,9 +449,12 @@ impl Spliced {
                     }) = finished.value
                     {
                         let model = target.facts.model.as_deref().unwrap_or_default();
-                        let translator = translator.stream(model, "msg_continued");
+                        let translator = translator.stream(model, &crate::call::message_id());
                         self.left -= 1;
                         self.continuation.at = n;
+                        if let Some(encoder) = encoder {
+                            self.output = Output::Encode(caught_up(encoder));
+                        }
                         return Ok(Leg::new(provider, finished.key, held, translator));
                     }
                     // A whole answer cannot join a stream.
