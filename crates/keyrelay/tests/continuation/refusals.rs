@@ -3,7 +3,8 @@
 //! thinking (cut before its signature, or on with Anthropic), the
 //! `max_continuations` bound — each ends in the error frame a client gets
 //! without continuation — and the ways a continuation still finds a server:
-//! the broken key itself when it is the only one, the fallback chain.
+//! the broken key itself when it is the only one, the fallback chain — and
+//! a provider whose `prefill` setting wants its prefix marked (DeepSeek).
 
 use std::time::Duration;
 
@@ -311,4 +312,44 @@ fn when_no_key_can_serve_the_rest_the_stream_ends_with_its_error() {
         );
         continuation_outcome(&gateway, "exhausted").await;
     });
+}
+
+#[test]
+fn a_provider_that_wants_its_prefix_marked_gets_it_marked() {
+    for front in [Front::Chat, Front::Messages] {
+        crate::paused(async {
+            let upstream = FakeUpstream::start().await;
+            let provider = Provider {
+                name: "deepseek",
+                model: "deepseek@deepseek-chat",
+                keys_env: "DEEPSEEK_API_KEYS",
+                base_url_env: "UNUSED_BASE_URL",
+                ..providers::openrouter()
+            };
+            upstream.on_key(BREAKS, [Break::Reset.reply(&provider, FULL)]);
+            upstream.on_key_with(GOOD, move |request| {
+                let body = request.json().unwrap();
+                let last = body["messages"].as_array().unwrap().last().unwrap().clone();
+                assert_eq!(
+                    (&last["role"], &last["prefix"]),
+                    (&json!("assistant"), &json!(true)),
+                    "{body}"
+                );
+                provider.stream(rest_of(FULL, request))
+            });
+            let keys = format!("{BREAKS},{GOOD}");
+            let gateway = start(
+                &[("DEEPSEEK_API_KEYS", keys.as_str())],
+                &format!(
+                    "[providers.deepseek]\ndialect = \"openai-chat\"\nbase_url = \"{}\"\nprefill = \"prefix-flag\"\ncontinue_streams = true\n",
+                    upstream.base_url()
+                ),
+            )
+            .await;
+            let response = front.ask(&gateway, provider.model, true).await;
+            let body = response.text().await.unwrap();
+            assert_eq!(front.streamed_text(&body), FULL, "{front:?}: {body}");
+            assert_eq!(upstream.hits(GOOD), 1);
+        });
+    }
 }
