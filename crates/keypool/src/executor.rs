@@ -36,10 +36,6 @@ pub struct ExecuteOptions {
     /// Keys this request already tried elsewhere (a stream that broke on
     /// them, now asked again for the rest): not picked.
     pub exclude: Vec<Fingerprint>,
-    /// A success only opens the answer (a stream still arriving): its
-    /// effect on the key's health applies at once, its counters when the
-    /// caller reports how the answer ended ([`KeyPool::settle`]).
-    pub success_settles_later: bool,
 }
 
 impl Default for ExecuteOptions {
@@ -53,7 +49,6 @@ impl Default for ExecuteOptions {
             session: None,
             tokens: 0,
             exclude: Vec::new(),
-            success_settles_later: false,
         }
     }
 }
@@ -77,6 +72,11 @@ pub struct AttemptReply<T> {
     /// The HTTP status the attempt was answered with; `None` when no
     /// response came (connection refused, reset, timeout). Kept in the log.
     pub status: Option<u16>,
+    /// The answer is still arriving (a stream): a success only opens it.
+    /// Its effect on the key's health applies at once, its counters when
+    /// the caller reports how the answer ended ([`KeyPool::settle`]), so a
+    /// stream that breaks later is counted once, as that failure.
+    pub open: bool,
 }
 
 /// One attempt as the request's log keeps it: which key, how it ended, and
@@ -274,13 +274,12 @@ impl KeyPool {
             })
             .await;
             guard.armed = false;
-            let class =
-                if options.success_settles_later && reply.outcome.class == OutcomeClass::Success {
-                    self.report_open(index, &reply.outcome).await;
-                    OutcomeClass::Success
-                } else {
-                    self.report(index, &reply.outcome).await
-                };
+            let class = if reply.open && reply.outcome.class == OutcomeClass::Success {
+                self.report_open(index, &reply.outcome).await;
+                OutcomeClass::Success
+            } else {
+                self.report(index, &reply.outcome).await
+            };
             log.push(AttemptRecord {
                 key: self.key(index).fingerprint().clone(),
                 class,

@@ -64,7 +64,7 @@ impl KeyPool {
     }
 
     /// Records how an attempt whose success only opened its answer (see
-    /// [`crate::ExecuteOptions::success_settles_later`]) ended: a success
+    /// [`crate::AttemptReply::open`]) ended: a success
     /// is counted now (its effect on the key's health was applied when it
     /// opened), a failure counts against the key like any other. Call it
     /// once per such attempt.

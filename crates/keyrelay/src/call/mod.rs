@@ -224,7 +224,6 @@ impl Caller {
                 .filter(|_| self.session_affinity)
                 .map(keypool::session_hash),
             exclude: facts.exclude.clone(),
-            success_settles_later: true,
             ..ExecuteOptions::default()
         };
         let result = pool
@@ -254,10 +253,19 @@ impl Caller {
                     Upstream::Response(response) => Some(response.status.as_u16()),
                     Upstream::Failed { .. } => None,
                 };
+                // A stream's success only opens it: counted when it ends.
+                let open = matches!(
+                    &upstream,
+                    Upstream::Response(UpstreamResponse {
+                        body: UpstreamBody::Stream(_),
+                        ..
+                    })
+                );
                 AttemptReply {
                     outcome,
                     value: upstream,
                     status,
+                    open,
                 }
             })
             .await;
@@ -268,16 +276,15 @@ impl Caller {
                 let key = finished.key.clone();
                 provider.pool.report_tokens(&key, estimate, actual).await;
             }
-            if finished.class == OutcomeClass::Success {
-                let settlement = Settlement::new(pool.clone(), finished.key.clone());
-                match &mut finished.value {
-                    Upstream::Response(UpstreamResponse {
-                        body: UpstreamBody::Stream(held),
-                        ..
-                    }) => held.settle = Some(settlement),
-                    // A whole answer ended with its success.
-                    _ => settlement.finish_now(Outcome::success()).await,
-                }
+            if let (
+                OutcomeClass::Success,
+                Upstream::Response(UpstreamResponse {
+                    body: UpstreamBody::Stream(held),
+                    ..
+                }),
+            ) = (finished.class, &mut finished.value)
+            {
+                held.settle = Some(Settlement::new(pool.clone(), finished.key.clone()));
             }
         }
         result

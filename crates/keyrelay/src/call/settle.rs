@@ -1,7 +1,7 @@
 //! A stream's attempt is counted on its key when the stream ends, not when
 //! it opens: a stream that breaks after content went out is one failure of
 //! its class, never a success and a failure (see
-//! [`keypool::ExecuteOptions::success_settles_later`]).
+//! [`keypool::AttemptReply::open`]).
 
 use std::sync::Arc;
 

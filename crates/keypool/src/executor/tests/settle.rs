@@ -2,20 +2,23 @@
 
 use super::*;
 
-fn streaming() -> ExecuteOptions {
-    ExecuteOptions {
-        success_settles_later: true,
-        ..ExecuteOptions::default()
-    }
+/// Every answer a stream: a success only opens it.
+async fn streaming(pool: &KeyPool, script: &Script) -> Finished<String> {
+    pool.execute(&ExecuteOptions::default(), |attempt| {
+        let reply = AttemptReply {
+            open: true,
+            ..script.answer(&attempt)
+        };
+        async move { reply }
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_stream_that_breaks_is_counted_once_as_the_failure_it_was() {
     let pool = pool(&["a"]);
-    let done = Script::default()
-        .run_with(&pool, &streaming())
-        .await
-        .unwrap();
+    let done = streaming(&pool, &Script::default()).await;
     assert_eq!(done.class, OutcomeClass::Success);
     assert_eq!(state_of(&pool, "a").requests, 0, "counted when it ends");
     assert_eq!(state_of(&pool, "a").inflight, 0);
@@ -30,10 +33,7 @@ async fn a_stream_that_breaks_is_counted_once_as_the_failure_it_was() {
 #[tokio::test(start_paused = true)]
 async fn a_stream_that_ends_well_is_counted_as_a_success_when_it_ends() {
     let pool = pool(&["a"]);
-    let done = Script::default()
-        .run_with(&pool, &streaming())
-        .await
-        .unwrap();
+    let done = streaming(&pool, &Script::default()).await;
     pool.settle(&done.key, &Outcome::success()).await;
     let a = state_of(&pool, "a");
     assert_eq!((a.requests, a.outcomes.get(OutcomeClass::Success)), (1, 1));
@@ -46,7 +46,7 @@ async fn a_success_that_opens_a_stream_parks_its_key_at_once() {
     let script = Script::default();
     let spent = Outcome::success().with_retry_after(Some(Duration::from_secs(30)));
     script.on("a", [spent]);
-    let done = script.run_with(&pool, &streaming()).await.unwrap();
+    let done = streaming(&pool, &script).await;
     assert_eq!(done.key.as_str(), "a");
     // Not settled yet, but its "none left" hint already keeps it out.
     let next = script.run(&pool).await.unwrap();
