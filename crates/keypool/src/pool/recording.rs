@@ -93,8 +93,9 @@ impl KeyPool {
 
     async fn record(&self, index: usize, outcome: &Outcome, how: Recording) -> OutcomeClass {
         let now = self.clock.now_ms();
-        let (class, health, group_health) = {
+        let (class, health, changed, group_health) = {
             let mut state = self.lock();
+            let before = (!how.counts).then(|| state.health[index].clone());
             if how.in_flight {
                 state.inflight[index] = state.inflight[index].saturating_sub(1);
             }
@@ -149,7 +150,9 @@ impl KeyPool {
                 } = &mut *state;
                 rotation.settle(index, class, |i| health[i].is_available(now));
             }
-            (class, state.health[index].clone(), group_health)
+            let health = state.health[index].clone();
+            let changed = before.is_none_or(|before| before != health);
+            (class, health, changed, group_health)
         };
         if how.counts {
             self.log_outcome(index, class, outcome);
@@ -161,6 +164,10 @@ impl KeyPool {
             }
         }
         let id = self.key(index).fingerprint().id();
+        if !changed {
+            // An opened success that changed nothing: its counts come later.
+            return class;
+        }
         let written = if how.counts {
             let update = KeyUpdate {
                 id,
