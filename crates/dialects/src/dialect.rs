@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::anthropic::ErrorKind;
-use crate::Translator;
+use crate::{Prefill, Translator};
 
 /// The API a provider speaks (and, for errors keyrelay writes itself, the
 /// API a client expects).
@@ -138,6 +138,19 @@ impl Dialect {
             // The SDK's identification, and the deadline it asks the server to keep.
             Dialect::Gemini => &["x-goog-api-client", "x-server-timeout"],
             Dialect::Ollama => &[],
+        }
+    }
+
+    /// Whether a provider of this dialect continues a prefilled turn of
+    /// `model` exactly (see [`crate::prefill`]), when its configuration
+    /// does not say.
+    pub fn prefill(self, model: &str) -> Prefill {
+        match self {
+            Dialect::Anthropic | Dialect::Gemini | Dialect::Ollama => Prefill::FinalTurn,
+            // OpenAI's models answer a prefilled turn anew.
+            Dialect::Openrouter if model.starts_with("openai/") => Prefill::Off,
+            Dialect::Openrouter => Prefill::FinalTurn,
+            Dialect::OpenaiChat => Prefill::Off,
         }
     }
 

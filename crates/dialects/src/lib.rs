@@ -15,8 +15,12 @@ pub mod gemini;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
+pub mod prefill;
+pub mod splice;
+pub mod split;
 pub mod sse;
 pub mod translate;
 
 pub use dialect::{Dialect, Framing, TokenCounter};
+pub use prefill::Prefill;
 pub use translate::{ProviderRequest, StreamEncode, StreamTranslate, TranslateError, Translator};

@@ -34,6 +34,7 @@ fn execute(c: &mut Criterion) {
         b.to_async(&runtime).iter(|| async {
             let reply = async {
                 AttemptReply {
+                    open: false,
                     outcome: Outcome::success(),
                     value: 1u32,
                     status: Some(200),
@@ -55,6 +56,7 @@ fn execute(c: &mut Criterion) {
                 let done = pool
                     .execute(&options, |_| async {
                         AttemptReply {
+                            open: false,
                             outcome: Outcome::success(),
                             value: 1u32,
                             status: Some(200),

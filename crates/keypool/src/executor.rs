@@ -33,6 +33,9 @@ pub struct ExecuteOptions {
     /// The tokens the request is expected to cost, counted against keys'
     /// token budgets until the answer reports the real figure.
     pub tokens: u64,
+    /// Keys this request already tried elsewhere (a stream that broke on
+    /// them, now asked again for the rest): not picked.
+    pub exclude: Vec<Fingerprint>,
 }
 
 impl Default for ExecuteOptions {
@@ -45,6 +48,7 @@ impl Default for ExecuteOptions {
             model: None,
             session: None,
             tokens: 0,
+            exclude: Vec::new(),
         }
     }
 }
@@ -68,6 +72,11 @@ pub struct AttemptReply<T> {
     /// The HTTP status the attempt was answered with; `None` when no
     /// response came (connection refused, reset, timeout). Kept in the log.
     pub status: Option<u16>,
+    /// The answer is still arriving (a stream): a success only opens it.
+    /// Its effect on the key's health applies at once, its counters when
+    /// the caller reports how the answer ended ([`KeyPool::settle`]), so a
+    /// stream that breaks later is counted once, as that failure.
+    pub open: bool,
 }
 
 /// One attempt as the request's log keeps it: which key, how it ended, and
@@ -119,6 +128,9 @@ pub enum Refusal {
     NoKeys,
     /// The deadline passed before any attempt could answer.
     DeadlineExceeded { attempts: u32 },
+    /// Every key that could serve was already tried for this request
+    /// ([`ExecuteOptions::exclude`]).
+    AllTried,
 }
 
 /// The pool's refusal with the attempts made before it (none when the pool
@@ -175,6 +187,9 @@ impl KeyPool {
         }
         self.refresh().await;
         let mut tried = vec![false; self.len()];
+        for (index, key) in self.keys().enumerate() {
+            tried[index] = options.exclude.contains(key.fingerprint());
+        }
         let mut attempts = 0u32;
         let mut same_key_left = options.same_key_retries;
         let mut last: Option<Last<T>> = None;
@@ -213,6 +228,9 @@ impl KeyPool {
                         } else {
                             return Ok(self.finished(previous, attempts, log));
                         }
+                    } else if earliest_ms.is_none() && !all_disabled {
+                        // Only keys this request already tried could serve.
+                        return Err(Refused::new(Refusal::AllTried, log));
                     } else if all_disabled {
                         let (by_operator, invalid) = self.disabled_by_whom();
                         let refusal = Refusal::AllDisabled {
@@ -256,7 +274,12 @@ impl KeyPool {
             })
             .await;
             guard.armed = false;
-            let class = self.report(index, &reply.outcome).await;
+            let class = if reply.open && reply.outcome.class == OutcomeClass::Success {
+                self.report_open(index, &reply.outcome).await;
+                OutcomeClass::Success
+            } else {
+                self.report(index, &reply.outcome).await
+            };
             log.push(AttemptRecord {
                 key: self.key(index).fingerprint().clone(),
                 class,

@@ -6,19 +6,20 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::budget::{self, Budget, Span, UsageBucket};
+use crate::budget::{self, Budget, UsageBucket};
 use crate::clock::Clock;
 use crate::health::{KeyHealth, KeyState};
 use crate::history::{MinuteCount, MinuteHistory};
-use crate::outcome::{Outcome, OutcomeClass};
+use crate::outcome::OutcomeClass;
 use crate::policy::CooldownPolicy;
-use crate::record::{ClassCounts, KeyUpdate};
+use crate::record::ClassCounts;
 use crate::secret::{ApiKey, Fingerprint};
 use crate::store::{MemoryStore, StateStore};
 use crate::strategy::{rendezvous, Rotation, Strategy};
 
 mod budgets;
 mod operations;
+mod recording;
 mod shared_limits;
 
 /// A key, its weight (used by [`Strategy::Weighted`]; at least 1), the
@@ -353,105 +354,6 @@ impl KeyPool {
     pub(crate) fn release(&self, index: usize) {
         let mut state = self.lock();
         state.inflight[index] = state.inflight[index].saturating_sub(1);
-    }
-
-    /// Records an attempt's outcome on key `index` and returns the class the
-    /// pool settled on: a transient or shared-limit failure whose signature
-    /// another key met within the window becomes [`OutcomeClass::ProviderDown`].
-    pub(crate) async fn report(&self, index: usize, outcome: &Outcome) -> OutcomeClass {
-        self.record(index, outcome, true).await
-    }
-
-    /// Records a failure found after the request's answer had started (a
-    /// stream that broke mid-way): it counts against the key like any other.
-    pub async fn report_late(&self, key: &Fingerprint, outcome: &Outcome) {
-        if let Some(index) = self.keys.iter().position(|e| e.key.fingerprint() == key) {
-            self.record(index, outcome, false).await;
-        }
-    }
-
-    async fn record(&self, index: usize, outcome: &Outcome, in_flight: bool) -> OutcomeClass {
-        let now = self.clock.now_ms();
-        let (class, health, group_health) = {
-            let mut state = self.lock();
-            if in_flight {
-                state.inflight[index] = state.inflight[index].saturating_sub(1);
-            }
-            let class = self.settle_class(&mut state, index, outcome, now);
-            let settled;
-            let outcome = if class == outcome.class {
-                outcome
-            } else {
-                settled = Outcome {
-                    class,
-                    ..outcome.clone()
-                };
-                &settled
-            };
-            self.config
-                .policy
-                .apply(&mut state.health[index], outcome, now);
-            state.requests[index] += 1;
-            state.outcomes[index].add(class, 1);
-            state.last_class[index] = Some(class);
-            if class != OutcomeClass::Success {
-                state.last_failure[index] = Some((class, now));
-            }
-            let activity = &mut state.activity[index];
-            budget::forget_old(activity, now);
-            budget::count_in(activity, Span::TenSeconds, now, 1, 0);
-            state.history[index].count(now, class != OutcomeClass::Success);
-            if let Some(group) = &outcome.group {
-                if state.learned_groups[index].as_ref() != Some(group) {
-                    state.learned_groups[index] = Some(group.clone());
-                }
-            }
-            let group_health = if class == outcome.class && outcome.shared_by_group() {
-                self.share_with_group(&mut state, index, outcome)
-            } else {
-                Vec::new()
-            };
-            // A key cooling for one model still serves the others: the
-            // sticky cursor stays (requests for that model pass it over).
-            if outcome.model_scope().is_none() || class != outcome.class {
-                let PoolState {
-                    health, rotation, ..
-                } = &mut *state;
-                rotation.settle(index, class, |i| health[i].is_available(now));
-            }
-            (class, state.health[index].clone(), group_health)
-        };
-        self.log_outcome(index, class, outcome);
-        for (i, health) in &group_health {
-            let id = self.key(*i).fingerprint().id();
-            if let Err(err) = self.store.merge_health(&self.name, id, health).await {
-                tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
-            }
-        }
-        let update = KeyUpdate {
-            id: self.key(index).fingerprint().id(),
-            health: &health,
-            class,
-            reason: outcome.reason.as_deref(),
-            at_ms: now,
-        };
-        if let Err(err) = self.store.record(&self.name, update).await {
-            tracing::warn!(pool = %self.name, error = %err, "state store write failed; keeping local key state");
-        }
-        class
-    }
-
-    fn log_outcome(&self, index: usize, class: OutcomeClass, outcome: &Outcome) {
-        let key = self.key(index).fingerprint();
-        let reason = outcome.reason.as_deref().unwrap_or("");
-        match class {
-            OutcomeClass::Success | OutcomeClass::ClientError => {
-                tracing::debug!(pool = %self.name, %key, %class, reason, "attempt finished")
-            }
-            _ => {
-                tracing::info!(pool = %self.name, %key, %class, reason, retry_after = ?outcome.retry_after, "key attempt failed")
-            }
-        }
     }
 
     /// The state of every key, in configuration order.

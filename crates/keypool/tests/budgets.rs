@@ -40,6 +40,7 @@ async fn send(pool: &KeyPool, tokens: u64) -> (Vec<String>, Result<Finished<()>,
             tried.lock().unwrap().push(attempt.key.expose().to_owned());
             async {
                 AttemptReply {
+                    open: false,
                     outcome: Outcome::success(),
                     value: (),
                     status: Some(200),

@@ -21,6 +21,7 @@ async fn serve(pool: &KeyPool, reply: impl Fn(&str) -> Outcome) -> Result<Finish
         let outcome = reply(attempt.key.expose());
         async move {
             AttemptReply {
+                open: false,
                 outcome,
                 value: (),
                 status: None,

@@ -41,6 +41,7 @@ async fn run(
             let outcome = reply(&key);
             async move {
                 AttemptReply {
+                    open: false,
                     outcome,
                     value: (),
                     status: None,

@@ -10,7 +10,7 @@ use figment::Figment;
 use keypool::{Budget, CooldownPolicy, Strategy};
 use serde::{Deserialize, Serialize};
 
-use crate::providers::{Auth, Dialect};
+use crate::providers::{Auth, Dialect, Prefill};
 use crate::store::StateSettings;
 
 mod errors;
@@ -162,6 +162,15 @@ pub struct PoolSettings {
     /// that session on one key, while sessions spread over the keys.
     /// Requests without a session follow `strategy`.
     pub session_affinity: bool,
+    /// A stream that breaks after content went out (a reset, a silence, an
+    /// error event another key could fix) is finished by the next key: the
+    /// request goes again with what the client has as the assistant's
+    /// prefill, where the provider continues one exactly, and the new
+    /// stream joins the client's. Off: the client's stream ends with an
+    /// error event.
+    pub continue_streams: bool,
+    /// Continuations one request may make.
+    pub max_continuations: u32,
     pub cooldown: CooldownPolicy,
 }
 
@@ -173,6 +182,8 @@ impl Default for PoolSettings {
             same_key_retries: 1,
             recheck_disabled_every: 600.0,
             session_affinity: true,
+            continue_streams: false,
+            max_continuations: 2,
             cooldown: CooldownPolicy::default(),
         }
     }
@@ -206,6 +217,12 @@ pub struct ProviderConfig {
     /// proxy in front of keyrelay adds, stay behind unless named here.
     /// Hop-by-hop headers and client credentials cannot be named.
     pub forward_headers: Vec<String>,
+    /// `[pool] continue_streams` for this provider alone.
+    pub continue_streams: Option<bool>,
+    /// How the provider continues a prefilled turn: `off`, `final-turn`
+    /// (a last assistant turn is continued) or `prefix-flag` (DeepSeek's
+    /// prefix completion); by default as its dialect does.
+    pub prefill: Option<Prefill>,
 }
 
 impl ProviderConfig {

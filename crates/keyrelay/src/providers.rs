@@ -4,6 +4,7 @@ use http::HeaderName;
 use serde::{Deserialize, Serialize};
 
 pub use crate::dialect::Dialect;
+pub use dialects::Prefill;
 
 /// How the pooled key is put on an upstream request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +48,12 @@ pub struct ProviderSpec {
     /// Client headers this provider gets beyond its dialect's own (see
     /// [`crate::transport::headers`]): `forward_headers` in its config.
     pub forward_headers: Vec<HeaderName>,
+    /// Whether a stream of this provider that breaks is finished by the
+    /// next key; `None`: as `[pool] continue_streams` says.
+    pub continue_streams: Option<bool>,
+    /// How it continues a prefilled turn; `None`: as its dialect does
+    /// ([`Dialect::prefill`]).
+    pub prefill: Option<Prefill>,
 }
 
 impl ProviderSpec {
@@ -74,7 +81,14 @@ impl ProviderSpec {
             responses: false,
             local: false,
             forward_headers: Vec::new(),
+            continue_streams: None,
+            prefill: None,
         }
+    }
+
+    /// How this provider continues a prefilled turn of `model`.
+    pub fn prefill_for(&self, model: &str) -> Prefill {
+        self.prefill.unwrap_or_else(|| self.dialect.prefill(model))
     }
 
     fn with_responses(mut self) -> Self {

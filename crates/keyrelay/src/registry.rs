@@ -394,6 +394,12 @@ fn adjust(spec: &mut ProviderSpec, custom: &ProviderConfig) {
     if let Some(responses) = custom.responses {
         spec.responses = responses;
     }
+    if custom.continue_streams.is_some() {
+        spec.continue_streams = custom.continue_streams;
+    }
+    if custom.prefill.is_some() {
+        spec.prefill = custom.prefill;
+    }
 }
 
 fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, ConfigError> {
@@ -427,6 +433,8 @@ fn custom_spec(name: &str, custom: &ProviderConfig) -> Result<ProviderSpec, Conf
         responses: custom.responses.unwrap_or(false),
         local: false,
         forward_headers: Vec::new(),
+        continue_streams: custom.continue_streams,
+        prefill: custom.prefill,
     })
 }
 

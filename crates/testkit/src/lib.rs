@@ -35,6 +35,7 @@ mod abandon;
 mod bodies;
 mod eventually;
 mod fixture;
+mod prefill;
 mod proxy;
 mod recorded;
 mod redis;
@@ -45,11 +46,13 @@ mod server;
 mod sse;
 
 pub use bodies::{
-    anthropic_stream_events, openai_chat_stream_events, ANTHROPIC_MODEL, GEMINI_MODEL,
-    OLLAMA_MODEL, OPENAI_MODEL, PROMPT_TOKENS,
+    anthropic_stream_events, anthropic_tool_stream_events, openai_chat_stream_events,
+    openai_chat_tool_stream_events, ANTHROPIC_MODEL, GEMINI_MODEL, OLLAMA_MODEL, OPENAI_MODEL,
+    PROMPT_TOKENS,
 };
 pub use eventually::{eventually, eventually_async, Verdict, POLL_EVERY};
 pub use fixture::{fixture_bytes, fixture_path};
+pub use prefill::{prefill_of, rest_of};
 pub use proxy::{FakeProxy, ProxyRequest};
 pub use recorded::Recorded;
 pub use redis::RedisServer;

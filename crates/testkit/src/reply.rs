@@ -185,6 +185,18 @@ impl Reply {
         self
     }
 
+    /// Streamed replies only: send the first `n` chunks, then `chunk` (an
+    /// error event, say), then end the body cleanly, as a provider that
+    /// fails mid-answer does.
+    #[track_caller]
+    pub fn error_after(mut self, n: usize, chunk: impl Into<Bytes>) -> Reply {
+        let chunks = self.chunks_mut("error_after");
+        chunks.items.truncate(n);
+        chunks.items.push(chunk.into());
+        chunks.repeat = None;
+        self
+    }
+
     /// Streamed replies only: send the first `n` chunks, then send nothing more while
     /// keeping the connection open (for idle-read timeouts).
     #[track_caller]

@@ -39,7 +39,7 @@ impl SseEvent {
     }
 
     /// The wire form with the given line ending (`"\n"` or `"\r\n"`, both valid SSE).
-    pub(crate) fn encode_with(&self, eol: &str) -> Bytes {
+    pub fn encode_with(&self, eol: &str) -> Bytes {
         let mut out = String::with_capacity(self.data.len() + 32);
         if let Some(event) = &self.event {
             out.push_str("event: ");

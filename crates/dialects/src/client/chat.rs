@@ -41,6 +41,21 @@ impl ClientApi for Chat {
         String::from("/chat/completions")
     }
 
+    fn continues_natively(&self) -> bool {
+        true
+    }
+
+    fn native_prefill(
+        &self,
+        body: &[u8],
+        text: &str,
+        prefill: crate::Prefill,
+    ) -> Result<Vec<u8>, ClientError> {
+        super::prefilled_body(body, "messages", |messages| {
+            crate::prefill::push_assistant_text(messages, text, prefill)
+        })
+    }
+
     fn to_hub(&self, request: &ClientRequest<'_>, _: &Head) -> Result<Hub, ClientError> {
         let chat: ChatRequest = parse(request.body, "Chat Completions")?;
         Ok(Hub {

@@ -71,6 +71,38 @@ impl ClientApi for Gemini {
         false
     }
 
+    fn continues_natively(&self) -> bool {
+        true
+    }
+
+    /// A last `model` turn: its last text part is extended, else one is added.
+    fn native_prefill(
+        &self,
+        body: &[u8],
+        text: &str,
+        _: crate::Prefill,
+    ) -> Result<Vec<u8>, ClientError> {
+        super::prefilled_body(body, "contents", |contents| {
+            if text.is_empty() {
+                return;
+            }
+            let last_parts = contents
+                .last_mut()
+                .filter(|c| c.get("role").and_then(Value::as_str) == Some("model"))
+                .and_then(|c| c.get_mut("parts"))
+                .and_then(Value::as_array_mut);
+            if let Some(parts) = last_parts {
+                if let Some(Value::String(own)) = parts.last_mut().and_then(|p| p.get_mut("text")) {
+                    own.push_str(text);
+                } else {
+                    parts.push(serde_json::json!({ "text": text }));
+                }
+                return;
+            }
+            contents.push(serde_json::json!({"role": "model", "parts": [{ "text": text }]}));
+        })
+    }
+
     fn to_hub(&self, request: &ClientRequest<'_>, head: &Head) -> Result<Hub, ClientError> {
         let method = ModelPath::parse(request.path)
             .and_then(|t| t.method)

@@ -53,6 +53,21 @@ impl ClientApi for Messages {
         })
     }
 
+    fn continues_natively(&self) -> bool {
+        true
+    }
+
+    fn native_prefill(
+        &self,
+        body: &[u8],
+        text: &str,
+        prefill: crate::Prefill,
+    ) -> Result<Vec<u8>, ClientError> {
+        super::prefilled_body(body, "messages", |messages| {
+            crate::prefill::push_assistant_text(messages, text, prefill)
+        })
+    }
+
     fn count_to_hub(
         &self,
         request: &ClientRequest<'_>,

@@ -153,6 +153,27 @@ pub trait ClientApi: Sync {
     }
     /// The request as the hub request, for a provider of another dialect.
     fn to_hub(&self, request: &ClientRequest<'_>, head: &Head) -> Result<Hub, ClientError>;
+    /// Whether [`ClientApi::native_prefill`] can continue an answer, and a
+    /// provider's stream of this API can be read into hub events as it is
+    /// forwarded (the OpenAI Responses API: neither).
+    fn continues_natively(&self) -> bool {
+        false
+    }
+    /// The client's own body with `text` as the start of the assistant's
+    /// answer, for a native provider that continues it as `prefill` says
+    /// (see [`crate::prefill`]); an error where this API has no such turn.
+    fn native_prefill(
+        &self,
+        body: &[u8],
+        text: &str,
+        prefill: crate::Prefill,
+    ) -> Result<Vec<u8>, ClientError> {
+        let _ = (body, text, prefill);
+        Err(ClientError::Invalid(format!(
+            "the {} API has no assistant turn to continue",
+            self.name()
+        )))
+    }
     /// A token-count request as the hub request whose input is counted.
     fn count_to_hub(
         &self,
@@ -241,6 +262,25 @@ pub const MAX_SESSION_LEN: usize = 200;
 /// Whether `value` can name a session.
 pub fn usable_session(value: &str) -> bool {
     !value.is_empty() && value.len() <= MAX_SESSION_LEN
+}
+
+/// `body` (a JSON object) with `text` added to the start of the
+/// assistant's answer in its list `field`, by `push`.
+pub(crate) fn prefilled_body(
+    body: &[u8],
+    field: &str,
+    push: impl FnOnce(&mut Vec<Value>),
+) -> Result<Vec<u8>, ClientError> {
+    let mut document: Value = parse(body, "JSON")?;
+    match document.get_mut(field).and_then(Value::as_array_mut) {
+        Some(list) => push(list),
+        None => {
+            return Err(ClientError::Invalid(format!(
+                "{field}: a list is required to continue an answer"
+            )))
+        }
+    }
+    serde_json::to_vec(&document).map_err(|e| ClientError::Invalid(e.to_string()))
 }
 
 /// Parses a client body as `T`, naming the API in the error.

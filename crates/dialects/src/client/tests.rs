@@ -144,3 +144,40 @@ fn a_head_reads_model_stream_and_operation_from_body_or_path() {
         Err(ClientError::NoRoute(_))
     ));
 }
+
+#[test]
+fn a_native_body_gets_its_prefill_as_a_last_assistant_turn_in_its_own_shape() {
+    use serde_json::Value;
+    let prefilled = |api: &dyn ClientApi, body: Value| -> Value {
+        let body = serde_json::to_vec(&body).unwrap();
+        serde_json::from_slice(
+            &api.native_prefill(&body, "Hello, wor", crate::Prefill::FinalTurn)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let messages = prefilled(
+        &MESSAGES,
+        serde_json::json!({"model": "m", "max_tokens": 9, "context_management": {"x": 1},
+            "messages": [{"role": "user", "content": "Hi"}]}),
+    );
+    assert_eq!(
+        messages["messages"][1],
+        serde_json::json!({"role": "assistant", "content": "Hello, wor"})
+    );
+    assert_eq!(
+        messages["context_management"]["x"], 1,
+        "the rest is kept as sent"
+    );
+    let gemini = prefilled(
+        &GEMINI,
+        serde_json::json!({"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}),
+    );
+    assert_eq!(
+        gemini["contents"][1],
+        serde_json::json!({"role": "model", "parts": [{"text": "Hello, wor"}]})
+    );
+    assert!(RESPONSES
+        .native_prefill(b"{\"input\":[]}", "x", crate::Prefill::FinalTurn)
+        .is_err());
+}

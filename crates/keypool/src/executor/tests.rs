@@ -9,6 +9,7 @@ use tokio::time::{advance, Instant};
 use crate::*;
 
 mod log;
+mod settle;
 
 fn keys(names: &[&str]) -> Vec<KeyEntry> {
     names
@@ -74,6 +75,7 @@ impl Script {
             _ => queue.remove(0),
         };
         AttemptReply {
+            open: false,
             value: format!("{key}:{}", outcome.class),
             status: Some(status_of(outcome.class)),
             outcome,
@@ -441,6 +443,7 @@ async fn no_attempt_starts_after_the_deadline() {
         .execute(&options, |attempt| async move {
             tokio::time::sleep(Duration::from_secs(3)).await;
             AttemptReply {
+                open: false,
                 outcome: class(OutcomeClass::Transient),
                 value: attempt.key.expose().to_owned(),
                 status: None,
@@ -501,6 +504,7 @@ async fn least_used_prefers_the_key_with_fewest_in_flight() {
                         let _ = wait.await;
                     }
                     AttemptReply {
+                        open: false,
                         outcome: Outcome::success(),
                         value: attempt.key.expose().to_owned(),
                         status: Some(200),

@@ -64,7 +64,12 @@ impl Caller {
                         limit = self.max_response_bytes,
                         "answer larger than limits.max_response_bytes: streamed through unchecked"
                     );
-                    let body = UpstreamBody::Stream(HeldStream { head, rest });
+                    let body = UpstreamBody::Stream(HeldStream::new(
+                        head,
+                        rest,
+                        framing,
+                        outbound.dialect,
+                    ));
                     answer(classify(b"", &headers), body, headers)
                 }
                 Read::Broken { reason, .. } => failed(TransportFailure::Reset, reason),
@@ -87,7 +92,12 @@ impl Caller {
                         answer(error, UpstreamBody::Full(head), headers)
                     }
                     None => {
-                        let body = UpstreamBody::Stream(HeldStream { head, rest });
+                        let body = UpstreamBody::Stream(HeldStream::new(
+                            head,
+                            rest,
+                            framing,
+                            outbound.dialect,
+                        ));
                         answer(classify(b"", &headers), body, headers)
                     }
                 }

@@ -23,32 +23,41 @@ pub mod body;
 pub mod exhausted;
 pub mod fallback;
 mod first_event;
+pub mod report;
+pub mod resume;
+pub mod settle;
 pub mod stream;
 pub mod trail;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use http::{HeaderMap, StatusCode};
 use keypool::{
     ApiKey, AttemptReply, ExecuteOptions, Fingerprint, Finished, Outcome, OutcomeClass, Refused,
 };
 
 use crate::config::{Config, Timeouts};
-use crate::dialect::Framing;
+use crate::dialect::{Dialect, Framing};
 use crate::env::Env;
 use crate::redact::redact_keys;
 use crate::registry::Provider;
 use crate::transport::{BodyStream, Outbound, Transport, TransportFailure};
 pub use fallback::{serve, Leg, Target};
+pub use report::StreamReport;
+pub use resume::{Continuation, Resume, Resumed};
+pub use settle::Settlement;
 pub use stream::{Step, StreamEnd};
 pub use trail::Trace;
 
 /// Error bodies are read up to this size, for classification and forwarding.
 pub const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
-/// Runs requests over key pools; one per gateway.
+/// Runs requests over key pools; one per gateway (cloned into the streams
+/// it serves).
+#[derive(Clone)]
 pub struct Caller {
     transport: Transport,
     /// Every attempt of one request together, waits included.
@@ -62,6 +71,10 @@ pub struct Caller {
     session_affinity: bool,
     /// Whole answers up to this size are read before the client sees them.
     max_response_bytes: usize,
+    /// `[pool] continue_streams`, for providers that do not say.
+    continue_streams: bool,
+    /// Continuations one request may make.
+    max_continuations: u32,
 }
 
 /// What the key pool weighs about a request beyond its bytes.
@@ -73,6 +86,8 @@ pub struct RequestFacts {
     /// The client's session: it keeps one key while that key can serve
     /// (unless `pool.session_affinity` is off).
     pub session: Option<String>,
+    /// Keys this request already tried (a stream broke on them): not picked.
+    pub exclude: Vec<Fingerprint>,
 }
 
 impl RequestFacts {
@@ -80,6 +95,7 @@ impl RequestFacts {
         RequestFacts {
             model: Some(model.into()),
             session: None,
+            exclude: Vec::new(),
         }
     }
 
@@ -141,6 +157,23 @@ pub enum UpstreamBody {
 pub struct HeldStream {
     head: Bytes,
     rest: BodyStream,
+    /// How the upstream frames it, and whose events it carries.
+    framing: Framing,
+    dialect: Dialect,
+    /// The attempt behind it, counted on its key when the stream ends.
+    settle: Option<Settlement>,
+}
+
+impl HeldStream {
+    fn new(head: Bytes, rest: BodyStream, framing: Framing, dialect: Dialect) -> HeldStream {
+        HeldStream {
+            head,
+            rest,
+            framing,
+            dialect,
+            settle: None,
+        }
+    }
 }
 
 impl Caller {
@@ -161,6 +194,8 @@ impl Caller {
             same_key_retries: config.pool.same_key_retries,
             session_affinity: config.pool.session_affinity,
             max_response_bytes: config.limits.max_response_bytes,
+            continue_streams: config.pool.continue_streams,
+            max_continuations: config.pool.max_continuations,
         })
     }
 
@@ -188,6 +223,7 @@ impl Caller {
                 .as_deref()
                 .filter(|_| self.session_affinity)
                 .map(keypool::session_hash),
+            exclude: facts.exclude.clone(),
             ..ExecuteOptions::default()
         };
         let result = pool
@@ -217,40 +253,117 @@ impl Caller {
                     Upstream::Response(response) => Some(response.status.as_u16()),
                     Upstream::Failed { .. } => None,
                 };
+                // A stream's success only opens it: counted when it ends.
+                let open = matches!(
+                    &upstream,
+                    Upstream::Response(UpstreamResponse {
+                        body: UpstreamBody::Stream(_),
+                        ..
+                    })
+                );
                 AttemptReply {
                     outcome,
                     value: upstream,
                     status,
+                    open,
                 }
             })
             .await;
-        if let Ok(finished) = &result {
+        let mut result = result;
+        if let Ok(finished) = &mut result {
             // Read before any await: a held stream is not `Sync`.
             if let Some(actual) = reported_tokens(provider, finished) {
                 let key = finished.key.clone();
                 provider.pool.report_tokens(&key, estimate, actual).await;
             }
+            if let (
+                OutcomeClass::Success,
+                Upstream::Response(UpstreamResponse {
+                    body: UpstreamBody::Stream(held),
+                    ..
+                }),
+            ) = (finished.class, &mut finished.value)
+            {
+                held.settle = Some(Settlement::new(pool.clone(), finished.key.clone()));
+            }
         }
         result
     }
 
-    /// A held stream's way to the client, through `step`. A stream that
-    /// breaks after content went out counts against `key`.
+    /// Whether a stream of `provider` that breaks is finished by the next key.
+    pub fn continues_streams(&self, provider: &Provider) -> bool {
+        provider
+            .spec
+            .continue_streams
+            .unwrap_or(self.continue_streams)
+    }
+
+    /// A held stream's way to the client, through `step`, and the report
+    /// of how it ended (for the response's observer). A stream that breaks
+    /// after content went out, or carries an error event, counts against
+    /// `key` as that failure; with `continuation` (and `continue_streams`
+    /// on for `provider`) the next key is asked for the rest of it.
     pub fn stream(
         &self,
-        provider: &Provider,
+        provider: &Arc<Provider>,
         key: &Fingerprint,
-        held: HeldStream,
+        mut held: HeldStream,
         step: Step,
-    ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-        stream::run(
-            held.head,
-            held.rest,
-            step,
-            self.idle,
-            late_failure_reporter(provider, key),
-        )
+        continuation: Option<Continuation>,
+    ) -> (
+        impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+        Arc<StreamReport>,
+    ) {
+        let report = StreamReport::new();
+        let continuation = continuation.filter(|c| {
+            self.continues_streams(provider)
+                && held.framing != Framing::Whole
+                && c.resume.continues_from(c.at)
+        });
+        if let Some(continuation) = continuation {
+            let (translator, output) = match step {
+                Step::Forward { shape, framing } => {
+                    let translator = provider
+                        .spec
+                        .dialect
+                        .hub_translator()
+                        .stream("", "msg_forwarded");
+                    (
+                        translator,
+                        stream::spliced::Output::Forward { shape, framing },
+                    )
+                }
+                Step::Translate { translator, client } => {
+                    (translator, stream::spliced::Output::Encode(client))
+                }
+            };
+            let start = stream::spliced::Start {
+                caller: self.clone(),
+                continuation,
+                provider: provider.clone(),
+                key: key.clone(),
+                held,
+                translator,
+                output,
+                report: report.clone(),
+            };
+            return (stream::spliced::run(start).left_stream(), report);
+        }
+        let watch = stream::Watch::new(held.dialect, held.framing, *provider.pool.clock());
+        let on_end = end_reporter(provider, key, held.settle.take(), report.clone());
+        let stream = stream::run_watched(held.head, held.rest, step, self.idle, watch, on_end);
+        (stream.right_stream(), report)
     }
+}
+
+/// A fresh Anthropic-style message id (tool ids of a translated answer are
+/// made from it).
+pub fn message_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let tail: String = (0..24)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect();
+    format!("msg_{tail}")
 }
 
 /// The tokens a successful whole answer reports, when its pool keeps a
@@ -268,15 +381,31 @@ fn reported_tokens(provider: &Provider, finished: &Finished<Upstream>) -> Option
     }
 }
 
-/// Counts a stream that broke after content went out against its key.
-fn late_failure_reporter(provider: &Provider, key: &Fingerprint) -> impl FnOnce(StreamEnd) + Send {
+/// How a stream ended, told to its report and counted on its key: a stream
+/// that broke after content went out, or carried an error event, as that
+/// failure; one that ended well (or whose client went away) as a success.
+fn end_reporter(
+    provider: &Provider,
+    key: &Fingerprint,
+    settle: Option<Settlement>,
+    report: Arc<StreamReport>,
+) -> impl FnOnce(StreamEnd) + Send {
     let pool = provider.pool.clone();
     let key = key.clone();
     move |end| {
-        if let StreamEnd::Broken(reason) = end {
-            tracing::warn!(provider = %pool.name(), key = %key, %reason, "stream failed after content was sent");
-            let outcome = Outcome::new(OutcomeClass::Transient).with_reason("stream_broken");
-            tokio::spawn(async move { pool.report_late(&key, &outcome).await });
+        let failure = end.failure();
+        if let Some(outcome) = &failure {
+            let reason = end.reason();
+            tracing::warn!(provider = %pool.name(), key = %key, class = %outcome.class, %reason, "stream failed after content was sent");
+            report.failed(outcome.class);
+            report.attempt(report::LateAttempt::Ended(outcome.class));
+        }
+        match (settle, failure) {
+            (Some(settle), failure) => settle.finish(failure.unwrap_or_else(Outcome::success)),
+            (None, Some(outcome)) => {
+                tokio::spawn(async move { pool.report_late(&key, &outcome).await });
+            }
+            (None, None) => {}
         }
     }
 }

@@ -4,15 +4,20 @@
 //! idle timeout, pings while a translated upstream is silent, and a clean
 //! ending in the client's own format when the upstream breaks off.
 
+pub mod spliced;
+mod watch;
+
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use dialects::anthropic::StreamEvent;
 use dialects::{StreamEncode, StreamTranslate};
 use futures_util::stream::{self, Stream, StreamExt};
+use keypool::{Outcome, OutcomeClass};
 
 use crate::dialect::{Dialect, Framing};
 use crate::transport::{describe, BodyStream};
+pub use watch::Watch;
 
 /// A ping goes to a translated stream's client after this much silence.
 const PING_EVERY: Duration = Duration::from_secs(10);
@@ -77,6 +82,10 @@ impl Step {
             )
     }
 
+    fn translates(&self) -> bool {
+        matches!(self, Step::Translate { .. })
+    }
+
     /// How long the client may wait without a byte; `None`: no pings.
     fn ping_every(&self) -> Option<Duration> {
         (!matches!(self, Step::Forward { .. })).then_some(PING_EVERY)
@@ -100,8 +109,37 @@ fn encode_for(client: &mut dyn StreamEncode, events: &[StreamEvent]) -> Option<B
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEnd {
     Complete,
-    /// The upstream broke or went silent after content had gone out.
+    /// The upstream broke, went silent, or ended before its answer was
+    /// complete, after content had gone out.
     Broken(String),
+    /// The upstream sent an error event after content had gone out: what
+    /// it said, classified.
+    Failed(Outcome),
+}
+
+impl StreamEnd {
+    /// The failure to count against the key; `None` for a complete stream.
+    pub fn failure(&self) -> Option<Outcome> {
+        match self {
+            StreamEnd::Complete => None,
+            StreamEnd::Broken(_) => {
+                Some(Outcome::new(OutcomeClass::Transient).with_reason("stream_broken"))
+            }
+            StreamEnd::Failed(outcome) => Some(outcome.clone()),
+        }
+    }
+
+    /// A line for the log.
+    pub fn reason(&self) -> String {
+        match self {
+            StreamEnd::Complete => String::from("complete"),
+            StreamEnd::Broken(reason) => reason.clone(),
+            StreamEnd::Failed(outcome) => format!(
+                "the upstream sent an error event ({})",
+                outcome.reason.as_deref().unwrap_or(outcome.class.as_str())
+            ),
+        }
+    }
 }
 
 /// `head` then `rest`, through `step`. A chunk-to-chunk silence of `idle`
@@ -114,39 +152,86 @@ pub fn run(
     idle: Duration,
     on_end: impl FnOnce(StreamEnd) + Send + 'static,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
-    let state = Loop {
-        head: Some(head),
+    unfold(Loop::new(head, rest, step, idle, None, Box::new(on_end)))
+}
+
+/// [`run`], with `watch` reading the upstream's bytes for an error event,
+/// so a stream that carries one ends as [`StreamEnd::Failed`].
+pub fn run_watched(
+    head: Bytes,
+    rest: BodyStream,
+    step: Step,
+    idle: Duration,
+    watch: Watch,
+    on_end: impl FnOnce(StreamEnd) + Send + 'static,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    unfold(Loop::new(
+        head,
         rest,
         step,
-        events: Vec::new(),
         idle,
-        silent: Duration::ZERO,
-        on_end: Some(Box::new(on_end)),
-        done: false,
-    };
+        Some(watch),
+        Box::new(on_end),
+    ))
+}
+
+fn unfold(state: Loop) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     stream::unfold(state, |mut state| async move {
         let item = state.next().await?;
         Some((item, state))
     })
 }
 
+type OnEnd = Box<dyn FnOnce(StreamEnd) + Send>;
+
 struct Loop {
     head: Option<Bytes>,
     rest: BodyStream,
     step: Step,
+    /// Reads the upstream's bytes for an error event, when given.
+    watch: Option<Watch>,
     /// Scratch space for the events one chunk translates to.
     events: Vec<StreamEvent>,
     idle: Duration,
     /// Silence so far, counted in ping intervals.
     silent: Duration,
-    on_end: Option<Box<dyn FnOnce(StreamEnd) + Send>>,
+    on_end: Option<OnEnd>,
     done: bool,
 }
 
 impl Loop {
+    fn new(
+        head: Bytes,
+        rest: BodyStream,
+        step: Step,
+        idle: Duration,
+        watch: Option<Watch>,
+        on_end: OnEnd,
+    ) -> Loop {
+        Loop {
+            head: Some(head),
+            rest,
+            step,
+            watch,
+            events: Vec::new(),
+            idle,
+            silent: Duration::ZERO,
+            on_end: Some(on_end),
+            done: false,
+        }
+    }
+
+    /// One chunk of the upstream's body, on its way to the client.
+    fn chunk(&mut self, chunk: Bytes) -> Option<Bytes> {
+        if let Some(watch) = self.watch.as_mut() {
+            watch.feed(&chunk);
+        }
+        self.step.chunk(chunk, &mut self.events)
+    }
+
     async fn next(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         if let Some(head) = self.head.take() {
-            let out = self.step.chunk(head, &mut self.events);
+            let out = self.chunk(head);
             self.close_if_over();
             if let Some(bytes) = out {
                 return Some(Ok(bytes));
@@ -162,7 +247,7 @@ impl Loop {
             let out = match tokio::time::timeout(wait, self.rest.next()).await {
                 Ok(Some(Ok(chunk))) => {
                     self.silent = Duration::ZERO;
-                    let out = self.step.chunk(chunk, &mut self.events);
+                    let out = self.chunk(chunk);
                     self.close_if_over();
                     out.map(Ok)
                 }
@@ -197,8 +282,9 @@ impl Loop {
         }
         self.done = true;
         super::body::drain(std::mem::replace(&mut self.rest, stream::empty().boxed()));
+        let end = self.verdict(None);
         if let Some(on_end) = self.on_end.take() {
-            on_end(StreamEnd::Complete);
+            on_end(end);
         }
     }
 
@@ -206,10 +292,30 @@ impl Loop {
     fn end(&mut self, failure: Option<String>) -> Option<Result<Bytes, std::io::Error>> {
         self.done = true;
         let last = self.step.finish(failure.as_deref(), &mut self.events);
+        let end = self.verdict(failure);
         if let Some(on_end) = self.on_end.take() {
-            on_end(failure.map_or(StreamEnd::Complete, StreamEnd::Broken));
+            on_end(end);
         }
         last.transpose()
+    }
+
+    /// How the stream ended, from the loop's own `failure` (a break or a
+    /// silence), the error event the watch found, and the last event a
+    /// translated client got (an `error` event: the upstream failed or ended
+    /// before its answer was complete).
+    fn verdict(&mut self, failure: Option<String>) -> StreamEnd {
+        if let Some(reason) = failure {
+            return StreamEnd::Broken(reason);
+        }
+        if let Some(outcome) = self.watch.as_mut().and_then(Watch::take) {
+            return StreamEnd::Failed(outcome);
+        }
+        match self.events.last() {
+            Some(StreamEvent::Error { error }) if self.step.translates() => {
+                StreamEnd::Broken(error.message.clone())
+            }
+            _ => StreamEnd::Complete,
+        }
     }
 }
 

@@ -2,11 +2,14 @@
 //! response carries, and keyrelay's own errors when the pool refused or no
 //! upstream answered.
 
+use std::sync::Arc;
+
 use axum::response::Response;
 use http::{HeaderName, HeaderValue, StatusCode};
 use keypool::{AttemptRecord, Fingerprint, OutcomeClass, Refusal};
 
 use super::attempt_log::AttemptLog;
+use super::report::StreamReport;
 use crate::error::{ApiError, ErrorKind};
 use crate::registry::Provider;
 use crate::transport::TransportFailure;
@@ -27,6 +30,8 @@ pub struct Trace {
     pub fallback: usize,
     pub key: Option<Fingerprint>,
     pub attempts: Vec<(String, AttemptRecord)>,
+    /// For a stream: what became of it after the head went out.
+    pub late: Option<Arc<StreamReport>>,
 }
 
 /// What the `x-keyrelay-*` headers tell about how a response came about.
@@ -67,12 +72,14 @@ pub fn decorate(mut response: Response, trail: &Trail<'_>, class: OutcomeClass) 
         let attempts = trail.log.len();
         tracing::info!(provider = %trail.provider.name(), key = %key, attempts, %class, "request finished without success");
     }
+    let late = response.extensions_mut().remove::<Arc<StreamReport>>();
     response.extensions_mut().insert(Trace {
         provider: trail.provider.name().to_owned(),
         model: trail.model.map(str::to_owned),
         fallback: trail.fallback,
         key: trail.key.cloned(),
         attempts: trail.log.records(),
+        late,
     });
     response
 }
@@ -124,6 +131,11 @@ pub fn refused(provider: &Provider, refusal: &Refusal) -> ApiError {
                 "no API keys configured for {name}; set {}",
                 provider.spec.key_envs.join(" or ")
             ),
+        ),
+        Refusal::AllTried => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            ErrorKind::Api,
+            format!("every {name} key that could serve was already tried for this request"),
         ),
         Refusal::DeadlineExceeded { attempts } => ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,

@@ -7,7 +7,7 @@ use axum::response::Response;
 use keypool::{Fingerprint, OutcomeClass};
 
 use super::translated::TranslatedLeg;
-use crate::call::{Caller, Leg, Step, Target, UpstreamBody, UpstreamResponse};
+use crate::call::{Caller, Continuation, Leg, Step, Target, UpstreamBody, UpstreamResponse};
 use crate::dialect::Dialect;
 use crate::transport::headers::forwardable_response_headers;
 
@@ -17,6 +17,8 @@ pub struct ForwardLeg {
     pub target: Target,
     /// Whose error format the client expects (for stream error frames).
     pub shape: Dialect,
+    /// How a stream that breaks is asked for the rest, when it may be.
+    pub continuation: Option<Continuation>,
 }
 
 impl Leg for ForwardLeg {
@@ -31,6 +33,7 @@ impl Leg for ForwardLeg {
         key: &Fingerprint,
         _: OutcomeClass,
     ) -> Response {
+        let mut report = None;
         let body = match upstream.body {
             UpstreamBody::Full(bytes) => Body::from(bytes),
             UpstreamBody::Stream(held) => {
@@ -38,10 +41,16 @@ impl Leg for ForwardLeg {
                     shape: self.shape,
                     framing: upstream.framing,
                 };
-                Body::from_stream(caller.stream(&self.target.provider, key, held, step))
+                let (stream, late) =
+                    caller.stream(&self.target.provider, key, held, step, self.continuation);
+                report = Some(late);
+                Body::from_stream(stream)
             }
         };
         let mut response = Response::new(body);
+        if let Some(report) = report {
+            response.extensions_mut().insert(report);
+        }
         *response.status_mut() = upstream.status;
         *response.headers_mut() = forwardable_response_headers(upstream.headers);
         response

@@ -17,6 +17,7 @@ mod model_field;
 mod models;
 mod passthrough;
 mod request;
+mod resume;
 mod session;
 mod translated;
 
@@ -31,6 +32,7 @@ use bytes::Bytes;
 use dialects::client::{self, ClientApi, Operation};
 use http::{HeaderMap, Method, StatusCode, Uri};
 
+use crate::call::Continuation;
 use crate::error::{ApiError, ErrorKind};
 use crate::gateway::Live;
 use request::ClientCall;
@@ -99,10 +101,13 @@ async fn serve(
     if call.head.operation == Operation::CountTokens {
         return count::count(&gateway, &call, route).await;
     }
-    let chain: Vec<_> = gateway.fallbacks.chain(&route).cloned().collect();
-    let legs = std::iter::once(route)
-        .chain(chain)
-        .map(|route| call.leg(route));
+    let fallbacks: Vec<_> = gateway.fallbacks.chain(&route).cloned().collect();
+    let chain: Vec<_> = std::iter::once(route).chain(fallbacks).collect();
+    let resume = call.resume(&gateway.caller, &chain);
+    let legs = chain.into_iter().enumerate().map(|(at, route)| {
+        let continuation = resume.clone().map(|resume| Continuation { resume, at });
+        call.leg(route, continuation)
+    });
     crate::call::serve(&gateway.caller, shape, legs).await
 }
 

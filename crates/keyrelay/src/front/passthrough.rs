@@ -79,6 +79,7 @@ pub async fn passthrough(
     let facts = RequestFacts {
         model,
         session: session_of(&headers),
+        exclude: Vec::new(),
     };
     let leg = ForwardLeg {
         target: Target {
@@ -87,6 +88,7 @@ pub async fn passthrough(
             outbound,
         },
         shape,
+        continuation: None,
     };
     // The provider alone (no fallback): its answer as it is.
     crate::call::serve(&gateway.caller, shape, [Ok(leg)]).await

@@ -2,7 +2,7 @@
 //! each target: forwarded where the provider speaks the client's API,
 //! translated through the hub everywhere else.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::rejection::BytesRejection;
 use bytes::Bytes;
@@ -11,9 +11,10 @@ use http::{HeaderMap, Method, Uri};
 
 use super::legs::{ForwardLeg, RoutedLeg};
 use super::model_field::routed_body;
+use super::resume::ResumeRequest;
 use super::session::session_of;
 use super::translated::TranslatedLeg;
-use crate::call::{RequestFacts, Target};
+use crate::call::{Caller, Continuation, RequestFacts, Resume, Target};
 use crate::error::ApiError;
 use crate::gateway::Gateway;
 use crate::route::{resolve, Route, RouteError};
@@ -69,17 +70,73 @@ impl<'a> ClientCall<'a> {
         request(self.uri, &self.body)
     }
 
-    /// The request as `route`'s provider takes it.
-    pub fn leg(&self, route: Route) -> Result<RoutedLeg<'_>, ApiError> {
+    /// The request as `route`'s provider takes it; a stream that breaks
+    /// may be asked for the rest by `continuation`.
+    pub fn leg(
+        &self,
+        route: Route,
+        continuation: Option<Continuation>,
+    ) -> Result<RoutedLeg<'_>, ApiError> {
         let spec = &route.provider.spec;
         if self.api.native_for(spec.dialect, spec.responses) {
-            return self.forward_leg(route).map(RoutedLeg::Forward);
+            return self.forward_leg(route).map(|leg| {
+                RoutedLeg::Forward(ForwardLeg {
+                    continuation,
+                    ..leg
+                })
+            });
         }
         let hub = self.hub()?;
         let facts = self.facts(route.model);
         TranslatedLeg::new(route.provider, hub, facts, self.api.error_shape())
             .map(|leg| leg.with_client_headers(self.headers))
+            .map(|leg| leg.with_continuation(continuation))
             .map(RoutedLeg::Translate)
+    }
+
+    /// How this request is asked again for the rest of a broken stream,
+    /// when it streams and some provider of its `chain` continues them.
+    pub fn resume(&self, caller: &Caller, chain: &[Route]) -> Option<Arc<dyn Resume>> {
+        let continues = chain.iter().any(|r| caller.continues_streams(&r.provider));
+        if !self.head.stream || !continues {
+            return None;
+        }
+        let resume = ResumeRequest {
+            api: self.api,
+            uri: self.uri.clone(),
+            headers: self.headers.clone(),
+            body: self.body.clone(),
+            head: self.head.clone(),
+            session: self.session.clone(),
+            chain: chain.to_vec(),
+            hub: OnceLock::new(),
+        };
+        Some(Arc::new(resume))
+    }
+
+    /// A request read before, from its parts.
+    pub(super) fn from_parts(
+        api: &'static dyn ClientApi,
+        uri: &'a Uri,
+        headers: &'a HeaderMap,
+        body: Bytes,
+        head: Head,
+        session: Option<String>,
+    ) -> Self {
+        ClientCall {
+            api,
+            uri,
+            headers,
+            body,
+            head,
+            session,
+            hub: OnceLock::new(),
+        }
+    }
+
+    /// The client's headers.
+    pub(super) fn headers(&self) -> &HeaderMap {
+        self.headers
     }
 
     /// The client's bytes and query (less `key`), to the routed model.
@@ -117,6 +174,7 @@ impl<'a> ClientCall<'a> {
                 outbound,
             },
             shape: self.api.error_shape(),
+            continuation: None,
         })
     }
 

@@ -17,22 +17,16 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
 
 use crate::call::exhausted::retry_after_header;
+pub use crate::call::message_id;
 use crate::call::trail::status_of;
-use crate::call::{Caller, Leg, RequestFacts, Step, Target, UpstreamBody, UpstreamResponse};
+use crate::call::{
+    Caller, Continuation, Leg, RequestFacts, Step, Target, UpstreamBody, UpstreamResponse,
+};
 use crate::dialect::Dialect;
 use crate::error::{ApiError, ErrorKind};
 use crate::registry::Provider;
 use crate::transport::headers::add_configured_headers;
 use crate::transport::Outbound;
-
-/// A fresh Anthropic-style message id.
-pub fn message_id() -> String {
-    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let tail: String = (0..24)
-        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
-        .collect();
-    format!("msg_{tail}")
-}
 
 /// A hub request translated for a provider of another dialect.
 pub struct TranslatedLeg<'a> {
@@ -45,6 +39,8 @@ pub struct TranslatedLeg<'a> {
     pub hub: &'a Hub,
     /// Whose error shape the client reads.
     pub shape: Dialect,
+    /// How a stream that breaks is asked for the rest, when it may be.
+    pub continuation: Option<Continuation>,
 }
 
 impl<'a> TranslatedLeg<'a> {
@@ -58,11 +54,8 @@ impl<'a> TranslatedLeg<'a> {
     ) -> Result<Self, ApiError> {
         let translator = provider.spec.dialect.hub_translator();
         let model = facts.model.as_deref().unwrap_or(&hub.request.model);
-        let outbound = translator
-            .request(&hub.request, model)
-            .map_err(|err| err.to_string())
-            .and_then(|translated| provider_call(&provider, &translated))
-            .map_err(ApiError::invalid)?;
+        let outbound =
+            translated_call(&provider, &hub.request, model).map_err(ApiError::invalid)?;
         Ok(TranslatedLeg {
             target: Target {
                 provider,
@@ -72,7 +65,14 @@ impl<'a> TranslatedLeg<'a> {
             translator,
             hub,
             shape,
+            continuation: None,
         })
+    }
+
+    /// A stream that breaks may be asked for the rest by `continuation`.
+    pub fn with_continuation(mut self, continuation: Option<Continuation>) -> Self {
+        self.continuation = continuation;
+        self
     }
 
     /// With the client's headers that the provider's `forward_headers`
@@ -133,8 +133,9 @@ impl Leg for TranslatedLeg<'_> {
                     translator: self.translator.stream(model, &id),
                     client: render.stream(&self.meta(&id)),
                 };
-                let stream = caller.stream(provider, key, held, step);
+                let (stream, report) = caller.stream(provider, key, held, step, self.continuation);
                 let mut response = Response::new(Body::from_stream(stream));
+                response.extensions_mut().insert(report);
                 let headers = response.headers_mut();
                 headers.insert(
                     http::header::CONTENT_TYPE,
@@ -174,6 +175,22 @@ fn bad_gateway(message: String, shape: Dialect) -> Response {
     ApiError::new(StatusCode::BAD_GATEWAY, ErrorKind::Api, message)
         .in_shape(shape)
         .into_response()
+}
+
+/// `request` (a hub request) translated for `provider`, whose model is
+/// `model`, as an upstream call.
+pub fn translated_call(
+    provider: &Provider,
+    request: &dialects::anthropic::MessagesRequest,
+    model: &str,
+) -> Result<Outbound, String> {
+    let translated = provider
+        .spec
+        .dialect
+        .hub_translator()
+        .request(request, model)
+        .map_err(|err| err.to_string())?;
+    provider_call(provider, &translated)
 }
 
 /// A translated request as an upstream call: a JSON POST below the

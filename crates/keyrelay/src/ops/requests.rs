@@ -27,8 +27,11 @@ pub struct RequestRecord {
     /// Which fallback target served (0: the route itself).
     pub fallback: usize,
     pub attempts: Vec<AttemptEntry>,
-    /// How the response ended: `complete`, `client_gone` or `broken`.
+    /// How the response ended: `complete`, `failed` (a stream that ended
+    /// in an error event after its head), `client_gone` or `broken`.
     pub ended: &'static str,
+    /// For a stream that failed after its head: the failure's outcome class.
+    pub failure: Option<&'static str>,
 }
 
 /// One attempt of a request.

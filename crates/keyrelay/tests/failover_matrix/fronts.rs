@@ -125,7 +125,7 @@ impl Front {
             .collect()
     }
 
-    fn streamed_text(self, body: &str) -> String {
+    pub fn streamed_text(self, body: &str) -> String {
         // Gemini ends its lines in CRLF.
         let body = &body.replace("\r\n", "\n");
         let mut text = String::new();

@@ -8,6 +8,7 @@ mod exhaustion;
 mod fallback;
 mod hints;
 mod input;
+mod late_failures;
 mod litellm;
 mod passthrough;
 mod pools;

@@ -11,6 +11,7 @@
 mod anthropic_sdk;
 mod claude_code;
 mod cli_launchers;
+mod continued_streams;
 mod conversation;
 mod launcher;
 mod openai_sdk;

@@ -114,3 +114,78 @@ fn start_usage(output_tokens: u64) -> Value {
         "output_tokens": output_tokens,
     })
 }
+
+/// The events of a streamed Messages response that says `text` (no text
+/// block when empty), then calls tool `name` (id `id`) with arguments sent
+/// as `arguments`, one `input_json_delta` each: `message_start`, the text
+/// block (start, one delta per piece, stop), the `tool_use` block (start,
+/// one delta per argument piece, stop), `message_delta`
+/// (`stop_reason: "tool_use"`), `message_stop`.
+pub fn anthropic_tool_stream_events(
+    text: &str,
+    id: &str,
+    name: &str,
+    arguments: &[&str],
+) -> Vec<SseEvent> {
+    let message = json!({
+        "id": message_id(), "type": "message", "role": "assistant", "model": ANTHROPIC_MODEL,
+        "content": [], "stop_reason": null, "stop_sequence": null, "usage": start_usage(1),
+    });
+    let mut events = vec![SseEvent::json(
+        "message_start",
+        &json!({"type": "message_start", "message": message}),
+    )];
+    let mut index = 0;
+    let block = |index: usize, block: Value| {
+        SseEvent::json(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": index, "content_block": block}),
+        )
+    };
+    let delta = |index: usize, delta: Value| {
+        SseEvent::json(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": index, "delta": delta}),
+        )
+    };
+    let stop = |index: usize| {
+        SseEvent::json(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": index}),
+        )
+    };
+    if !text.is_empty() {
+        events.push(block(index, json!({"type": "text", "text": ""})));
+        events.extend(
+            pieces(text)
+                .into_iter()
+                .map(|piece| delta(index, json!({"type": "text_delta", "text": piece}))),
+        );
+        events.push(stop(index));
+        index += 1;
+    }
+    events.push(block(
+        index,
+        json!({"type": "tool_use", "id": id, "name": name, "input": {}}),
+    ));
+    events.extend(arguments.iter().map(|piece| {
+        delta(
+            index,
+            json!({"type": "input_json_delta", "partial_json": piece}),
+        )
+    }));
+    events.push(stop(index));
+    events.push(SseEvent::json(
+        "message_delta",
+        &json!({
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use", "stop_sequence": null},
+            "usage": {"output_tokens": output_tokens(text) + arguments.len() as u64},
+        }),
+    ));
+    events.push(SseEvent::json(
+        "message_stop",
+        &json!({"type": "message_stop"}),
+    ));
+    events
+}

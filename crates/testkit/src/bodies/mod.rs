@@ -11,10 +11,10 @@ mod openai;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-pub use anthropic::{anthropic_stream_events, ANTHROPIC_MODEL};
+pub use anthropic::{anthropic_stream_events, anthropic_tool_stream_events, ANTHROPIC_MODEL};
 pub use gemini::GEMINI_MODEL;
 pub use ollama::OLLAMA_MODEL;
-pub use openai::{openai_chat_stream_events, OPENAI_MODEL};
+pub use openai::{openai_chat_stream_events, openai_chat_tool_stream_events, OPENAI_MODEL};
 
 /// Input tokens every helper body reports.
 pub const PROMPT_TOKENS: u64 = 10;

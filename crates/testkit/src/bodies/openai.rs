@@ -89,3 +89,52 @@ pub fn openai_chat_stream_events(text: &str) -> Vec<SseEvent> {
 fn completion_id() -> String {
     format!("chatcmpl-FAKE{:020}", next_id())
 }
+
+/// The data-only events of a streamed `chat.completion.chunk` response
+/// that says `text`, then calls function `name` (id `id`) with arguments
+/// sent as `arguments`: the role chunk, one chunk per piece of text, the
+/// call's first piece (id, name, empty arguments), one chunk per argument
+/// piece, a chunk with `finish_reason: "tool_calls"`, then `data: [DONE]`.
+pub fn openai_chat_tool_stream_events(
+    text: &str,
+    id: &str,
+    name: &str,
+    arguments: &[&str],
+) -> Vec<SseEvent> {
+    let completion = completion_id();
+    let chunk = |delta: Value, finish_reason: Value| {
+        SseEvent::data(
+            json!({
+                "id": completion, "object": "chat.completion.chunk", "created": CREATED,
+                "model": OPENAI_MODEL,
+                "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish_reason}],
+            })
+            .to_string(),
+        )
+    };
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    if !text.is_empty() {
+        events.extend(
+            pieces(text)
+                .into_iter()
+                .map(|piece| chunk(json!({"content": piece}), Value::Null)),
+        );
+    }
+    events.push(chunk(
+        json!({"tool_calls": [{"index": 0, "id": id, "type": "function",
+            "function": {"name": name, "arguments": ""}}]}),
+        Value::Null,
+    ));
+    events.extend(arguments.iter().map(|piece| {
+        chunk(
+            json!({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}),
+            Value::Null,
+        )
+    }));
+    events.push(chunk(json!({}), json!("tool_calls")));
+    events.push(SseEvent::data("[DONE]"));
+    events
+}

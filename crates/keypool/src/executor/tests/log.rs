@@ -95,12 +95,14 @@ async fn a_same_key_retry_is_its_own_entry_and_a_failed_connection_has_no_status
         .execute(&ExecuteOptions::default(), |attempt| async move {
             if attempt.number == 1 {
                 AttemptReply {
+                    open: false,
                     outcome: transient("connect").with_reason("connect_failed"),
                     value: (),
                     status: None,
                 }
             } else {
                 AttemptReply {
+                    open: false,
                     outcome: Outcome::success(),
                     value: (),
                     status: Some(200),

@@ -242,3 +242,52 @@ async fn a_chat_clients_stream_ends_at_its_done_whatever_the_upstream_still_send
     assert!(!all.contains(": ping"), "{all}");
     assert_eq!(end, Some(StreamEnd::Complete));
 }
+
+fn watch(dialect: Dialect, framing: Framing) -> Watch {
+    let clock = keypool::Clock::starting_at(std::time::UNIX_EPOCH);
+    Watch::new(dialect, framing, clock)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_forwarded_stream_with_an_error_event_after_content_ends_failed_with_its_class() {
+    let rest = stream::iter(vec![Ok(Bytes::from_static(
+        b"event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n",
+    ))])
+    .boxed();
+    let step = Step::Forward {
+        shape: Dialect::Anthropic,
+        framing: Framing::Sse,
+    };
+    let (ended, ends) = mpsc::channel();
+    let head = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\n";
+    let items: Vec<_> = run_watched(
+        Bytes::from_static(head.as_bytes()),
+        rest,
+        step,
+        Duration::from_secs(5),
+        watch(Dialect::Anthropic, Framing::Sse),
+        move |end| {
+            let _ = ended.send(end);
+        },
+    )
+    .collect()
+    .await;
+    assert_eq!(items.len(), 2, "bytes pass unchanged");
+    let end = ends.try_recv().unwrap();
+    assert!(
+        matches!(&end, StreamEnd::Failed(o) if o.class == OutcomeClass::Transient),
+        "{end:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_translated_stream_that_ends_before_its_answer_is_complete_ends_broken() {
+    let first = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}]}\n\n";
+    let rest = stream::iter(vec![Ok(Bytes::from_static(first.as_bytes()))]).boxed();
+    let step = Step::Translate {
+        translator: dialects::openai::OpenAiChat.stream("m", "msg_test"),
+        client: Box::new(dialects::client::MessagesEvents),
+    };
+    let (_, end) = run_all("", rest, step, Duration::from_secs(5)).await;
+    assert!(matches!(end, Some(StreamEnd::Broken(_))), "{end:?}");
+}

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use keypool::OutcomeClass;
 
+use crate::call::report::ContinuationOutcome;
+
 thread_local! {
     /// One set per thread. Labels come from the config (fronts, providers,
     /// keys) and HTTP statuses, so these maps stay small.
@@ -30,6 +32,8 @@ pub(super) struct ProviderHandles {
     pub upstream: metrics::Histogram,
     pub first_byte: metrics::Histogram,
     rotations: HashMap<OutcomeClass, metrics::Counter>,
+    stream_failures: HashMap<(&'static str, OutcomeClass), metrics::Counter>,
+    continuations: HashMap<ContinuationOutcome, metrics::Counter>,
     tokens: HashMap<String, [metrics::Counter; 2]>,
 }
 
@@ -66,6 +70,8 @@ impl Handles {
                     name,
                     requests: HashMap::new(),
                     rotations: HashMap::new(),
+                    stream_failures: HashMap::new(),
+                    continuations: HashMap::new(),
                     tokens: HashMap::new(),
                 });
                 providers.len() - 1
@@ -95,6 +101,37 @@ impl ProviderHandles {
                 "keyrelay_rotations_total",
                 "provider" => provider.clone(),
                 "class" => class.as_str(),
+            )
+        })
+    }
+
+    /// A stream that ended in an error after its head (its status says 200).
+    pub fn stream_failure(
+        &mut self,
+        front: &'static str,
+        class: OutcomeClass,
+    ) -> &metrics::Counter {
+        let provider = &self.name;
+        self.stream_failures
+            .entry((front, class))
+            .or_insert_with(|| {
+                metrics::counter!(
+                    "keyrelay_stream_failures_total",
+                    "front" => front,
+                    "provider" => provider.clone(),
+                    "class" => class.as_str(),
+                )
+            })
+    }
+
+    /// A broken stream keyrelay asked another key to finish, and what came of it.
+    pub fn continuation(&mut self, outcome: ContinuationOutcome) -> &metrics::Counter {
+        let provider = &self.name;
+        self.continuations.entry(outcome).or_insert_with(|| {
+            metrics::counter!(
+                "keyrelay_stream_continuations_total",
+                "provider" => provider.clone(),
+                "outcome" => outcome.as_str(),
             )
         })
     }

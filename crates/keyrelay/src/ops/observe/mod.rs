@@ -29,6 +29,7 @@ use usage::UsageScan;
 
 use super::requests::{AttemptEntry, RequestLog, RequestRecord};
 use super::Ops;
+use crate::call::report::ContinuationOutcome;
 use crate::call::Trace;
 
 /// The metrics recorder, installed once per process.
@@ -200,7 +201,19 @@ impl Pending {
     fn write(mut self, ended: &'static str) {
         let duration = self.started.elapsed();
         let (input_tokens, output_tokens) = self.usage.finish();
-        let trace = self.trace.take();
+        let mut trace = self.trace.take();
+        // A stream tells how it ended after its head: a failure, attempts made later.
+        let mut continuations = Vec::new();
+        let failure = trace.as_mut().and_then(|trace| {
+            let mut late = trace.late.take()?.read();
+            late.amend(&mut trace.attempts);
+            continuations = std::mem::take(&mut late.continuations);
+            late.failure
+        });
+        let ended = match (ended, failure) {
+            ("complete", Some(_)) => "failed",
+            (ended, _) => ended,
+        };
         let attempts: Vec<AttemptEntry> = trace
             .iter()
             .flat_map(|t| t.attempts.iter())
@@ -228,9 +241,14 @@ impl Pending {
             fallback: trace.as_ref().map_or(0, |t| t.fallback),
             attempts,
             ended,
+            failure: failure.map(OutcomeClass::as_str),
         };
         record_metrics(
             &record,
+            Late {
+                failure,
+                continuations: &continuations,
+            },
             trace.as_ref(),
             self.head,
             self.first_byte.filter(|_| self.streamed),
@@ -260,6 +278,7 @@ fn access_log(record: &RequestRecord, trace: Option<&Trace>) {
         attempts = record.attempts.len(),
         attempt_log = %attempt_log,
         ended = record.ended,
+        failure = record.failure.unwrap_or("-"),
         "request"
     );
 }
@@ -283,8 +302,15 @@ impl std::fmt::Display for AttemptLog<'_> {
     }
 }
 
+/// What a stream told after its head.
+struct Late<'a> {
+    failure: Option<OutcomeClass>,
+    continuations: &'a [(String, ContinuationOutcome)],
+}
+
 fn record_metrics(
     record: &RequestRecord,
+    late: Late<'_>,
     trace: Option<&Trace>,
     head: std::time::Duration,
     first_byte: Option<std::time::Duration>,
@@ -294,6 +320,14 @@ fn record_metrics(
         let served_by = record.provider.as_deref().unwrap_or("-");
         let serving = Handles::provider_in(providers, served_by);
         serving.requests(record.front, record.status).increment(1);
+        if let Some(class) = late.failure {
+            serving.stream_failure(record.front, class).increment(1);
+        }
+        for (provider, outcome) in late.continuations {
+            Handles::provider_in(providers, provider)
+                .continuation(*outcome)
+                .increment(1);
+        }
         let Some(trace) = trace else {
             return;
         };
