@@ -17,6 +17,8 @@ mod redis_down;
 mod served;
 #[path = "state_store/stores.rs"]
 mod stores;
+#[path = "state_store/team_contract.rs"]
+mod team_contract;
 
 pub use served::{serve, Served};
 
