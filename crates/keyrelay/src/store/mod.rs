@@ -16,7 +16,7 @@ mod resilient;
 mod spec;
 pub mod sqlite;
 pub mod team;
-mod warn;
+pub mod warn;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +31,7 @@ pub use error::{BackendError, OpenError};
 pub use resilient::{ResilientOptions, ResilientStore};
 pub use spec::{StateSettings, StateSpec};
 pub use team::{MemoryTeamStore, TeamStore};
+use warn::WarnLimiter;
 
 use crate::env::Env;
 
@@ -55,18 +56,24 @@ pub fn open(settings: &StateSettings, env: &dyn Env) -> Result<Arc<dyn StateStor
 pub struct Stores {
     pub keys: Arc<dyn StateStore>,
     pub team: Arc<dyn TeamStore>,
+    /// One store that fails warns once per interval, whichever side notices.
+    pub warnings: Arc<WarnLimiter>,
 }
 
 /// Opens the store `settings` choose, as [`open`] does, with its team side.
 pub fn open_stores(settings: &StateSettings, env: &dyn Env) -> Result<Stores, OpenError> {
     let spec = settings.store.clone().unwrap_or(StateSpec::Sqlite(None));
+    let defaults = ResilientOptions::default();
+    let warnings = Arc::new(WarnLimiter::new(defaults.warn_every));
     let options = ResilientOptions {
         timeout: Duration::from_millis(settings.timeout_ms.max(1)),
-        ..ResilientOptions::default()
+        warnings: Some(warnings.clone()),
+        ..defaults
     };
     let memory = || Stores {
         keys: Arc::new(MemoryStore::new()),
         team: Arc::new(MemoryTeamStore::new()),
+        warnings: warnings.clone(),
     };
     let (backend, team): (Arc<dyn Backend>, Arc<dyn TeamStore>) = match spec {
         StateSpec::Memory => {
@@ -95,5 +102,6 @@ pub fn open_stores(settings: &StateSettings, env: &dyn Env) -> Result<Stores, Op
     Ok(Stores {
         keys: Arc::new(ResilientStore::start(backend, options)?),
         team,
+        warnings,
     })
 }

@@ -35,6 +35,18 @@ pub enum TeamError {
     TimedOut(u128),
 }
 
+impl TeamError {
+    /// True when the failed call certainly changed nothing, so what it
+    /// carried may be sent again without counting twice.
+    pub fn changed_nothing(&self) -> bool {
+        match self {
+            TeamError::NameTaken(_) | TeamError::NotFound(_) => true,
+            TeamError::Backend(err) => err.changed_nothing(),
+            TeamError::TimedOut(_) => false,
+        }
+    }
+}
+
 /// A virtual key as the store keeps it. No secret: `hash` is the hex
 /// SHA-256 of the whole secret, which cannot be turned back into it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
