@@ -19,6 +19,8 @@ mod served;
 mod stores;
 #[path = "state_store/team_contract.rs"]
 mod team_contract;
+#[path = "state_store/team_gateways.rs"]
+mod team_gateways;
 
 pub use served::{serve, Served};
 

@@ -227,7 +227,8 @@ async fn not_found(request: Request) -> ApiError {
 }
 
 /// Who may send a proxied request. With no access token and no virtual
-/// key, anyone (a gateway for one person). Otherwise one of the access
+/// key, anyone (a gateway for one person), though a virtual key presented
+/// is still checked and counted. Otherwise one of the access
 /// tokens or a virtual key (`kr-…`), as `x-api-key`, `Authorization:
 /// Bearer` or `x-goog-api-key` (and, on Gemini's routes, as Gemini clients
 /// may send a key: `?key=`). `Ok(Some(grant))` for a virtual key; the
@@ -237,10 +238,6 @@ async fn check_access(
     team: &Team,
     asked: Asked,
 ) -> Result<Option<Arc<Grant>>, Response> {
-    let keys = team.has_keys();
-    if gateway.access_tokens.is_empty() && !keys {
-        return Ok(None);
-    }
     let Asked {
         presented,
         gemini,
@@ -252,12 +249,17 @@ async fn check_access(
             .iter()
             .any(|t| constant_time_eq(t.as_bytes(), p.as_bytes()))
     };
+    // A virtual key is checked even where the door is otherwise open: its
+    // spend and limits count, and a replica that has not yet loaded a key
+    // made elsewhere looks it up rather than letting it through unseen.
+    let open = gateway.access_tokens.is_empty() && !team.has_keys();
     match presented {
         Some(p) if is_token(&p) => Ok(None),
         Some(p) if secret::claims_virtual(&p) => match team.authenticate(&p).await {
             Ok(grant) => Ok(Some(grant)),
             Err(denied) => Err(denied_error(&denied).in_shape(shape).into_response()),
         },
+        _ if open => Ok(None),
         _ => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             ErrorKind::Authentication,

@@ -66,6 +66,9 @@ pub struct Ledger {
     books: Mutex<Books>,
     meters: Mutex<HashMap<String, Arc<Meter>>>,
     warn: Arc<WarnLimiter>,
+    /// One write at a time: a meter's increments in transit belong to one
+    /// write, so a failed one gives back only its own.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl Ledger {
@@ -83,6 +86,7 @@ impl Ledger {
             books: Mutex::default(),
             meters: Mutex::default(),
             warn,
+            writing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -169,9 +173,49 @@ impl Ledger {
         }
     }
 
+    /// Reads one meter's figures from the store now (a key near its
+    /// budget), waiting at most `within`.
+    pub async fn refresh(&self, meter: &Meter, within: Duration) {
+        let now_ms = self.clock.now_ms();
+        let read = meter.to_read(now_ms);
+        let names: Vec<String> = read.iter().map(|(_, name)| name.clone()).collect();
+        let call = self.store.counters(&names, now_ms);
+        match tokio::time::timeout(within, call).await {
+            Ok(Ok(values)) => meter.after_read(&read, &values, now_ms),
+            Ok(Err(err)) => self.failed("read", &err),
+            Err(_) => self.failed("read", &TeamError::TimedOut(within.as_millis())),
+        }
+    }
+
+    /// Writes one meter's pending increments now (a key near its budget),
+    /// so the next request on any replica sees them.
+    pub async fn write_through(&self, meter: &Meter) {
+        let _one_at_a_time = self.writing.lock().await;
+        let now_ms = self.clock.now_ms();
+        let counters = meter.take_increments(now_ms);
+        if counters.is_empty() {
+            return;
+        }
+        let batch = SpendBatch {
+            rows: Vec::new(),
+            counters,
+        };
+        let written = self.call(self.store.add_spend(&batch)).await;
+        if let Err(err) = &written {
+            self.failed("write", err);
+        }
+        meter.after_write(
+            written.is_ok(),
+            written.as_ref().is_err_and(|e| !e.changed_nothing()),
+        );
+        // In the store now: what is read next includes it.
+        meter.fold_transit();
+    }
+
     /// Writes what is pending, then reads every active meter back. Runs a
     /// few times a second, and once more at shutdown.
     pub async fn sync(&self) {
+        let _one_at_a_time = self.writing.lock().await;
         let now_ms = self.clock.now_ms();
         let meters: Vec<Arc<Meter>> = self.meters().values().cloned().collect();
         let pending = std::mem::take(&mut self.books().pending);

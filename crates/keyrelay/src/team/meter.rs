@@ -343,9 +343,32 @@ impl Meter {
                     .map_or(now_ms + DAY_MS, |w| w.ends_ms + DAY_MS),
                 Slot::Requests(b) | Slot::Tokens(b) => rate_expiry(*b),
             };
+            // The store's counters only grow within a window: the larger
+            // of what it says and what this meter counted is never short,
+            // whether or not increments still on their way are in it.
             let cell = state.cell(slot.clone(), expires);
-            cell.stored = *value;
+            cell.stored = cell.stored.max(*value);
         }
+    }
+
+    /// Whether the key is close enough to a budget that replicas must not
+    /// act on figures a sync old: within the last 10 % of it, or within
+    /// [`NEAR_REQUESTS`] of its average request. Then a request reads the
+    /// store before it starts and writes its spend before it ends.
+    pub fn near(&self, now_ms: u64) -> bool {
+        let mut state = self.state();
+        state.roll(now_ms);
+        let margin = state.average_nanos.saturating_mul(NEAR_REQUESTS);
+        (0..state.windows.len()).any(|at| {
+            let window = &state.windows[at];
+            let Some(limit) = state.limits.budget_of(window.period) else {
+                return false;
+            };
+            let spent = state.total(&Slot::Spend(window.period, window.label.clone()));
+            let seen = spent.saturating_add(state.reserved.nanos);
+            seen.saturating_mul(10) >= limit.saturating_mul(9)
+                || seen.saturating_add(margin) >= limit
+        })
     }
 
     /// Counts increments that reached the store as stored, for a meter
@@ -490,6 +513,10 @@ impl State {
         Some(MINUTE_MS)
     }
 }
+
+/// A key within this many of its average requests of a budget counts
+/// strictly (see [`Meter::near`]).
+const NEAR_REQUESTS: u64 = 8;
 
 /// A rate bucket's counter lives until it leaves the last minute, and a
 /// little longer for replicas whose clocks differ.

@@ -48,6 +48,13 @@ const KEYS_EVERY: Duration = Duration::from_secs(1);
 const SYNC_EVERY: Duration = Duration::from_millis(200);
 /// Longest wait for a store call made for a request or in the background.
 const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest wait for the store's figure before a request near its budget;
+/// past it, the request goes on what this replica knows.
+const STRICT_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// A key's spend on its way to the store before its answer ends (near a
+/// budget: see [`meter::Meter::near`]).
+pub type WriteThrough = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// Why a presented virtual key is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +79,7 @@ pub struct Team {
     store: Arc<dyn TeamStore>,
     clock: Clock,
     directory: Directory,
-    ledger: Ledger,
+    ledger: Arc<Ledger>,
     started: std::sync::atomic::AtomicBool,
     /// Shared with the key state's store: one outage, one warning per interval.
     warnings: Arc<WarnLimiter>,
@@ -116,7 +123,12 @@ impl Team {
         warnings: Arc<WarnLimiter>,
     ) -> Arc<Team> {
         Arc::new(Team {
-            ledger: Ledger::new(store.clone(), clock, CALL_TIMEOUT, warnings.clone()),
+            ledger: Arc::new(Ledger::new(
+                store.clone(),
+                clock,
+                CALL_TIMEOUT,
+                warnings.clone(),
+            )),
             warnings,
             store,
             clock,
@@ -285,6 +297,9 @@ impl Team {
         let meter = &grant.meter;
         if meter.needs_load() {
             self.ledger.load(meter).await;
+        } else if meter.near(self.clock.now_ms()) {
+            // Near a budget, the store's figure of the moment decides.
+            self.ledger.refresh(meter, STRICT_TIMEOUT).await;
         }
         // About four bytes of JSON per input token.
         let tokens = u64::try_from(body_len / 4).unwrap_or(u64::MAX);
@@ -305,8 +320,24 @@ impl Team {
 
     /// Books an answer: prices its usage, counts it against the key's
     /// budgets and in the spend of every dimension. What it cost, when
-    /// anything was booked.
-    pub fn settle(&self, answer: Answer<'_>) -> Option<Charge> {
+    /// anything was booked; and, for a key now near a budget, the write
+    /// to finish before the answer ends.
+    pub fn settle(&self, answer: Answer<'_>) -> (Option<Charge>, Option<WriteThrough>) {
+        let now_ms = self.clock.now_ms();
+        let near = answer
+            .admitted
+            .as_ref()
+            .map(|a| a.grant.meter.clone())
+            .filter(|_| answer.success);
+        let charge = self.book(answer);
+        let write = near.filter(|meter| meter.near(now_ms)).map(|meter| {
+            let ledger = self.ledger.clone();
+            Box::pin(async move { ledger.write_through(&meter).await }) as WriteThrough
+        });
+        (charge, write)
+    }
+
+    fn book(&self, answer: Answer<'_>) -> Option<Charge> {
         let now_ms = self.clock.now_ms();
         let charge = answer.success.then(|| {
             let usage = answer.usage.unwrap_or_default();

@@ -122,9 +122,12 @@ async fn a_daily_budget_refuses_after_the_request_that_reaches_it_until_the_next
         {
             Ok(admitted) => {
                 served += 1;
-                let charge = team
-                    .settle(answer(&grant, admitted, &prices, usage(1_000, 250)))
-                    .unwrap();
+                let (charge, write) =
+                    team.settle(answer(&grant, admitted, &prices, usage(1_000, 250)));
+                if let Some(write) = write {
+                    write.await;
+                }
+                let charge = charge.unwrap();
                 assert_eq!(charge.nanos, Some(4_000_000));
             }
             Err(refused) => break refused,
@@ -175,7 +178,9 @@ async fn two_replicas_on_one_store_spend_one_budget() {
             .admit(&on_a, ("openai", "gpt-4.1"), "gpt-4.1", price, 100)
             .await
             .unwrap();
-        a.settle(answer(&on_a, admitted, &prices, usage(1_000, 250)));
+        if let (_, Some(write)) = a.settle(answer(&on_a, admitted, &prices, usage(1_000, 250))) {
+            write.await;
+        }
     }
     // B learns A's spend within a sync or two.
     tokio::time::sleep(SYNC_EVERY * 3).await;

@@ -8,22 +8,22 @@
 //! read the token usage it reports, and see how it ended. Bodies are not
 //! kept: usage is read from lines that mention it.
 
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
-use http_body::{Body as HttpBody, Frame, SizeHint};
 use keypool::{Fingerprint, OutcomeClass};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+mod body;
 mod handles;
 mod usage;
 
+use body::Observed;
 use handles::{Handles, HANDLES};
 use usage::UsageScan;
 
@@ -32,7 +32,7 @@ use super::Ops;
 use crate::call::Trace;
 use crate::gateway::Gateway;
 use crate::team::usage::{Generation, Reported};
-use crate::team::{Admitted, Answer, Charge, Grant, Held, Prices, Team, Usage};
+use crate::team::{Admitted, Answer, Charge, Grant, Held, Prices, Team, Usage, WriteThrough};
 
 /// The metrics recorder, installed once per process.
 pub fn metrics_handle() -> &'static PrometheusHandle {
@@ -142,16 +142,13 @@ impl Watch {
             reported,
             generation,
         };
-        let body = Body::new(Observed {
-            inner: body,
-            pending: Some(pending),
-        });
+        let body = Body::new(Observed::new(body, pending));
         Response::from_parts(parts, body)
     }
 }
 
 /// What is known of a request while its body is on its way.
-struct Pending {
+pub(super) struct Pending {
     requests: Arc<RequestLog>,
     front: &'static str,
     method: String,
@@ -178,81 +175,24 @@ struct Pending {
     generation: bool,
 }
 
-struct Observed {
-    inner: Body,
-    /// Taken when the record is written (end, error or drop).
-    pending: Option<Pending>,
-}
-
-impl HttpBody for Observed {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(pending), Some(data)) = (self.pending.as_mut(), frame.data_ref()) {
-                    if pending.first_byte.is_none() && !data.is_empty() {
-                        pending.first_byte = Some(pending.started.elapsed());
-                    }
-                    pending.bytes_out += data.len() as u64;
-                    if pending.reported.is_none() {
-                        pending.usage.feed(data);
-                    }
-                }
-                // The server may stop polling once the body says it is done.
-                if self.inner.is_end_stream() {
-                    self.finish("complete");
-                }
-            }
-            Poll::Ready(Some(Err(_))) => self.finish("broken"),
-            Poll::Ready(None) => self.finish("complete"),
-            Poll::Pending => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        // An empty body ends before any poll: its record is written on drop,
-        // which must then not read as the client going away.
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Drop for Observed {
-    fn drop(&mut self) {
-        // Dropped before its end: the client went away (or the server
-        // stopped) — unless there was nothing left to send.
-        let ended = if self.inner.is_end_stream() {
-            "complete"
-        } else {
-            "client_gone"
-        };
-        self.finish(ended);
-    }
-}
-
-impl Observed {
-    fn finish(&mut self, ended: &'static str) {
-        if let Some(pending) = self.pending.take() {
-            pending.write(ended);
-        }
-    }
-}
-
 impl Pending {
-    fn write(mut self, ended: &'static str) {
+    /// Notes a chunk of the answer on its way to the client.
+    fn saw(&mut self, data: &Bytes) {
+        if self.first_byte.is_none() && !data.is_empty() {
+            self.first_byte = Some(self.started.elapsed());
+        }
+        self.bytes_out += data.len() as u64;
+        if self.reported.is_none() {
+            self.usage.feed(data);
+        }
+    }
+
+    /// Writes the record; for a key near its budget, returns the spend
+    /// write to finish before the answer's last bytes go out.
+    fn write(mut self, ended: &'static str) -> Option<WriteThrough> {
         let duration = self.started.elapsed();
         let trace = self.trace.take();
-        let charge = self.charge(trace.as_ref());
+        let (charge, write) = self.charge(trace.as_ref());
         let usage = charge.map(|c| c.usage);
         let attempts: Vec<AttemptEntry> = trace
             .iter()
@@ -304,17 +244,20 @@ impl Pending {
         );
         access_log(&record, trace.as_ref());
         self.requests.push(record);
+        write
     }
 
     /// Books the answer against its virtual key and in spend: the usage the
     /// hub or the answer reported, else (a 2xx that reported none, such as
     /// a stream the client left early) an estimate of four bytes a token.
-    fn charge(&mut self, trace: Option<&Trace>) -> Option<Charge> {
+    fn charge(&mut self, trace: Option<&Trace>) -> (Option<Charge>, Option<WriteThrough>) {
         let success = (200..300).contains(&self.status);
         let reported = match &self.reported {
             Some(reported) => reported.get(),
             None => self.usage.finish(),
         };
+        // A stream whose events carried no counts reported nothing.
+        let reported = reported.filter(|u| u.total() > 0);
         let estimated = success && reported.is_none() && self.generation;
         let usage = reported.or_else(|| {
             estimated.then(|| Usage {

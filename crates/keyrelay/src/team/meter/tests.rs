@@ -153,3 +153,40 @@ fn a_meter_without_limits_never_refuses_nor_reads() {
     assert!(meter.to_read(NOW).is_empty());
     assert!(meter.take_increments(NOW).is_empty());
 }
+
+#[test]
+fn a_key_is_near_its_budget_in_its_last_tenth_or_eight_requests() {
+    let meter = meter(daily(1_000_000_000));
+    assert!(!meter.near(NOW), "nothing spent");
+    let held = meter.admit(NOW, Estimate::default()).unwrap();
+    meter.settle(held, Some(10_000_000), 0, NOW);
+    // 1 % spent, eight more average requests would be 9 %.
+    assert!(!meter.near(NOW));
+    let held = meter.admit(NOW, Estimate::default()).unwrap();
+    meter.settle(held, Some(890_000_000), 0, NOW);
+    assert!(meter.near(NOW), "90 % spent");
+    let small = self::meter(daily(100_000_000));
+    let held = small.admit(NOW, Estimate::default()).unwrap();
+    small.settle(held, Some(12_000_000), 0, NOW);
+    assert!(
+        small.near(NOW),
+        "eight more requests of 12,000,000 would pass 100,000,000"
+    );
+    assert!(
+        !self::meter(Limits::default()).near(NOW),
+        "no budget, never near"
+    );
+}
+
+#[test]
+fn a_read_never_lowers_what_the_meter_counted() {
+    let meter = meter(daily(1_000_000_000));
+    let held = meter.admit(NOW, Estimate::default()).unwrap();
+    meter.settle(held, Some(5_000), 0, NOW);
+    meter.take_increments(NOW);
+    meter.after_write(true, false);
+    // The store has not seen this write yet: it says less than counted.
+    let read = meter.to_read(NOW);
+    meter.after_read(&read, &vec![0; read.len()], NOW);
+    assert_eq!(meter.reading(NOW).spent[0].0, 5_000);
+}
