@@ -34,6 +34,9 @@ pub struct Config {
     pub fallbacks: BTreeMap<String, Vec<String>>,
     /// Built-in providers to adjust, or custom ones to add.
     pub providers: BTreeMap<String, ProviderConfig>,
+    /// Prices in USD per million tokens by `provider@model` (a glob is
+    /// fine), over the ones keyrelay ships (`[prices."gemini@gemini-2.5-pro"]`).
+    pub prices: BTreeMap<String, crate::team::Price>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

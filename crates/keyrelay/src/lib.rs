@@ -18,7 +18,8 @@
 //! - [`transport`]: one HTTP exchange with a pooled key;
 //! - [`dialect`]: each provider API described once, with its error
 //!   classification ([`classify`]);
-//! - [`store`]: key state in SQLite or Redis.
+//! - [`team`]: virtual keys, prices, spend and budgets (a team's gateway);
+//! - [`store`]: key state, virtual keys and spend in SQLite or Redis.
 #![forbid(unsafe_code)]
 
 pub mod call;
@@ -41,4 +42,5 @@ pub mod registry;
 pub mod route;
 pub mod server;
 pub mod store;
+pub mod team;
 pub mod transport;

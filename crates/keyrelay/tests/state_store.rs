@@ -17,6 +17,10 @@ mod redis_down;
 mod served;
 #[path = "state_store/stores.rs"]
 mod stores;
+#[path = "state_store/team_contract.rs"]
+mod team_contract;
+#[path = "state_store/team_gateways.rs"]
+mod team_gateways;
 
 pub use served::{serve, Served};
 

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use super::team_args::{SpendArgs, VkeysArgs};
 use crate::route::{Aliases, Fallbacks};
 
 /// What `keyrelay --version` prints after the name: the version and the
@@ -56,6 +57,16 @@ pub enum Command {
         after_help = "Examples:\n  keyrelay keys\n  keyrelay keys --json\n  keyrelay keys check\n  keyrelay keys check gemini"
     )]
     Keys(KeysArgs),
+    /// Make, list, change, disable and delete virtual keys (kr-…) for people and apps.
+    #[command(
+        after_help = "Examples:\n  keyrelay vkeys create alice --team research --budget-day 5\n  keyrelay vkeys list\n  keyrelay vkeys disable alice"
+    )]
+    Vkeys(VkeysArgs),
+    /// Spend by virtual key, team, model, provider or provider key.
+    #[command(
+        after_help = "Examples:\n  keyrelay spend\n  keyrelay spend --by team --from 2025-06-01 --to 2025-06-30\n  keyrelay spend --by model --csv > spend.csv"
+    )]
+    Spend(SpendArgs),
     /// List built-in and configured providers, their key variables and key counts.
     #[command(after_help = "Examples:\n  keyrelay providers\n  keyrelay providers --json")]
     Providers(CommonArgs),

@@ -13,8 +13,10 @@ use crate::server::{build_gateway, check_listen, serve, ServeSettings};
 
 mod args;
 mod generate;
+mod team_args;
 
 pub use args::*;
+pub use team_args::*;
 
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -52,6 +54,14 @@ pub fn main() -> std::process::ExitCode {
                 .await
             }
             Command::Keys(args) => run_keys(args).await,
+            Command::Vkeys(args) => {
+                init_logging("warn");
+                crate::commands::vkeys::run(args.command, &ProcessEnv).await
+            }
+            Command::Spend(args) => {
+                init_logging("warn");
+                crate::commands::spend::run(args, &ProcessEnv).await
+            }
             Command::Providers(args) => {
                 let (_, _, registry) = open_registry(&args)?;
                 print!(
@@ -158,6 +168,7 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
         single_user: false,
     };
     let live = build_gateway(&settings, &ProcessEnv)?;
+    live.team().start().await;
     check_listen(&listen, &live)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

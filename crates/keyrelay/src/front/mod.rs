@@ -27,7 +27,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
-use axum::Router;
+use axum::{Extension, Router};
 use bytes::Bytes;
 use dialects::client::{self, ClientApi, Operation};
 use http::{HeaderMap, Method, StatusCode, Uri};
@@ -35,6 +35,8 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use crate::call::Continuation;
 use crate::error::{ApiError, ErrorKind};
 use crate::gateway::Live;
+use crate::team::usage::Generation;
+use crate::team::{Grant, Held, Refused};
 use request::ClientCall;
 
 /// The client APIs' routes, the model lists and the native passthrough.
@@ -76,18 +78,22 @@ pub fn client_api_of(path: &str) -> Option<&'static dyn ClientApi> {
 fn serves(api: &'static dyn ClientApi) -> MethodRouter<Arc<Live>> {
     post(
         move |State(live): State<Arc<Live>>,
+              grant: Option<Extension<Arc<Grant>>>,
               uri: Uri,
               headers: HeaderMap,
               body: Result<Bytes, BytesRejection>| async move {
-            serve(api, &live, &uri, &headers, body).await
+            let grant = grant.map(|Extension(grant)| grant);
+            serve(api, &live, grant.as_ref(), &uri, &headers, body).await
         },
     )
 }
 
-/// The generic front: read, route, then count or serve over the fallback chain.
+/// The generic front: read, route, check the virtual key's routes and
+/// limits, then count or serve over the fallback chain.
 async fn serve(
     api: &'static dyn ClientApi,
     live: &Live,
+    grant: Option<&Arc<Grant>>,
     uri: &Uri,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -98,17 +104,63 @@ async fn serve(
         Ok(read) => read,
         Err(error) => return error.in_shape(shape).into_response(),
     };
+    let allowed = |route: &crate::route::Route| {
+        grant.is_none_or(|g| g.allows(&call.head.model, route.provider.name(), &route.model))
+    };
     if call.head.operation == Operation::CountTokens {
+        if let Some(grant) = grant.filter(|_| !allowed(&route)) {
+            let refused = Refused::Route {
+                model: call.head.model.clone(),
+            };
+            let now_ms = live.team().clock().now_ms();
+            return grant
+                .refusal(&refused, now_ms)
+                .in_shape(shape)
+                .into_response();
+        }
         return count::count(&gateway, &call, route).await;
     }
-    let fallbacks: Vec<_> = gateway.fallbacks.chain(&route).cloned().collect();
+    let held = match grant {
+        None => None,
+        Some(grant) => {
+            let team = live.team();
+            let price = gateway.prices.get(route.provider.name(), &route.model);
+            let routed = (route.provider.name(), route.model.as_str());
+            match team
+                .admit(grant, routed, &call.head.model, price, call.body_len())
+                .await
+            {
+                Ok(admitted) => Some(admitted),
+                Err(refused) => {
+                    let now_ms = team.clock().now_ms();
+                    return grant
+                        .refusal(&refused, now_ms)
+                        .in_shape(shape)
+                        .into_response();
+                }
+            }
+        }
+    };
+    // A virtual key falls back only to targets its routes allow.
+    let fallbacks: Vec<_> = gateway
+        .fallbacks
+        .chain(&route)
+        .filter(|fallback| allowed(fallback))
+        .cloned()
+        .collect();
     let chain: Vec<_> = std::iter::once(route).chain(fallbacks).collect();
     let resume = call.resume(&gateway.caller, &chain);
     let legs = chain.into_iter().enumerate().map(|(at, route)| {
         let continuation = resume.clone().map(|resume| Continuation { resume, at });
         call.leg(route, continuation)
     });
-    crate::call::serve(&gateway.caller, shape, legs).await
+    let mut response = crate::call::serve(&gateway.caller, shape, legs).await;
+    let extensions = response.extensions_mut();
+    extensions.insert(Generation);
+    if let Some(admitted) = held {
+        extensions.insert(Held::new(admitted));
+    }
+    response
 }
 
 /// `/v1/responses/{id}` and the like: stored responses, which keyrelay

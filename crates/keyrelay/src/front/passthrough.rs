@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
@@ -16,11 +17,14 @@ use super::session::session_of;
 use crate::call::{RequestFacts, Target};
 use crate::error::{ApiError, ErrorKind};
 use crate::gateway::Live;
+use crate::team::usage::Generation;
+use crate::team::{Grant, Held};
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
 
 pub async fn passthrough(
     State(live): State<Arc<Live>>,
+    grant: Option<Extension<Arc<Grant>>>,
     Path((name, _)): Path<(String, String)>,
     method: Method,
     uri: Uri,
@@ -76,6 +80,32 @@ pub async fn passthrough(
         Some(Ok(model)) => Some(model),
         Some(Err(error)) => return ApiError::from(error).in_shape(shape).into_response(),
     };
+    // A virtual key passes through only to a provider its routes open
+    // whole (`provider@*`).
+    let held = match grant {
+        None => None,
+        Some(Extension(grant)) => {
+            let team = live.team();
+            let price = model
+                .as_deref()
+                .and_then(|m| gateway.prices.get(provider.name(), m));
+            let body_len = outbound.body.len();
+            match team
+                .admit_passthrough(&grant, provider.name(), model.as_deref(), price, body_len)
+                .await
+            {
+                Ok(admitted) => Some(admitted),
+                Err(refused) => {
+                    let now_ms = team.clock().now_ms();
+                    return grant
+                        .refusal(&refused, now_ms)
+                        .in_shape(shape)
+                        .into_response();
+                }
+            }
+        }
+    };
+    let generation = outbound.method == Method::POST && model.is_some();
     let facts = RequestFacts {
         model,
         session: session_of(&headers),
@@ -91,7 +121,15 @@ pub async fn passthrough(
         continuation: None,
     };
     // The provider alone (no fallback): its answer as it is.
-    crate::call::serve(&gateway.caller, shape, [Ok(leg)]).await
+    let mut response = crate::call::serve(&gateway.caller, shape, [Ok(leg)]).await;
+    let extensions = response.extensions_mut();
+    if generation {
+        extensions.insert(Generation);
+    }
+    if let Some(admitted) = held {
+        extensions.insert(Held::new(admitted));
+    }
+    response
 }
 
 /// The model a native request names: in its path (Gemini's

@@ -65,6 +65,11 @@ impl<'a> ClientCall<'a> {
         Ok((call, route))
     }
 
+    /// The body's size in bytes.
+    pub fn body_len(&self) -> usize {
+        self.body.len()
+    }
+
     /// What the description reads.
     pub fn request(&self) -> ClientRequest<'_> {
         request(self.uri, &self.body)

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use dialects::anthropic::StreamEvent;
 use dialects::client::{AnswerMeta, Hub};
-use dialects::{ProviderRequest, Translator};
+use dialects::{ProviderRequest, StreamEncode, Translator};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
 
@@ -25,6 +26,8 @@ use crate::call::{
 use crate::dialect::Dialect;
 use crate::error::{ApiError, ErrorKind};
 use crate::registry::Provider;
+use crate::team::usage::Reported;
+use crate::team::Usage;
 use crate::transport::headers::add_configured_headers;
 use crate::transport::Outbound;
 
@@ -129,13 +132,18 @@ impl Leg for TranslatedLeg<'_> {
         let render = &self.hub.render;
         match upstream.body {
             UpstreamBody::Stream(held) if self.hub.request.is_stream() => {
+                let reported = Reported::default();
                 let step = Step::Translate {
                     translator: self.translator.stream(model, &id),
-                    client: render.stream(&self.meta(&id)),
+                    client: Box::new(UsageTap {
+                        client: render.stream(&self.meta(&id)),
+                        reported: reported.clone(),
+                    }),
                 };
                 let (stream, report) = caller.stream(provider, key, held, step, self.continuation);
                 let mut response = Response::new(Body::from_stream(stream));
                 response.extensions_mut().insert(report);
+                response.extensions_mut().insert(reported);
                 let headers = response.headers_mut();
                 headers.insert(
                     http::header::CONTENT_TYPE,
@@ -148,7 +156,12 @@ impl Leg for TranslatedLeg<'_> {
                 response
             }
             UpstreamBody::Full(body) => match self.translator.response(&body, model, &id) {
-                Ok(message) => json_response(render.whole(&message, &self.meta(&id))),
+                Ok(message) => {
+                    let mut response = json_response(render.whole(&message, &self.meta(&id)));
+                    let usage = Usage::of_hub(&message.usage);
+                    response.extensions_mut().insert(Reported::of(usage));
+                    response
+                }
                 Err(err) => bad_gateway(format!(
                     "keyrelay could not translate the {} response: {err}",
                     provider.name()
@@ -159,6 +172,33 @@ impl Leg for TranslatedLeg<'_> {
                 provider.name()
             ), shape),
         }
+    }
+}
+
+/// The client's stream writer, noting the usage hub events report on their
+/// way (the hub keeps cache reads and writes apart, which the client's own
+/// shape may not).
+struct UsageTap {
+    client: Box<dyn StreamEncode>,
+    reported: Reported,
+}
+
+impl StreamEncode for UsageTap {
+    fn encode(&mut self, events: &[StreamEvent], out: &mut bytes::BytesMut) {
+        for event in events {
+            match event {
+                StreamEvent::MessageStart { message } => {
+                    self.reported.saw(Usage::of_hub(&message.usage));
+                }
+                StreamEvent::MessageDelta { usage, .. } => self.reported.saw(Usage::of_hub(usage)),
+                _ => {}
+            }
+        }
+        self.client.encode(events, out);
+    }
+
+    fn ping(&self) -> Bytes {
+        self.client.ping()
     }
 }
 

@@ -21,6 +21,7 @@ use super::{Gateway, ServeSettings};
 use crate::config::{Config, KeyConfig};
 use crate::env::Env;
 use crate::keys_file::{KeysFile, NotSaved, OnDisk};
+use crate::team::Team;
 
 /// What serves requests now, and how to build its successor.
 pub struct Live {
@@ -29,6 +30,8 @@ pub struct Live {
     env: Arc<dyn Env>,
     /// Opened once: a reload keeps the store (and its connections).
     store: Arc<dyn StateStore>,
+    /// Virtual keys, spend and budgets, over the same store; kept across reloads.
+    team: Arc<Team>,
     keys_path: Option<PathBuf>,
     /// The keys file as last applied (kept in memory when there is no file).
     /// Its lock also makes changes one at a time.
@@ -88,8 +91,10 @@ pub struct KeysChanged {
 impl Live {
     /// Opens the state store and the keys file, and builds the first gateway.
     pub fn start(settings: ServeSettings, env: &dyn Env) -> anyhow::Result<Arc<Live>> {
-        let store: Arc<dyn StateStore> = crate::store::open(&settings.config.state, env)
+        let stores = crate::store::open_stores(&settings.config.state, env)
             .context("opening the key state store")?;
+        let store = stores.keys;
+        let team = Team::sharing_warnings(stores.team, keypool::Clock::system(), stores.warnings);
         let keys_path = settings
             .keys_file
             .clone()
@@ -105,6 +110,7 @@ impl Live {
             settings,
             env,
             store,
+            team,
             keys_path,
             keys: tokio::sync::Mutex::new(Applied {
                 file: keys,
@@ -119,6 +125,11 @@ impl Live {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Virtual keys, spend and budgets.
+    pub fn team(&self) -> &Arc<Team> {
+        &self.team
     }
 
     pub fn keys_path(&self) -> Option<&PathBuf> {

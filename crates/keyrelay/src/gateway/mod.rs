@@ -16,6 +16,7 @@ use crate::env::Env;
 use crate::keys_file::KeysFile;
 use crate::registry::{LocalServers, Registry};
 use crate::route::{Aliases, Fallbacks};
+use crate::team::Prices;
 pub use live::{ChangeError, KeyRef, KeysChanged, Live, Reloaded};
 
 /// Everything `keyrelay serve` is started with, besides the environment.
@@ -92,6 +93,8 @@ pub struct Gateway {
     pub max_body_bytes: usize,
     /// How often disabled keys are re-checked.
     pub recheck_every: std::time::Duration,
+    /// What tokens cost (shipped prices with the config's over them).
+    pub prices: Arc<Prices>,
 }
 
 impl Gateway {
@@ -114,6 +117,8 @@ impl Gateway {
             config.fallbacks.clone(),
         )?;
         let caller = Caller::new(config, env).context("building the HTTP client")?;
+        let prices = Prices::build(&config.prices)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         Ok(Gateway {
             config: config.clone(),
             registry,
@@ -124,6 +129,7 @@ impl Gateway {
             admin_tokens,
             max_body_bytes: config.server.max_body_bytes,
             recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
+            prices: Arc::new(prices),
         })
     }
 }

@@ -33,11 +33,13 @@ pub fn router(live: Arc<Live>) -> Router<Ops> {
         .route("/keys/{id}/check", post(check_one))
         .route("/requests", get(requests))
         .route("/reload", post(reload))
+        .merge(super::vkeys::router())
+        .merge(super::spend::router())
         .layer(middleware::from_fn_with_state(live, require_admin))
 }
 
 /// The answer of an admin call that went wrong.
-fn problem(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
+pub(super) fn problem(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
     let body = json!({"error": {"type": kind, "message": message.into()}});
     (status, Json(body)).into_response()
 }
@@ -207,7 +209,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Str
             Err(_) => Err(problem(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
-                "unknown or malformed query parameter: only `provider` (key calls) and `limit` (/admin/requests) are accepted",
+                "unknown or malformed query parameter: only `provider` (key calls), and `limit` and `virtual_key` (/admin/requests) are accepted",
             )),
         }
     }
@@ -332,14 +334,17 @@ async fn check_one(
 #[serde(deny_unknown_fields)]
 struct Limit {
     limit: Option<usize>,
+    /// Only this virtual key's requests (by id).
+    virtual_key: Option<String>,
 }
 
 async fn requests(
     State(requests): State<Arc<RequestLog>>,
     Strict(limit): Strict<Limit>,
 ) -> Json<Value> {
+    let key = limit.virtual_key.as_deref();
     let limit = limit.limit.unwrap_or(100).min(RequestLog::CAPACITY);
-    Json(json!({"requests": requests.last(limit)}))
+    Json(json!({"requests": requests.last_of(limit, key)}))
 }
 
 /// `GET /metrics`: Prometheus text. Key state is read from the pools at
@@ -401,6 +406,7 @@ pub async fn metrics(State(live): State<Arc<Live>>) -> Response {
     text.push_str(&state);
     text.push_str(&cooldown);
     text.push_str(&scoped);
+    text.push_str(&super::spend::metrics_text(live.team(), label_text));
     (
         [(
             http::header::CONTENT_TYPE,

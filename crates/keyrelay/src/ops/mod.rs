@@ -6,7 +6,9 @@
 pub mod admin;
 pub mod observe;
 pub mod requests;
+pub mod spend;
 pub mod ui;
+pub mod vkeys;
 
 use std::sync::Arc;
 

@@ -22,8 +22,21 @@ pub struct RequestRecord {
     pub duration_ms: u64,
     /// Until the response head.
     pub head_ms: u64,
+    /// Input tokens not read from or written to a cache.
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    pub cache_read_tokens: Option<u64>,
+    pub cache_write_tokens: Option<u64>,
+    /// The virtual key that sent it, by name and id (never its secret).
+    pub virtual_key: Option<String>,
+    pub virtual_key_id: Option<String>,
+    pub team: Option<String>,
+    /// What the answer cost in USD; `None` when nothing was booked or the
+    /// model has no price (`cost` says which).
+    pub cost_usd: Option<f64>,
+    /// `priced`, `unpriced` (tokens counted, cost unknown) or `estimated`
+    /// (the answer reported no usage); `None` when nothing was booked.
+    pub cost: Option<&'static str>,
     /// Which fallback target served (0: the route itself).
     pub fallback: usize,
     pub attempts: Vec<AttemptEntry>,
@@ -69,8 +82,19 @@ impl RequestLog {
 
     /// The newest `limit` requests, newest first.
     pub fn last(&self, limit: usize) -> Vec<RequestRecord> {
+        self.last_of(limit, None)
+    }
+
+    /// The newest `limit` requests of the virtual key with id `key` (all
+    /// when `None`), newest first.
+    pub fn last_of(&self, limit: usize, key: Option<&str>) -> Vec<RequestRecord> {
         let ring = self.ring.lock().unwrap_or_else(|e| e.into_inner());
-        ring.iter().rev().take(limit).cloned().collect()
+        ring.iter()
+            .rev()
+            .filter(|r| key.is_none_or(|id| r.virtual_key_id.as_deref() == Some(id)))
+            .take(limit)
+            .cloned()
+            .collect()
     }
 }
 

@@ -37,7 +37,14 @@ const PAGE: Asset = Asset {
     body: include_bytes!("ui/index.html"),
 };
 
-const ASSETS: [Asset; 3] = [
+/// The teams and virtual keys page, at `/ui/team`.
+const TEAM_PAGE: Asset = Asset {
+    name: "team",
+    content_type: "text/html; charset=utf-8",
+    body: include_bytes!("ui/team.html"),
+};
+
+const ASSETS: [Asset; 5] = [
     Asset {
         name: "app.js",
         content_type: "text/javascript; charset=utf-8",
@@ -47,6 +54,16 @@ const ASSETS: [Asset; 3] = [
         name: "app.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("ui/app.css"),
+    },
+    Asset {
+        name: "team.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("ui/team.js"),
+    },
+    Asset {
+        name: "team.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("ui/team.css"),
     },
     Asset {
         name: "icon.svg",
@@ -71,12 +88,17 @@ pub fn url_for(addr: SocketAddr) -> String {
 pub fn router() -> Router<Ops> {
     Router::new()
         .route("/ui", get(page))
+        .route("/ui/team", get(team_page))
         .route("/ui/{asset}", get(asset))
 }
 
 async fn page(State(live): State<Arc<Live>>) -> Response {
     // The page is never cached: it is where a signed-in session starts.
     serve(&live, Some(&PAGE), "no-store")
+}
+
+async fn team_page(State(live): State<Arc<Live>>) -> Response {
+    serve(&live, Some(&TEAM_PAGE), "no-store")
 }
 
 async fn asset(State(live): State<Arc<Live>>, Path(name): Path<String>) -> Response {

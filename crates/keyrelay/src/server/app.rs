@@ -25,6 +25,7 @@ use crate::error::{ApiError, ErrorKind};
 use crate::gateway::{Gateway, Live};
 use crate::ops::observe::Watch;
 use crate::ops::{bearer_token, constant_time_eq, Ops};
+use crate::team::{secret, Denied, Grant, Team};
 
 /// The gateway as one service: the routes behind a single front door
 /// (panics caught, requests observed, then access and admission checked on
@@ -86,10 +87,25 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
     let Some(front) = front_of(request.uri().path()) else {
         return unless_panicked(next.run(request)).await;
     };
-    let watch = Watch::begin(&door.ops, front, &request);
+    let mut request = request;
     let gateway = door.ops.live.gateway();
+    let mut watch = Watch::begin(&door.ops, &gateway, front, &request);
+    let access = {
+        let path = request.uri().path();
+        let gemini = dialects::client::is_gemini(path);
+        let asked = Asked {
+            presented: presented_credential(&request, gemini),
+            gemini,
+            shape: shape_of(&gateway, path),
+        };
+        check_access(&gateway, door.ops.live.team(), asked).await
+    };
+    if let Ok(Some(grant)) = &access {
+        watch.by(grant.clone());
+        request.extensions_mut().insert(grant.clone());
+    }
     let shape = || shape_of(&gateway, request.uri().path());
-    let response = if let Some(refused) = refuse_access(&gateway, &request) {
+    let response = if let Err(refused) = access {
         refused
     } else if declared_length(&request).is_some_and(|n| n > door.max_body_bytes as u64) {
         // Answered unread: hyper then closes the connection instead of
@@ -210,14 +226,67 @@ async fn not_found(request: Request) -> ApiError {
     )
 }
 
-/// Requires one of the access tokens, when any are configured, as
-/// `x-api-key`, `Authorization: Bearer` or `x-goog-api-key` (and, on
-/// Gemini's routes, as Gemini clients may send a key: `?key=`).
-/// The refusal, when access is not allowed.
-fn refuse_access(gateway: &Gateway, request: &Request) -> Option<Response> {
-    if gateway.access_tokens.is_empty() {
-        return None;
+/// Who may send a proxied request. With no access token and no virtual
+/// key, anyone (a gateway for one person), though a virtual key presented
+/// is still checked and counted. Otherwise one of the access
+/// tokens or a virtual key (`kr-…`), as `x-api-key`, `Authorization:
+/// Bearer` or `x-goog-api-key` (and, on Gemini's routes, as Gemini clients
+/// may send a key: `?key=`). `Ok(Some(grant))` for a virtual key; the
+/// refusal, in the client's shape, when access is not allowed.
+async fn check_access(
+    gateway: &Gateway,
+    team: &Team,
+    asked: Asked,
+) -> Result<Option<Arc<Grant>>, Response> {
+    let Asked {
+        presented,
+        gemini,
+        shape,
+    } = asked;
+    let is_token = |p: &str| {
+        gateway
+            .access_tokens
+            .iter()
+            .any(|t| constant_time_eq(t.as_bytes(), p.as_bytes()))
+    };
+    // A virtual key is checked even where the door is otherwise open: its
+    // spend and limits count, and a replica that has not yet loaded a key
+    // made elsewhere looks it up rather than letting it through unseen.
+    let open = gateway.access_tokens.is_empty() && !team.has_keys();
+    match presented {
+        Some(p) if is_token(&p) => Ok(None),
+        Some(p) if secret::claims_virtual(&p) => match team.authenticate(&p).await {
+            Ok(grant) => Ok(Some(grant)),
+            Err(denied) => Err(denied_error(&denied).in_shape(shape).into_response()),
+        },
+        _ if open => Ok(None),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorKind::Authentication,
+            if gemini {
+                "keyrelay: missing or wrong access token (send it as x-goog-api-key, ?key= or Authorization: Bearer)"
+            } else {
+                "keyrelay: missing or wrong access token (send it as x-api-key or Authorization: Bearer)"
+            },
+        )
+        .in_shape(shape)
+        .into_response()),
     }
+}
+
+/// What the front door reads of a request to check its access, read
+/// before any wait (a request is not `Sync`).
+struct Asked {
+    presented: Option<String>,
+    /// On Gemini's routes.
+    gemini: bool,
+    /// Whose error shape the client reads.
+    shape: Dialect,
+}
+
+/// The credential a request carries, trimmed: `x-api-key`, then
+/// `Authorization: Bearer`, then `x-goog-api-key`, then (`gemini`) `?key=`.
+fn presented_credential(request: &Request, gemini: bool) -> Option<String> {
     let headers = request.headers();
     let presented = headers
         .get("x-api-key")
@@ -229,33 +298,45 @@ fn refuse_access(gateway: &Gateway, request: &Request) -> Option<Response> {
                 .and_then(bearer_token)
         })
         .or_else(|| headers.get("x-goog-api-key").and_then(|v| v.to_str().ok()))
-        .map(str::to_owned);
-    let path = request.uri().path();
-    let gemini = dialects::client::is_gemini(path);
-    let presented = presented.or_else(|| {
+        .map(|p| p.trim().to_owned());
+    presented.or_else(|| {
         gemini
             .then(|| request.uri().query().and_then(dialects::client::key_param))
             .flatten()
-    });
-    let allowed = presented.is_some_and(|p| {
-        gateway
-            .access_tokens
-            .iter()
-            .any(|t| constant_time_eq(t.as_bytes(), p.trim().as_bytes()))
-    });
-    (!allowed).then(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorKind::Authentication,
-            if gemini {
-                "keyrelay: missing or wrong access token (send it as x-goog-api-key, ?key= or Authorization: Bearer)"
-            } else {
-                "keyrelay: missing or wrong access token (send it as x-api-key or Authorization: Bearer)"
-            },
-        )
-        .in_shape(shape_of(gateway, path))
-        .into_response()
+            .map(|p| p.trim().to_owned())
     })
+}
+
+/// Why a virtual key was refused, never with any of its secret.
+fn denied_error(denied: &Denied) -> ApiError {
+    let unauthorized = |message: String| {
+        ApiError::new(StatusCode::UNAUTHORIZED, ErrorKind::Authentication, message)
+    };
+    match denied {
+        Denied::Malformed => unauthorized(format!(
+            "keyrelay: malformed virtual key: a virtual key is `kr-` followed by {} letters and digits; check that it was copied whole",
+            secret::RANDOM_LEN
+        )),
+        Denied::Unknown => unauthorized(
+            "keyrelay: unknown virtual key: it was never issued by this gateway, or it was deleted".into(),
+        ),
+        Denied::Expired { name, at_ms } => unauthorized(format!(
+            "keyrelay: virtual key `{name}` expired at {}",
+            crate::team::windows::rfc3339(*at_ms)
+        )),
+        Denied::Disabled { name } => unauthorized(format!(
+            "keyrelay: virtual key `{name}` is disabled; an operator can enable it again"
+        )),
+        Denied::Unavailable => {
+            let mut error = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Overloaded,
+                "keyrelay: virtual keys cannot be checked now: the state store does not answer; try again shortly",
+            );
+            error.retry_after = Some(1);
+            error
+        }
+    }
 }
 
 /// The response, or a plain 500 when the handler panics.

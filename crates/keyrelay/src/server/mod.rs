@@ -26,11 +26,13 @@ pub fn build_gateway(settings: &ServeSettings, env: &dyn Env) -> anyhow::Result<
     Live::start(settings.clone(), env)
 }
 
-/// Refuses to listen beyond loopback without an access token.
+/// Refuses to listen beyond loopback without an access token or a virtual
+/// key (read the keys first: [`crate::team::Team::start`]).
 pub fn check_listen(addr: &SocketAddr, live: &Live) -> anyhow::Result<()> {
-    if !addr.ip().is_loopback() && live.gateway().access_tokens.is_empty() {
+    let guarded = !live.gateway().access_tokens.is_empty() || live.team().has_keys();
+    if !addr.ip().is_loopback() && !guarded {
         anyhow::bail!(
-            "refusing to listen on {addr} without an access token: set server.access_tokens in the config file or KEYRELAY_ACCESS_TOKENS"
+            "refusing to listen on {addr} without an access token: set server.access_tokens in the config file or KEYRELAY_ACCESS_TOKENS, or create a virtual key (keyrelay vkeys create NAME)"
         );
     }
     Ok(())
@@ -44,6 +46,9 @@ pub async fn serve(
     gateway: Arc<Live>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Virtual keys are known before the first request is accepted.
+    let team = gateway.team().clone();
+    team.start().await;
     let recheck = tokio::spawn(recheck_disabled_keys(gateway.clone()));
     let upkeep = tokio::spawn(metrics_upkeep());
     // Connection limits are fixed at start; a reload keeps them.
@@ -51,6 +56,7 @@ pub async fn serve(
     let served = accept::serve_connections(listener, app(gateway), limits, shutdown).await;
     recheck.abort();
     upkeep.abort();
+    team.flush().await;
     served
 }
 

@@ -15,7 +15,8 @@ pub mod redis;
 mod resilient;
 mod spec;
 pub mod sqlite;
-mod warn;
+pub mod team;
+pub mod warn;
 
 #[cfg(test)]
 mod tests;
@@ -29,6 +30,8 @@ pub use backend::{Backend, BackendFuture, KeyDelta};
 pub use error::{BackendError, OpenError};
 pub use resilient::{ResilientOptions, ResilientStore};
 pub use spec::{StateSettings, StateSpec};
+pub use team::{MemoryTeamStore, TeamStore};
+use warn::WarnLimiter;
 
 use crate::env::Env;
 
@@ -44,30 +47,61 @@ fn sqlite_busy_timeout(call_timeout: Duration) -> Duration {
 /// it connects in the background, so this never waits for it. Needs a tokio
 /// runtime for the write-behind task.
 pub fn open(settings: &StateSettings, env: &dyn Env) -> Result<Arc<dyn StateStore>, OpenError> {
+    Ok(open_stores(settings, env)?.keys)
+}
+
+/// Both sides of one store: key state for the pools, and virtual keys and
+/// spend for a team's gateway (the same SQLite file or Redis server).
+#[derive(Clone)]
+pub struct Stores {
+    pub keys: Arc<dyn StateStore>,
+    pub team: Arc<dyn TeamStore>,
+    /// One store that fails warns once per interval, whichever side notices.
+    pub warnings: Arc<WarnLimiter>,
+}
+
+/// Opens the store `settings` choose, as [`open`] does, with its team side.
+pub fn open_stores(settings: &StateSettings, env: &dyn Env) -> Result<Stores, OpenError> {
     let spec = settings.store.clone().unwrap_or(StateSpec::Sqlite(None));
+    let defaults = ResilientOptions::default();
+    let warnings = Arc::new(WarnLimiter::new(defaults.warn_every));
     let options = ResilientOptions {
         timeout: Duration::from_millis(settings.timeout_ms.max(1)),
-        ..ResilientOptions::default()
+        warnings: Some(warnings.clone()),
+        ..defaults
     };
-    let backend: Arc<dyn Backend> = match spec {
+    let memory = || Stores {
+        keys: Arc::new(MemoryStore::new()),
+        team: Arc::new(MemoryTeamStore::new()),
+        warnings: warnings.clone(),
+    };
+    let (backend, team): (Arc<dyn Backend>, Arc<dyn TeamStore>) = match spec {
         StateSpec::Memory => {
             tracing::info!("key state kept in this process only (state store: memory)");
-            return Ok(Arc::new(MemoryStore::new()));
+            return Ok(memory());
         }
         StateSpec::Sqlite(path) => {
             let Some(path) = spec::sqlite_file(path.as_deref(), env) else {
                 tracing::warn!(
                     "neither XDG_STATE_HOME nor HOME is set: key state kept in memory only; pass --state sqlite:PATH to persist it"
                 );
-                return Ok(Arc::new(MemoryStore::new()));
+                return Ok(memory());
             };
-            Arc::new(sqlite::SqliteStore::new(
+            let store = Arc::new(sqlite::SqliteStore::new(
                 path,
                 sqlite_busy_timeout(options.timeout),
-            )?)
+            )?);
+            (store.clone(), store)
         }
-        StateSpec::Redis(url) => Arc::new(self::redis::RedisStore::new(&url)?),
+        StateSpec::Redis(url) => {
+            let store = Arc::new(self::redis::RedisStore::new(&url)?);
+            (store.clone(), store)
+        }
     };
     tracing::info!("key state in {}", backend.describe());
-    Ok(Arc::new(ResilientStore::start(backend, options)?))
+    Ok(Stores {
+        keys: Arc::new(ResilientStore::start(backend, options)?),
+        team,
+        warnings,
+    })
 }

@@ -14,6 +14,7 @@ mod screenshots;
 mod secrets;
 mod serving;
 mod signin;
+mod team;
 
 use std::path::PathBuf;
 

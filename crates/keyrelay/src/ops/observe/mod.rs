@@ -8,22 +8,22 @@
 //! read the token usage it reports, and see how it ended. Bodies are not
 //! kept: usage is read from lines that mention it.
 
-use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
+
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::response::Response;
 use bytes::Bytes;
-use http_body::{Body as HttpBody, Frame, SizeHint};
 use keypool::{Fingerprint, OutcomeClass};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
+mod body;
 mod handles;
 mod usage;
 
+use body::Observed;
 use handles::{Handles, HANDLES};
 use usage::UsageScan;
 
@@ -31,6 +31,9 @@ use super::requests::{AttemptEntry, RequestLog, RequestRecord};
 use super::Ops;
 use crate::call::report::ContinuationOutcome;
 use crate::call::Trace;
+use crate::gateway::Gateway;
+use crate::team::usage::{Generation, Reported};
+use crate::team::{Admitted, Answer, Charge, Grant, Held, Prices, Team, Usage, WriteThrough};
 
 /// The metrics recorder, installed once per process.
 pub fn metrics_handle() -> &'static PrometheusHandle {
@@ -66,13 +69,27 @@ pub struct Watch {
     at_ms: u64,
     method: String,
     path: String,
+    /// The virtual key that sent it, once the front door knows.
+    grant: Option<Arc<Grant>>,
+    team: Arc<Team>,
+    /// The prices of the gateway the request is served by.
+    prices: Arc<Prices>,
+    /// The declared request body size, for an estimate when the answer
+    /// reports no usage.
+    request_bytes: u64,
 }
 
 impl Watch {
     /// `front` names the client API (or `passthrough`, `models`, `other`).
-    pub fn begin(ops: &Ops, front: &'static str, request: &Request) -> Watch {
+    pub fn begin(ops: &Ops, gateway: &Gateway, front: &'static str, request: &Request) -> Watch {
         // Installed before the first request is counted.
         metrics_handle();
+        let request_bytes = request
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
         Watch {
             front,
             started: Instant::now(),
@@ -80,13 +97,25 @@ impl Watch {
             method: bounded(request.method().as_str(), MAX_METHOD_LEN),
             // Never the query: a Gemini client may carry its key there.
             path: bounded(request.uri().path(), MAX_PATH_LEN),
+            grant: None,
+            team: ops.live.team().clone(),
+            prices: gateway.prices.clone(),
+            request_bytes,
         }
+    }
+
+    /// The request was sent with this virtual key.
+    pub fn by(&mut self, grant: Arc<Grant>) {
+        self.grant = Some(grant);
     }
 
     pub fn finish(self, requests: Arc<RequestLog>, response: Response) -> Response {
         let head = self.started.elapsed();
         let (mut parts, body) = response.into_parts();
         let trace = parts.extensions.remove::<Trace>();
+        let admitted = parts.extensions.remove::<Held>().and_then(Held::take);
+        let reported = parts.extensions.remove::<Reported>();
+        let generation = parts.extensions.remove::<Generation>().is_some();
         let streamed = parts
             .headers
             .get(http::header::CONTENT_TYPE)
@@ -105,17 +134,22 @@ impl Watch {
             streamed,
             first_byte: None,
             usage: UsageScan::default(),
+            bytes_out: 0,
+            grant: self.grant,
+            team: self.team,
+            prices: self.prices,
+            request_bytes: self.request_bytes,
+            admitted,
+            reported,
+            generation,
         };
-        let body = Body::new(Observed {
-            inner: body,
-            pending: Some(pending),
-        });
+        let body = Body::new(Observed::new(body, pending));
         Response::from_parts(parts, body)
     }
 }
 
 /// What is known of a request while its body is on its way.
-struct Pending {
+pub(super) struct Pending {
     requests: Arc<RequestLog>,
     front: &'static str,
     method: String,
@@ -128,79 +162,36 @@ struct Pending {
     streamed: bool,
     first_byte: Option<std::time::Duration>,
     usage: UsageScan,
-}
-
-struct Observed {
-    inner: Body,
-    /// Taken when the record is written (end, error or drop).
-    pending: Option<Pending>,
-}
-
-impl HttpBody for Observed {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(pending), Some(data)) = (self.pending.as_mut(), frame.data_ref()) {
-                    if pending.first_byte.is_none() && !data.is_empty() {
-                        pending.first_byte = Some(pending.started.elapsed());
-                    }
-                    pending.usage.feed(data);
-                }
-                // The server may stop polling once the body says it is done.
-                if self.inner.is_end_stream() {
-                    self.finish("complete");
-                }
-            }
-            Poll::Ready(Some(Err(_))) => self.finish("broken"),
-            Poll::Ready(None) => self.finish("complete"),
-            Poll::Pending => {}
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        // An empty body ends before any poll: its record is written on drop,
-        // which must then not read as the client going away.
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Drop for Observed {
-    fn drop(&mut self) {
-        // Dropped before its end: the client went away (or the server
-        // stopped) — unless there was nothing left to send.
-        let ended = if self.inner.is_end_stream() {
-            "complete"
-        } else {
-            "client_gone"
-        };
-        self.finish(ended);
-    }
-}
-
-impl Observed {
-    fn finish(&mut self, ended: &'static str) {
-        if let Some(pending) = self.pending.take() {
-            pending.write(ended);
-        }
-    }
+    bytes_out: u64,
+    grant: Option<Arc<Grant>>,
+    team: Arc<Team>,
+    prices: Arc<Prices>,
+    request_bytes: u64,
+    /// The virtual key's hold on its budgets, settled with the answer.
+    admitted: Option<Admitted>,
+    /// Usage the hub reported, for an answer translated for its client.
+    reported: Option<Reported>,
+    /// An answer the client asked to be generated (charged an estimate
+    /// when it reports no usage).
+    generation: bool,
 }
 
 impl Pending {
-    fn write(mut self, ended: &'static str) {
+    /// Notes a chunk of the answer on its way to the client.
+    fn saw(&mut self, data: &Bytes) {
+        if self.first_byte.is_none() && !data.is_empty() {
+            self.first_byte = Some(self.started.elapsed());
+        }
+        self.bytes_out += data.len() as u64;
+        if self.reported.is_none() {
+            self.usage.feed(data);
+        }
+    }
+
+    /// Writes the record; for a key near its budget, returns the spend
+    /// write to finish before the answer's last bytes go out.
+    fn write(mut self, ended: &'static str) -> Option<WriteThrough> {
         let duration = self.started.elapsed();
-        let (input_tokens, output_tokens) = self.usage.finish();
         let mut trace = self.trace.take();
         // A stream tells how it ended after its head: a failure, attempts made later.
         let mut continuations = Vec::new();
@@ -214,6 +205,8 @@ impl Pending {
             ("complete", Some(_)) => "failed",
             (ended, _) => ended,
         };
+        let (charge, write) = self.charge(trace.as_ref());
+        let usage = charge.map(|c| c.usage);
         let attempts: Vec<AttemptEntry> = trace
             .iter()
             .flat_map(|t| t.attempts.iter())
@@ -236,8 +229,22 @@ impl Pending {
             status: self.status,
             duration_ms: millis(duration),
             head_ms: millis(self.head),
-            input_tokens,
-            output_tokens,
+            input_tokens: usage.map(|u| u.input),
+            output_tokens: usage.map(|u| u.output),
+            cache_read_tokens: usage.map(|u| u.cache_read),
+            cache_write_tokens: usage.map(|u| u.cache_write),
+            virtual_key: self.grant.as_ref().map(|g| g.name.to_string()),
+            virtual_key_id: self.grant.as_ref().map(|g| g.id.to_string()),
+            team: self
+                .grant
+                .as_ref()
+                .and_then(|g| g.team.as_deref().map(str::to_owned)),
+            cost_usd: charge.and_then(|c| c.nanos).map(|n| n as f64 / 1e9),
+            cost: charge.map(|c| match (c.estimated, c.nanos) {
+                (true, _) => "estimated",
+                (false, Some(_)) => "priced",
+                (false, None) => "unpriced",
+            }),
             fallback: trace.as_ref().map_or(0, |t| t.fallback),
             attempts,
             ended,
@@ -255,6 +262,40 @@ impl Pending {
         );
         access_log(&record, trace.as_ref());
         self.requests.push(record);
+        write
+    }
+
+    /// Books the answer against its virtual key and in spend: the usage the
+    /// hub or the answer reported, else (a 2xx that reported none, such as
+    /// a stream the client left early) an estimate of four bytes a token.
+    fn charge(&mut self, trace: Option<&Trace>) -> (Option<Charge>, Option<WriteThrough>) {
+        let success = (200..300).contains(&self.status);
+        let reported = match &self.reported {
+            Some(reported) => reported.get(),
+            None => self.usage.finish(),
+        };
+        // A stream whose events carried no counts reported nothing.
+        let reported = reported.filter(|u| u.total() > 0);
+        let estimated = success && reported.is_none() && self.generation;
+        let usage = reported.or_else(|| {
+            estimated.then(|| Usage {
+                input: self.request_bytes / 4,
+                output: self.bytes_out / 4,
+                ..Usage::default()
+            })
+        });
+        let model = trace.and_then(|t| t.model.as_deref());
+        self.team.settle(Answer {
+            grant: self.grant.as_ref(),
+            admitted: self.admitted.take(),
+            prices: &self.prices,
+            provider: trace.map(|t| t.provider.as_str()),
+            model,
+            provider_key: trace.and_then(|t| t.key.as_ref()).map(Fingerprint::id),
+            success: success && usage.is_some(),
+            usage,
+            estimated,
+        })
     }
 }
 
@@ -269,11 +310,15 @@ fn access_log(record: &RequestRecord, trace: Option<&Trace>) {
         provider = record.provider.as_deref().unwrap_or("-"),
         model = record.model.as_deref().unwrap_or("-"),
         key = trace.and_then(|t| t.key.as_ref()).map_or("-", Fingerprint::as_str),
+        virtual_key = record.virtual_key.as_deref().unwrap_or("-"),
         status = record.status,
         duration_ms = record.duration_ms,
         head_ms = record.head_ms,
         input_tokens = record.input_tokens,
         output_tokens = record.output_tokens,
+        cache_read_tokens = record.cache_read_tokens,
+        cache_write_tokens = record.cache_write_tokens,
+        cost_usd = record.cost_usd,
         fallback = record.fallback,
         attempts = record.attempts.len(),
         attempt_log = %attempt_log,

@@ -2,15 +2,18 @@
 
 use std::sync::LazyLock;
 
+use crate::team::Usage;
+
 /// Reads token usage from a response as it passes: whole JSON documents and
 /// SSE or NDJSON events, in any client API's shape. Only lines that mention
 /// usage are parsed; a line longer than [`UsageScan::LINE_LIMIT`] is skipped.
+/// Counts only grow along a stream, so the largest of each is kept.
 #[derive(Default)]
 pub(super) struct UsageScan {
     carry: Vec<u8>,
     skipping: bool,
-    input: Option<u64>,
-    output: Option<u64>,
+    seen: UsageCounts,
+    found: bool,
 }
 
 impl UsageScan {
@@ -43,29 +46,32 @@ impl UsageScan {
         }
     }
 
-    pub fn finish(&mut self) -> (Option<u64>, Option<u64>) {
+    /// The usage the answer reported, priced as [`Usage`] counts it; `None`
+    /// when it reported none.
+    pub fn finish(&mut self) -> Option<Usage> {
         if !self.skipping && !self.carry.is_empty() {
             let last = std::mem::take(&mut self.carry);
             self.line(&last);
         }
-        (self.input, self.output)
+        self.found.then(|| self.seen.usage())
     }
 
     /// Reads the usage object a line holds, parsing that object alone (the
     /// rest of a whole answer is never parsed again).
     fn line(&mut self, line: &[u8]) {
         let line = line.strip_prefix(b"data:").unwrap_or(line);
-        let (input, output) = match usage_object(line) {
-            Some(usage) => usage.counts(),
+        let counts = match usage_object(line) {
+            Some(usage) => usage,
             // Ollama's native API counts at the top level.
-            None if memchr::memmem::find(line, b"eval_count\"").is_some() => (
-                number_after(line, b"\"prompt_eval_count\""),
-                number_after(line, b"\"eval_count\""),
-            ),
-            None => (None, None),
+            None if memchr::memmem::find(line, b"eval_count\"").is_some() => UsageCounts {
+                prompt_eval_count: number_after(line, b"\"prompt_eval_count\""),
+                eval_count: number_after(line, b"\"eval_count\""),
+                ..UsageCounts::default()
+            },
+            None => return,
         };
-        self.input = input.or(self.input);
-        self.output = output.or(self.output);
+        self.found |= counts.any();
+        self.seen.absorb(&counts);
     }
 }
 
@@ -106,10 +112,14 @@ fn number_after(text: &[u8], key: &[u8]) -> Option<u64> {
     value_after(text, key)
 }
 
-/// A usage object of any dialect: Anthropic and OpenAI Responses
-/// (`input_tokens`), OpenAI Chat (`prompt_tokens`), Gemini
-/// (`usageMetadata.promptTokenCount`). Other fields are skipped unread.
-#[derive(serde::Deserialize)]
+/// A usage object of any dialect: Anthropic (`input_tokens` without the
+/// cache, `cache_read_input_tokens`, `cache_creation_input_tokens`), OpenAI
+/// Responses (`input_tokens` with the cache, `input_tokens_details`),
+/// OpenAI Chat (`prompt_tokens` with the cache, `prompt_tokens_details`),
+/// Gemini (`usageMetadata.promptTokenCount` with the cache,
+/// `cachedContentTokenCount`), Ollama (`prompt_eval_count`). Other fields
+/// are skipped unread.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct UsageCounts {
     #[serde(rename = "input_tokens")]
@@ -123,19 +133,121 @@ struct UsageCounts {
     completion_tokens: Option<u64>,
     candidates_token_count: Option<u64>,
     thoughts_token_count: Option<u64>,
+    #[serde(rename = "cache_read_input_tokens")]
+    cache_read_input_tokens: Option<u64>,
+    #[serde(rename = "cache_creation_input_tokens")]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(rename = "input_tokens_details")]
+    input_tokens_details: Option<Details>,
+    #[serde(rename = "prompt_tokens_details")]
+    prompt_tokens_details: Option<Details>,
+    cached_content_token_count: Option<u64>,
+    #[serde(skip)]
+    prompt_eval_count: Option<u64>,
+    #[serde(skip)]
+    eval_count: Option<u64>,
+}
+
+/// OpenAI's split of the input: `cached_tokens` read from the cache (and,
+/// from OpenRouter, `cache_write_tokens` written to it).
+#[derive(Debug, Clone, Copy, Default, serde::Deserialize)]
+struct Details {
+    cached_tokens: Option<u64>,
+    cache_write_tokens: Option<u64>,
+}
+
+fn larger(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl UsageCounts {
-    fn counts(&self) -> (Option<u64>, Option<u64>) {
-        let input = self
-            .input_tokens
-            .or(self.prompt_tokens)
-            .or(self.prompt_token_count);
-        let output = self.output_tokens.or(self.completion_tokens).or_else(|| {
-            self.candidates_token_count
-                .map(|c| c + self.thoughts_token_count.unwrap_or(0))
-        });
-        (input, output)
+    fn any(&self) -> bool {
+        [
+            self.input_tokens,
+            self.prompt_tokens,
+            self.prompt_token_count,
+            self.output_tokens,
+            self.completion_tokens,
+            self.candidates_token_count,
+            self.prompt_eval_count,
+            self.eval_count,
+        ]
+        .iter()
+        .any(Option::is_some)
+    }
+
+    /// Keeps the larger of each count.
+    fn absorb(&mut self, other: &UsageCounts) {
+        let details = |a: Option<Details>, b: Option<Details>| match (a, b) {
+            (Some(a), Some(b)) => Some(Details {
+                cached_tokens: larger(a.cached_tokens, b.cached_tokens),
+                cache_write_tokens: larger(a.cache_write_tokens, b.cache_write_tokens),
+            }),
+            (a, b) => a.or(b),
+        };
+        self.input_tokens = larger(self.input_tokens, other.input_tokens);
+        self.prompt_tokens = larger(self.prompt_tokens, other.prompt_tokens);
+        self.prompt_token_count = larger(self.prompt_token_count, other.prompt_token_count);
+        self.output_tokens = larger(self.output_tokens, other.output_tokens);
+        self.completion_tokens = larger(self.completion_tokens, other.completion_tokens);
+        self.candidates_token_count =
+            larger(self.candidates_token_count, other.candidates_token_count);
+        self.thoughts_token_count = larger(self.thoughts_token_count, other.thoughts_token_count);
+        self.cache_read_input_tokens =
+            larger(self.cache_read_input_tokens, other.cache_read_input_tokens);
+        self.cache_creation_input_tokens = larger(
+            self.cache_creation_input_tokens,
+            other.cache_creation_input_tokens,
+        );
+        self.input_tokens_details = details(self.input_tokens_details, other.input_tokens_details);
+        self.prompt_tokens_details =
+            details(self.prompt_tokens_details, other.prompt_tokens_details);
+        self.cached_content_token_count = larger(
+            self.cached_content_token_count,
+            other.cached_content_token_count,
+        );
+        self.prompt_eval_count = larger(self.prompt_eval_count, other.prompt_eval_count);
+        self.eval_count = larger(self.eval_count, other.eval_count);
+    }
+
+    /// The counts as priced: each input token once, in its own class.
+    fn usage(&self) -> Usage {
+        let n = |v: Option<u64>| v.unwrap_or(0);
+        let output = self
+            .output_tokens
+            .or(self.completion_tokens)
+            .or_else(|| {
+                self.candidates_token_count
+                    .map(|c| c + n(self.thoughts_token_count))
+            })
+            .or(self.eval_count);
+        let output = n(output);
+        // Input that includes what the cache held: take the cache out.
+        let inclusive = |total: u64, read: u64, write: u64| Usage {
+            input: total.saturating_sub(read).saturating_sub(write),
+            output,
+            cache_read: read,
+            cache_write: write,
+        };
+        if let Some(total) = self.prompt_token_count {
+            return inclusive(total, n(self.cached_content_token_count), 0);
+        }
+        if let Some(total) = self.prompt_tokens {
+            let d = self.prompt_tokens_details.unwrap_or_default();
+            return inclusive(total, n(d.cached_tokens), n(d.cache_write_tokens));
+        }
+        if let (Some(total), Some(d)) = (self.input_tokens, self.input_tokens_details) {
+            return inclusive(total, n(d.cached_tokens), n(d.cache_write_tokens));
+        }
+        Usage {
+            input: n(self.input_tokens.or(self.prompt_eval_count)),
+            output,
+            cache_read: n(self.cache_read_input_tokens),
+            cache_write: n(self.cache_creation_input_tokens),
+        }
     }
 }
 

@@ -22,6 +22,7 @@
 //! Redis); a pool's load is one script call.
 
 mod record;
+mod team;
 
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use tokio::sync::Mutex;
 
 use super::backend::{Backend, BackendFuture, KeyDelta};
 use super::error::{BackendError, OpenError};
+pub use team::{counter_key, spend_key};
 
 /// The layout version this build writes.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -50,6 +52,8 @@ pub struct RedisStore {
     connection: Mutex<Option<ConnectionManager>>,
     apply: Script,
     load: Script,
+    /// Virtual keys and spend (see [`team`]).
+    scripts: team::Scripts,
 }
 
 impl RedisStore {
@@ -64,6 +68,7 @@ impl RedisStore {
             connection: Mutex::new(None),
             apply: Script::new(include_str!("apply.lua")),
             load: Script::new(include_str!("load.lua")),
+            scripts: team::Scripts::new(),
         })
     }
 

@@ -49,6 +49,9 @@ pub struct ResilientOptions {
     /// Most distinct keys waiting to be written. Beyond it an attempt's
     /// counters are dropped; its health still reaches the store by resync.
     pub max_pending: usize,
+    /// A limiter shared with the store's other users (virtual keys and
+    /// spend), so one outage warns once; `None`: its own, `warn_every`.
+    pub warnings: Option<Arc<WarnLimiter>>,
 }
 
 impl Default for ResilientOptions {
@@ -59,6 +62,7 @@ impl Default for ResilientOptions {
             retry_every: Duration::from_secs(1),
             resync_every: Duration::from_secs(60),
             max_pending: 4096,
+            warnings: None,
         }
     }
 }
@@ -85,7 +89,7 @@ struct Shared {
     closed: AtomicBool,
     /// The writer holds a batch it has taken but not yet settled.
     writing: AtomicBool,
-    warn: WarnLimiter,
+    warn: Arc<WarnLimiter>,
 }
 
 #[derive(Default)]
@@ -102,7 +106,10 @@ impl ResilientStore {
     pub fn start(backend: Arc<dyn Backend>, options: ResilientOptions) -> Result<Self, OpenError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| OpenError::NoRuntime)?;
         let shared = Arc::new(Shared {
-            warn: WarnLimiter::new(options.warn_every),
+            warn: options
+                .warnings
+                .clone()
+                .unwrap_or_else(|| Arc::new(WarnLimiter::new(options.warn_every))),
             backend,
             options,
             mirror: MemoryStore::new(),

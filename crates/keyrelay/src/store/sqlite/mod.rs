@@ -2,6 +2,7 @@
 //! (WAL mode, `busy_timeout`). Schema: see `schema.rs`.
 
 mod schema;
+mod team;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -10,8 +11,9 @@ use std::time::Duration;
 use keypool::{Clock, KeyRecord};
 use tokio::sync::{mpsc, oneshot};
 
+use rusqlite::Connection;
 pub use schema::SCHEMA_VERSION;
-use worker::Command;
+use worker::{Command, Job};
 
 use super::backend::{Backend, BackendFuture, KeyDelta};
 use super::error::{BackendError, OpenError};
@@ -62,6 +64,25 @@ impl SqliteStore {
         let (reply, answer) = oneshot::channel();
         self.commands
             .send(command(self.clock.now_ms(), reply))
+            .await
+            .map_err(|_| BackendError::WorkerGone)?;
+        answer.await.map_err(|_| BackendError::WorkerGone)?
+    }
+
+    /// Runs `work` on the SQLite thread with the connection and the wall
+    /// time (Unix ms) read here.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection, u64) -> Result<T, BackendError> + Send + 'static,
+    ) -> Result<T, BackendError> {
+        let (reply, answer) = oneshot::channel();
+        let now_ms = self.clock.now_ms();
+        let job: Job = Box::new(move |slot, path, busy_timeout| {
+            let result = worker::with_conn(slot, path, busy_timeout, |c| work(c, now_ms));
+            let _ = reply.send(result);
+        });
+        self.commands
+            .send(Command::Run(job))
             .await
             .map_err(|_| BackendError::WorkerGone)?;
         answer.await.map_err(|_| BackendError::WorkerGone)?

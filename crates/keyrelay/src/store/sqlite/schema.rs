@@ -54,6 +54,51 @@ const MIGRATIONS: &[&str] = &[
         ends_ms  INTEGER NOT NULL,
         PRIMARY KEY (pool, key_id, span, bucket)
     ) WITHOUT ROWID;",
+    // 4: a team's gateway. Virtual keys by the SHA-256 of their secret (never
+    // the secret; `routes` is a JSON array of globs, budgets in nano-USD),
+    // a version bumped by every change to them, spend per UTC day and
+    // dimension (counters that add), and short-lived named counters for
+    // budgets and rate limits (swept once expired).
+    "CREATE TABLE virtual_key (
+        id                 TEXT    NOT NULL PRIMARY KEY,
+        hash               TEXT    NOT NULL UNIQUE,
+        name               TEXT    NOT NULL UNIQUE,
+        team               TEXT,
+        routes             TEXT    NOT NULL,
+        rpm                INTEGER,
+        tpm                INTEGER,
+        budget_day_nanos   INTEGER,
+        budget_week_nanos  INTEGER,
+        budget_month_nanos INTEGER,
+        expires_at_ms      INTEGER,
+        disabled_at_ms     INTEGER,
+        created_at_ms      INTEGER NOT NULL,
+        updated_at_ms      INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE virtual_key_version (
+        id      INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL
+    );
+    INSERT INTO virtual_key_version (id, version) VALUES (1, 0);
+    CREATE TABLE spend (
+        day                TEXT    NOT NULL,
+        dimension          TEXT    NOT NULL,
+        name               TEXT    NOT NULL,
+        requests           INTEGER NOT NULL DEFAULT 0,
+        input_tokens       INTEGER NOT NULL DEFAULT 0,
+        output_tokens      INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        usd_nanos          INTEGER NOT NULL DEFAULT 0,
+        unpriced_requests  INTEGER NOT NULL DEFAULT 0,
+        estimated_requests INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, dimension, name)
+    ) WITHOUT ROWID;
+    CREATE TABLE spend_counter (
+        name       TEXT    NOT NULL PRIMARY KEY,
+        value      INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.

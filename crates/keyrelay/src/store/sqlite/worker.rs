@@ -29,7 +29,15 @@ pub(super) enum Command {
         now_ms: u64,
         reply: Reply<()>,
     },
+    /// Work of another part of the store (virtual keys and spend), run on
+    /// the connection as [`with_conn`] lends it; it sends its own reply.
+    Run(Job),
 }
+
+/// A call run on this thread: given the connection slot, the file and the
+/// busy timeout, it opens the connection if need be ([`with_conn`]) and
+/// sends its result itself.
+pub(super) type Job = Box<dyn FnOnce(&mut Option<Connection>, &Path, Duration) + Send>;
 
 /// Serves commands until every sender is gone. The connection opens lazily
 /// and reopens after any failure but contention, so a file that was locked,
@@ -56,11 +64,12 @@ pub(super) fn run(path: PathBuf, busy_timeout: Duration, mut commands: mpsc::Rec
                 });
                 let _ = reply.send(result);
             }
+            Command::Run(job) => job(&mut conn, &path, busy_timeout),
         }
     }
 }
 
-fn with_conn<T>(
+pub(super) fn with_conn<T>(
     slot: &mut Option<Connection>,
     path: &Path,
     busy_timeout: Duration,
@@ -357,6 +366,6 @@ fn apply(conn: &mut Connection, deltas: &[KeyDelta], now_ms: u64) -> Result<(), 
 }
 
 /// SQLite integers are signed 64-bit; Unix ms and counters fit with room to spare.
-fn sql_int(value: u64) -> i64 {
+pub(super) fn sql_int(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }

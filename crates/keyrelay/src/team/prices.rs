@@ -1,0 +1,163 @@
+//! What tokens cost, per `provider@model`: the prices that ship with
+//! keyrelay ([`shipped`]), then `[prices."provider@model"]` from the config
+//! file over them. A name may be a glob (`anthropic@claude-sonnet-4-5*`
+//! also prices the dated `claude-sonnet-4-5-20250929`); an exact name wins,
+//! then the most specific glob. A model with no price is unpriced: its
+//! tokens count, its cost is unknown (never 0).
+
+mod shipped;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
+
+use serde::{Deserialize, Serialize};
+
+pub use shipped::TAKEN;
+
+use super::usage::Usage;
+use crate::route::glob_match;
+
+/// USD per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    /// Input read from the provider's prompt cache; unset: `input`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_read: Option<f64>,
+    /// Input written to the prompt cache; unset: `input`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_write: Option<f64>,
+}
+
+/// The most a price may be, in USD per million tokens: beyond it a price
+/// is a typo.
+const MOST: f64 = 100_000.0;
+
+impl Price {
+    pub const fn new(input: f64, output: f64, cache_read: f64, cache_write: f64) -> Price {
+        Price {
+            input,
+            output,
+            cache_read: Some(cache_read),
+            cache_write: Some(cache_write),
+        }
+    }
+
+    /// What `usage` costs, in nano-USD (one token at $1 per million is 1,000).
+    pub fn cost_nanos(&self, usage: &Usage) -> u64 {
+        let per_million = usage.input as f64 * self.input
+            + usage.output as f64 * self.output
+            + usage.cache_read as f64 * self.cache_read.unwrap_or(self.input)
+            + usage.cache_write as f64 * self.cache_write.unwrap_or(self.input);
+        // Float multiplication of exact decimals: round to the nearest nano-USD.
+        (per_million * 1000.0).round().clamp(0.0, u64::MAX as f64) as u64
+    }
+
+    /// What is wrong with it, by field; `None` when it is sound.
+    pub fn problem(&self) -> Option<String> {
+        let fields = [
+            ("input", Some(self.input)),
+            ("output", Some(self.output)),
+            ("cache_read", self.cache_read),
+            ("cache_write", self.cache_write),
+        ];
+        fields.into_iter().find_map(|(name, value)| {
+            value
+                .filter(|v| !(v.is_finite() && (0.0..=MOST).contains(v)))
+                .map(|_| {
+                    format!("{name}: must be a number of USD per million tokens from 0 to {MOST}")
+                })
+        })
+    }
+}
+
+/// Every price keyrelay knows, and a memo of the lookups made.
+#[derive(Debug, Default)]
+pub struct Prices {
+    exact: HashMap<String, Price>,
+    /// Most specific first.
+    globs: Vec<(String, Price)>,
+    /// provider → model → price, for names already looked up.
+    memo: RwLock<HashMap<String, HashMap<String, Option<Price>>>>,
+}
+
+/// Lookups kept at most; then the memo starts over (models are few, but a
+/// client names them).
+const MEMO_LIMIT: usize = 4096;
+
+impl Prices {
+    /// The shipped prices with `configured` over them. An unsound price is
+    /// refused with its name and field.
+    pub fn build(configured: &BTreeMap<String, Price>) -> Result<Prices, String> {
+        let mut all: BTreeMap<String, Price> = shipped::prices()
+            .iter()
+            .map(|(name, price)| ((*name).to_owned(), *price))
+            .collect();
+        for (name, price) in configured {
+            if let Some(problem) = price.problem() {
+                return Err(format!("prices.\"{name}\".{problem}"));
+            }
+            if !name.contains('@') || name.trim() != name || name.is_empty() {
+                return Err(format!(
+                    "prices.\"{name}\": name it as PROVIDER@MODEL (a glob such as gemini@gemini-2.5-pro* is fine)"
+                ));
+            }
+            all.insert(name.clone(), *price);
+        }
+        let (globs, exact): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .partition(|(name, _)| name.contains(['*', '?']));
+        let mut globs = globs;
+        globs.sort_by_key(|(pattern, _)| {
+            let wild = pattern.chars().filter(|c| *c == '*' || *c == '?').count();
+            (wild, std::cmp::Reverse(pattern.len()))
+        });
+        Ok(Prices {
+            exact: exact.into_iter().collect(),
+            globs,
+            memo: RwLock::default(),
+        })
+    }
+
+    /// The price of `model` on `provider`, if keyrelay has one.
+    pub fn get(&self, provider: &str, model: &str) -> Option<Price> {
+        if let Some(found) = self
+            .memo
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(provider)
+            .and_then(|m| m.get(model))
+        {
+            return *found;
+        }
+        let name = format!("{provider}@{model}");
+        let price = self.exact.get(&name).copied().or_else(|| {
+            self.globs
+                .iter()
+                .find(|(pattern, _)| glob_match(pattern, &name))
+                .map(|(_, price)| *price)
+        });
+        let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
+        if memo.values().map(HashMap::len).sum::<usize>() >= MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.entry(provider.to_owned())
+            .or_default()
+            .insert(model.to_owned(), price);
+        price
+    }
+
+    /// Every name with a price, exact and glob, for `/admin/prices`-like views.
+    pub fn listed(&self) -> BTreeMap<String, Price> {
+        self.exact
+            .iter()
+            .map(|(n, p)| (n.clone(), *p))
+            .chain(self.globs.iter().cloned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
