@@ -119,7 +119,7 @@ async fn the_static_binary_serves_alone_in_an_empty_root_as_in_the_image() {
     std::fs::create_dir_all(root.join("etc/ssl/certs")).unwrap();
     std::fs::create_dir_all(root.join("data")).unwrap();
     std::fs::copy(
-        dist.join("image/linux-amd64/keyrelay"),
+        dist.join(format!("image/linux-{}/keyrelay", platform().image_arch)),
         root.join("keyrelay"),
     )
     .unwrap();

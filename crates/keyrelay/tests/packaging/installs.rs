@@ -16,9 +16,10 @@ async fn the_npm_package_installs_offline_and_serves() {
     let dist = dist().await;
     let version = env!("CARGO_PKG_VERSION");
     let main = dist.join("npm").join(format!("keyrelay-{version}.tgz"));
-    let platform = dist
-        .join("npm")
-        .join(format!("keyrelay-linux-x64-{version}.tgz"));
+    let platform = dist.join("npm").join(format!(
+        "keyrelay-linux-{}-{version}.tgz",
+        platform().npm_cpu
+    ));
     let dir = scratch("npm");
     let prefix = dir.join("prefix");
     // --offline, an empty cache and a registry nobody listens on: nothing
@@ -115,7 +116,8 @@ async fn the_wheel_installs_into_a_fresh_venv_and_serves() {
     );
     let name = wheel.file_name().unwrap().to_string_lossy().into_owned();
     assert!(
-        name.contains("manylinux_2_17_x86_64") && name.contains("musllinux_1_1_x86_64"),
+        name.contains(&format!("manylinux_2_17_{}", std::env::consts::ARCH))
+            && name.contains(&format!("musllinux_1_1_{}", std::env::consts::ARCH)),
         "{name}"
     );
     let dir = scratch("wheel");

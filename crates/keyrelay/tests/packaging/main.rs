@@ -23,7 +23,26 @@ use serde_json::{json, Value};
 use testkit::FakeUpstream;
 use tokio::process::Command;
 
-const TARGET: &str = "x86_64-unknown-linux-musl";
+/// What scripts/package builds by default: the static binary for this
+/// machine's architecture, and that architecture's names in npm and docker.
+struct Platform {
+    target: String,
+    npm_cpu: &'static str,
+    image_arch: &'static str,
+}
+
+fn platform() -> Platform {
+    let (npm_cpu, image_arch) = match std::env::consts::ARCH {
+        "x86_64" => ("x64", "amd64"),
+        "aarch64" => ("arm64", "arm64"),
+        other => panic!("keyrelay is packaged for x86_64 and aarch64 Linux, not {other}"),
+    };
+    Platform {
+        target: format!("{}-unknown-linux-musl", std::env::consts::ARCH),
+        npm_cpu,
+        image_arch,
+    }
+}
 const ACCESS_TOKEN: &str = "test-access-token-packaging";
 const UPSTREAM_KEY: &str = "test-key-packaging-0000001";
 
@@ -53,8 +72,12 @@ async fn dist() -> PathBuf {
 }
 
 fn static_binary_in(dist: &Path) -> PathBuf {
-    dist.join(format!("keyrelay-{}-{TARGET}", env!("CARGO_PKG_VERSION")))
-        .join("keyrelay")
+    dist.join(format!(
+        "keyrelay-{}-{}",
+        env!("CARGO_PKG_VERSION"),
+        platform().target
+    ))
+    .join("keyrelay")
 }
 
 async fn version_of(binary: &Path) -> String {
