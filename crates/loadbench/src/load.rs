@@ -166,9 +166,9 @@ async fn worker(load: Load, measure_from: Instant, until: Instant) -> Samples {
     samples
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+pub type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Sender> {
+pub async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Sender> {
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tcp)).await?;

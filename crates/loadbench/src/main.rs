@@ -17,6 +17,7 @@ mod faulty;
 mod load;
 mod procs;
 mod soak;
+mod vkeys;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,27 @@ enum Cmd {
         #[arg(long)]
         workers: Option<usize>,
     },
+    /// CPU per request with a virtual key against a static access token,
+    /// on one keyrelay, rounds interleaved.
+    Vkeys {
+        #[arg(long)]
+        keyrelay: PathBuf,
+        /// Measured seconds per row and round (after a short warm-up).
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+        #[arg(long, value_delimiter = ',', default_value = "1,16")]
+        concurrency: Vec<usize>,
+        /// Rounds; each row's figure is the median of its rounds.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// keyrelay's `--workers` (default: its own, one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Another keyrelay build (an earlier one) to measure with the access
+        /// token in the same rounds.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+    },
     /// Mixed traffic against an upstream with random faults, for minutes.
     Soak {
         #[arg(long)]
@@ -108,6 +130,20 @@ fn main() -> anyhow::Result<()> {
             streams,
             workers,
         } => memory(&keyrelay, streams, workers),
+        Cmd::Vkeys {
+            keyrelay,
+            seconds,
+            concurrency,
+            rounds,
+            workers,
+            baseline,
+        } => vkeys::run(
+            &vkeys::Builds { keyrelay, baseline },
+            Duration::from_secs_f64(seconds),
+            &concurrency,
+            rounds.max(1),
+            workers,
+        ),
         Cmd::Soak {
             keyrelay,
             minutes,
@@ -145,7 +181,7 @@ fn start(keyrelay: &Path, workers: Option<usize>) -> anyhow::Result<Setup> {
         ]),
     )?;
     wait_listening("fake upstream", fake_addr)?;
-    let (keyrelay_addr, running) = start_keyrelay(keyrelay, fake_addr, workers)?;
+    let (keyrelay_addr, running) = start_keyrelay(keyrelay, fake_addr, workers, &[])?;
     Ok(Setup {
         fake_addr,
         fake,
@@ -154,11 +190,13 @@ fn start(keyrelay: &Path, workers: Option<usize>) -> anyhow::Result<Setup> {
     })
 }
 
-/// `keyrelay serve` in front of the fake, with `--workers` when given.
+/// `keyrelay serve` in front of the fake, with `--workers` when given and
+/// `env` besides the keys.
 fn start_keyrelay(
     keyrelay: &Path,
     fake_addr: SocketAddr,
     workers: Option<usize>,
+    env: &[(&str, &str)],
 ) -> anyhow::Result<(SocketAddr, Running)> {
     let addr = free_port()?;
     let base = format!("http://{fake_addr}");
@@ -167,6 +205,7 @@ fn start_keyrelay(
     if let Some(workers) = workers {
         command.env("KEYRELAY_WORKERS", workers.to_string());
     }
+    command.envs(env.iter().copied());
     let running = Running::spawn(
         "keyrelay",
         command
@@ -219,7 +258,7 @@ struct Target {
 fn table(keyrelay: &Path, seconds: Duration, concurrencies: &[usize]) -> anyhow::Result<()> {
     let setup = start(keyrelay, None)?;
     // The same build on one thread (`--workers 1`), like nginx's one worker.
-    let (single_addr, single) = start_keyrelay(keyrelay, setup.fake_addr, Some(1))?;
+    let (single_addr, single) = start_keyrelay(keyrelay, setup.fake_addr, Some(1), &[])?;
     let nginx_dir =
         std::env::temp_dir().join(format!("keyrelay-bench-nginx-{}", std::process::id()));
     let nginx = match procs::find_nginx() {

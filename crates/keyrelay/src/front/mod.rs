@@ -24,12 +24,14 @@ mod translated;
 use std::sync::Arc;
 
 use axum::extract::rejection::BytesRejection;
+use axum::extract::FromRequestParts;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post, MethodRouter};
-use axum::{Extension, Router};
+use axum::Router;
 use bytes::Bytes;
 use dialects::client::{self, ClientApi, Operation};
+use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
 use crate::call::Continuation;
@@ -78,14 +80,25 @@ pub fn client_api_of(path: &str) -> Option<&'static dyn ClientApi> {
 fn serves(api: &'static dyn ClientApi) -> MethodRouter<Arc<Live>> {
     post(
         move |State(live): State<Arc<Live>>,
-              grant: Option<Extension<Arc<Grant>>>,
+              SentWith(grant): SentWith,
               uri: Uri,
               headers: HeaderMap,
               body: Result<Bytes, BytesRejection>| async move {
-            let grant = grant.map(|Extension(grant)| grant);
             serve(api, &live, grant.as_ref(), &uri, &headers, body).await
         },
     )
+}
+
+/// The virtual key a request was sent with, as the front door found it
+/// (taken from the request, not copied).
+pub struct SentWith(pub Option<Arc<Grant>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SentWith {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(SentWith(parts.extensions.remove::<Arc<Grant>>()))
+    }
 }
 
 /// The generic front: read, route, check the virtual key's routes and

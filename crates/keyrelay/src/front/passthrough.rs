@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri};
 
@@ -14,17 +13,18 @@ use dialects::client::bounded_model;
 
 use super::legs::ForwardLeg;
 use super::session::session_of;
+use super::SentWith;
 use crate::call::{RequestFacts, Target};
 use crate::error::{ApiError, ErrorKind};
 use crate::gateway::Live;
 use crate::team::usage::Generation;
-use crate::team::{Grant, Held};
+use crate::team::Held;
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
 
 pub async fn passthrough(
     State(live): State<Arc<Live>>,
-    grant: Option<Extension<Arc<Grant>>>,
+    SentWith(grant): SentWith,
     Path((name, _)): Path<(String, String)>,
     method: Method,
     uri: Uri,
@@ -84,7 +84,7 @@ pub async fn passthrough(
     // whole (`provider@*`).
     let held = match grant {
         None => None,
-        Some(Extension(grant)) => {
+        Some(grant) => {
             let team = live.team();
             let price = model
                 .as_deref()

@@ -104,7 +104,14 @@ impl Live {
             None => (KeysFile::default(), OnDisk::default()),
         };
         let env = env.snapshot();
-        let gateway = Gateway::build(&settings, &settings.config, &keys, &*env, store.clone())?;
+        let gateway = Gateway::build(
+            &settings,
+            &settings.config,
+            &keys,
+            &*env,
+            store.clone(),
+            team.clone(),
+        )?;
         Ok(Arc::new(Live {
             current: RwLock::new(Arc::new(gateway)),
             settings,
@@ -354,8 +361,15 @@ impl Live {
     }
 
     fn build(&self, config: &Config, keys: &KeysFile) -> Result<Gateway, ChangeError> {
-        let gateway = Gateway::build(&self.settings, config, keys, &*self.env, self.store.clone())
-            .map_err(|e| ChangeError::Failed(format!("{e:#}")))?;
+        let gateway = Gateway::build(
+            &self.settings,
+            config,
+            keys,
+            &*self.env,
+            self.store.clone(),
+            self.team.clone(),
+        )
+        .map_err(|e| ChangeError::Failed(format!("{e:#}")))?;
         let previous = self.gateway();
         for provider in gateway.registry.all() {
             if let Some(old) = previous.registry.get(provider.name()) {

@@ -16,7 +16,7 @@ use crate::env::Env;
 use crate::keys_file::KeysFile;
 use crate::registry::{LocalServers, Registry};
 use crate::route::{Aliases, Fallbacks};
-use crate::team::Prices;
+use crate::team::{Prices, Team};
 pub use live::{ChangeError, KeyRef, KeysChanged, Live, Reloaded};
 
 /// Everything `keyrelay serve` is started with, besides the environment.
@@ -95,6 +95,8 @@ pub struct Gateway {
     pub recheck_every: std::time::Duration,
     /// What tokens cost (shipped prices with the config's over them).
     pub prices: Arc<Prices>,
+    /// Virtual keys, spend and budgets: one for the process, kept across reloads.
+    pub team: Arc<Team>,
 }
 
 impl Gateway {
@@ -105,6 +107,7 @@ impl Gateway {
         keys: &KeysFile,
         env: &dyn Env,
         store: Arc<dyn StateStore>,
+        team: Arc<Team>,
     ) -> anyhow::Result<Gateway> {
         let local = settings.local_servers(config, env);
         let registry = Registry::build(&keys.apply_to(config), env, store, local)?;
@@ -130,6 +133,7 @@ impl Gateway {
             max_body_bytes: config.server.max_body_bytes,
             recheck_every: Timeouts::duration(config.pool.recheck_disabled_every),
             prices: Arc::new(prices),
+            team,
         })
     }
 }

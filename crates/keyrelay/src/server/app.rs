@@ -25,7 +25,7 @@ use crate::error::{ApiError, ErrorKind};
 use crate::gateway::{Gateway, Live};
 use crate::ops::observe::Watch;
 use crate::ops::{bearer_token, constant_time_eq, Ops};
-use crate::team::{secret, Denied, Grant, Team};
+use crate::team::{secret, Denied, Grant};
 
 /// The gateway as one service: the routes behind a single front door
 /// (panics caught, requests observed, then access and admission checked on
@@ -88,8 +88,8 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
         return unless_panicked(next.run(request)).await;
     };
     let mut request = request;
+    let mut watch = Watch::begin(&door.ops, front, &request);
     let gateway = door.ops.live.gateway();
-    let mut watch = Watch::begin(&door.ops, &gateway, front, &request);
     let access = {
         let path = request.uri().path();
         let gemini = dialects::client::is_gemini(path);
@@ -98,12 +98,14 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
             gemini,
             shape: shape_of(&gateway, path),
         };
-        check_access(&gateway, door.ops.live.team(), asked).await
+        check_access(&gateway, asked).await
     };
-    if let Ok(Some(grant)) = &access {
-        watch.by(grant.clone());
-        request.extensions_mut().insert(grant.clone());
-    }
+    let access = access.map(|grant| {
+        if let Some(grant) = grant {
+            request.extensions_mut().insert(grant.clone());
+            watch.by(grant);
+        }
+    });
     let shape = || shape_of(&gateway, request.uri().path());
     let response = if let Err(refused) = access {
         refused
@@ -121,7 +123,7 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
                 .map(|body| axum::body::Body::new(limit::Holding::new(body, slot))),
         }
     };
-    watch.finish(door.ops.requests.clone(), response)
+    watch.finish(door.ops.requests.clone(), response, gateway)
 }
 
 /// `request` with its body held to `timeout` (a stall or a trickle fails
@@ -233,11 +235,8 @@ async fn not_found(request: Request) -> ApiError {
 /// Bearer` or `x-goog-api-key` (and, on Gemini's routes, as Gemini clients
 /// may send a key: `?key=`). `Ok(Some(grant))` for a virtual key; the
 /// refusal, in the client's shape, when access is not allowed.
-async fn check_access(
-    gateway: &Gateway,
-    team: &Team,
-    asked: Asked,
-) -> Result<Option<Arc<Grant>>, Response> {
+async fn check_access(gateway: &Gateway, asked: Asked) -> Result<Option<Arc<Grant>>, Response> {
+    let team = &gateway.team;
     let Asked {
         presented,
         gemini,

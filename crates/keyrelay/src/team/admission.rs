@@ -30,10 +30,11 @@ impl Admitted {
         }
     }
 
-    /// Ends the hold with what the request cost.
-    pub fn settle(mut self, nanos: Option<u64>, tokens: u64, now_ms: u64) {
+    /// Ends the hold with what the request cost; whether the key is now
+    /// near a budget.
+    pub fn settle(mut self, nanos: Option<u64>, tokens: u64, now_ms: u64) -> bool {
         self.open = false;
-        self.grant.meter.settle(self.held, nanos, tokens, now_ms);
+        self.grant.meter.settle(self.held, nanos, tokens, now_ms)
     }
 }
 

@@ -7,9 +7,12 @@
 //! not seen yet (made a moment ago elsewhere) is looked up in the store
 //! once; a hash the store does not know is remembered as unknown for a
 //! second, so a client sending garbage costs at most one store read per
-//! second per secret.
+//! second per secret. A secret checked once is known by a keyed hash
+//! afterwards, until the keys change.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::ledger::Ledger;
@@ -56,8 +59,40 @@ const UNKNOWN_LIMIT: usize = 10_000;
 #[derive(Default)]
 pub struct Directory {
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Whether any key is known (read on every request).
+    any: AtomicBool,
     /// Hash → Unix ms until which it is taken as unknown.
     unknown: Mutex<HashMap<[u8; 32], u64>>,
+    /// Secrets already checked here, by a 128-bit hash keyed with keys drawn
+    /// at start: a key's next request costs two SipHash passes instead of
+    /// a SHA-256. Emptied whenever the keys change, so a change holds at once.
+    verified: RwLock<HashMap<u128, Arc<Grant>, BuildHasherDefault<TagHasher>>>,
+    tag_keys: (RandomState, RandomState),
+}
+
+/// Secrets remembered as checked at most (then the memory starts over).
+const VERIFIED_LIMIT: usize = 10_000;
+
+/// Tags are keyed hashes already: a map of them hashes no further.
+#[derive(Default)]
+struct TagHasher(u64);
+
+impl Hasher for TagHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, tag: u128) {
+        self.0 = tag as u64;
+    }
 }
 
 /// What the directory says of a hash.
@@ -70,6 +105,40 @@ pub enum Found {
 }
 
 impl Directory {
+    /// The keyed 128-bit tag of a presented secret.
+    pub fn tag(&self, presented: &str) -> u128 {
+        let (a, b) = &self.tag_keys;
+        (u128::from(a.hash_one(presented)) << 64) | u128::from(b.hash_one(presented))
+    }
+
+    /// The key a secret with this tag was checked to be, since the keys last changed.
+    pub fn verified(&self, tag: u128) -> Option<Arc<Grant>> {
+        self.verified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&tag)
+            .cloned()
+    }
+
+    /// Remembers that the secret with this tag is `grant`'s.
+    pub fn remember(&self, tag: u128, grant: &Arc<Grant>) {
+        let mut verified = self.verified.write().unwrap_or_else(|e| e.into_inner());
+        if verified.len() >= VERIFIED_LIMIT {
+            verified.clear();
+        }
+        verified.insert(tag, grant.clone());
+    }
+
+    fn changed(&self, snapshot: Snapshot) {
+        self.any
+            .store(!snapshot.by_hash.is_empty(), Ordering::Release);
+        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(snapshot);
+        self.verified
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot
             .read()
@@ -102,7 +171,7 @@ impl Directory {
 
     /// Whether any virtual key exists (then every request needs a key).
     pub fn has_keys(&self) -> bool {
-        !self.snapshot().by_hash.is_empty()
+        self.any.load(Ordering::Acquire)
     }
 
     pub fn is_loaded(&self) -> bool {
@@ -129,11 +198,10 @@ impl Directory {
                 Some((hash, Grant::new(key, ledger)))
             })
             .collect();
-        let next = Arc::new(Snapshot {
+        self.changed(Snapshot {
             version: Some(version),
             by_hash,
         });
-        *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = next;
     }
 
     /// Adds or replaces one key (made or changed here, or found in the
@@ -145,12 +213,12 @@ impl Directory {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&hash);
-        let mut slot = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
-        let mut by_hash = slot.by_hash.clone();
+        let now = self.snapshot();
+        let mut by_hash = now.by_hash.clone();
         by_hash.retain(|_, g| g.key.id != grant.key.id);
         by_hash.insert(hash, grant.clone());
-        *slot = Arc::new(Snapshot {
-            version: slot.version,
+        self.changed(Snapshot {
+            version: now.version,
             by_hash,
         });
         Some(grant)
@@ -158,11 +226,11 @@ impl Directory {
 
     /// Drops one key at once (deleted here).
     pub fn remove(&self, id: &str) {
-        let mut slot = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
-        let mut by_hash = slot.by_hash.clone();
+        let now = self.snapshot();
+        let mut by_hash = now.by_hash.clone();
         by_hash.retain(|_, g| g.key.id != id);
-        *slot = Arc::new(Snapshot {
-            version: slot.version,
+        self.changed(Snapshot {
+            version: now.version,
             by_hash,
         });
     }

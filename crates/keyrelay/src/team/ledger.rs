@@ -19,51 +19,20 @@ use super::windows::date_of_day;
 use crate::store::team::{Dimension, SpendBatch, SpendCounts, SpendRow, TeamError, TeamStore};
 use crate::store::warn::WarnLimiter;
 
-const DAY_MS: u64 = 86_400_000;
 /// A meter unused this long reads the store again before its next request.
 const IDLE_MS: u64 = 120_000;
 
-/// What one answer spent, and on what.
-#[derive(Debug, Clone)]
-pub struct Spent {
-    /// Unix ms the answer ended.
-    pub at_ms: u64,
-    /// The virtual key's id and name, and its team.
-    pub key: Option<(Arc<str>, Arc<str>)>,
-    pub team: Option<Arc<str>>,
-    pub provider: String,
-    pub model: Option<String>,
-    /// The provider key's fingerprint id.
-    pub provider_key: Option<String>,
-    pub counts: SpendCounts,
-}
+mod books;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct RowKey {
-    day: u64,
-    key: Option<Arc<str>>,
-    team: Option<Arc<str>>,
-    provider: String,
-    model: Option<String>,
-    provider_key: Option<String>,
-}
-
-/// Spend since the process started by virtual key (name), team and
-/// `provider@model`, for `/metrics`.
-pub type Totals = BTreeMap<(String, String, String), SpendCounts>;
-
-#[derive(Default)]
-struct Books {
-    pending: HashMap<RowKey, SpendCounts>,
-    totals: HashMap<(Arc<str>, Arc<str>, String), SpendCounts>,
-}
+use books::{RowKey, Shelves};
+pub use books::{Spent, Totals};
 
 pub struct Ledger {
     store: Arc<dyn TeamStore>,
     clock: Clock,
     /// Longest wait for one store call.
     timeout: Duration,
-    books: Mutex<Books>,
+    books: Shelves,
     meters: Mutex<HashMap<String, Arc<Meter>>>,
     warn: Arc<WarnLimiter>,
     /// One write at a time: a meter's increments in transit belong to one
@@ -83,15 +52,11 @@ impl Ledger {
             store,
             clock,
             timeout,
-            books: Mutex::default(),
+            books: Shelves::default(),
             meters: Mutex::default(),
             warn,
             writing: tokio::sync::Mutex::new(()),
         }
-    }
-
-    fn books(&self) -> MutexGuard<'_, Books> {
-        self.books.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn meters(&self) -> MutexGuard<'_, HashMap<String, Arc<Meter>>> {
@@ -117,46 +82,13 @@ impl Ledger {
     }
 
     /// Books one answer's spend (memory only; the next sync writes it).
-    pub fn record(&self, spent: Spent) {
-        let Spent {
-            at_ms,
-            key,
-            team,
-            provider,
-            model,
-            provider_key,
-            counts,
-        } = spent;
-        let named = |v: &Option<Arc<str>>| v.clone().unwrap_or_else(|| Arc::from("-"));
-        let total_key = (
-            named(&key.as_ref().map(|(_, name)| name.clone())),
-            named(&team),
-            model
-                .as_ref()
-                .map_or_else(|| format!("{provider}@-"), |m| format!("{provider}@{m}")),
-        );
-        let row = RowKey {
-            day: at_ms / DAY_MS,
-            key: key.map(|(id, _)| id),
-            team,
-            provider,
-            model,
-            provider_key,
-        };
-        let mut books = self.books();
-        books.pending.entry(row).or_default().add(&counts);
-        books.totals.entry(total_key).or_default().add(&counts);
+    pub fn record(&self, spent: &Spent<'_>) {
+        self.books.record(spent);
     }
 
     /// Spend since start, for `/metrics`.
     pub fn totals(&self) -> Totals {
-        self.books()
-            .totals
-            .iter()
-            .map(|((key, team, model), counts)| {
-                ((key.to_string(), team.to_string(), model.clone()), *counts)
-            })
-            .collect()
+        self.books.totals()
     }
 
     /// Reads the store's figures for one meter before its first request.
@@ -218,7 +150,7 @@ impl Ledger {
         let _one_at_a_time = self.writing.lock().await;
         let now_ms = self.clock.now_ms();
         let meters: Vec<Arc<Meter>> = self.meters().values().cloned().collect();
-        let pending = std::mem::take(&mut self.books().pending);
+        let pending = self.books.take_pending();
         let batch = SpendBatch {
             rows: rows_of(&pending),
             counters: meters
@@ -231,10 +163,7 @@ impl Ledger {
             if let Err(err) = &written {
                 self.failed("write", err);
                 if err.changed_nothing() {
-                    let mut books = self.books();
-                    for (row, counts) in pending {
-                        books.pending.entry(row).or_default().add(&counts);
-                    }
+                    self.books.give_back(pending);
                 }
             }
             for meter in &meters {
@@ -293,7 +222,7 @@ impl Ledger {
 }
 
 /// Rows per day and dimension, coalesced.
-fn rows_of(pending: &HashMap<RowKey, SpendCounts>) -> Vec<SpendRow> {
+fn rows_of(pending: &[(RowKey, SpendCounts)]) -> Vec<SpendRow> {
     let mut rows: BTreeMap<(u64, Dimension, String), SpendCounts> = BTreeMap::new();
     for (row, counts) in pending {
         let model = row.model.as_ref().map(|m| format!("{}@{m}", row.provider));

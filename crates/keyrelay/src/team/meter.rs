@@ -14,6 +14,7 @@
 //! concurrent requests overshoot a budget by at most the ones already in
 //! flight.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::windows::{Period, Window};
@@ -59,8 +60,9 @@ impl Limits {
 /// What a cell counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Slot {
-    /// Nano-USD spent in the window with this label.
-    Spend(Period, String),
+    /// Nano-USD spent in the window of this period that starts at this
+    /// Unix ms.
+    Spend(Period, u64),
     Requests(u64),
     Tokens(u64),
 }
@@ -80,6 +82,23 @@ impl Cell {
             .saturating_add(self.transit)
             .saturating_add(self.pending)
     }
+}
+
+/// What the store must be read for before a request is admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Before {
+    /// The meter never read the store's figures.
+    Load,
+    /// Near a budget: the store's figures of the moment decide.
+    Refresh,
+}
+
+/// Why a request is not admitted (yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Read the store, then admit with `fresh`.
+    Read(Before),
+    Over(Over),
 }
 
 /// Why a request is refused.
@@ -106,11 +125,17 @@ pub enum Over {
 pub struct Estimate {
     pub nanos: u64,
     pub tokens: u64,
+    /// Admitted without limits: counted in flight only, without the lock.
+    pub unlimited: bool,
 }
 
 #[derive(Debug)]
 pub struct Meter {
     id: String,
+    /// The key has no limit: a request only counts in flight, which takes
+    /// no lock (a key without limits costs next to nothing).
+    unlimited: AtomicBool,
+    unlimited_in_flight: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -143,6 +168,8 @@ impl Meter {
     pub fn new(id: &str, limits: Limits) -> Arc<Meter> {
         Arc::new(Meter {
             id: id.to_owned(),
+            unlimited: AtomicBool::new(limits.is_empty()),
+            unlimited_in_flight: AtomicU64::new(0),
             state: Mutex::new(State {
                 limits,
                 ..State::default()
@@ -155,63 +182,76 @@ impl Meter {
     }
 
     pub fn set_limits(&self, limits: Limits) {
-        self.state().limits = limits;
+        let mut state = self.state();
+        state.limits = limits;
+        self.unlimited.store(limits.is_empty(), Ordering::Release);
     }
 
     pub fn limits(&self) -> Limits {
         self.state().limits
     }
 
-    /// Whether admitting a request must first read the store's figures.
-    pub fn needs_load(&self) -> bool {
-        let state = self.state();
-        !state.loaded && !state.limits.is_empty()
-    }
-
     /// Admits a request expected to cost about `estimate`, or says which
-    /// limit it would pass. An admitted request counts as in flight until
-    /// [`Meter::settle`] or [`Meter::release`].
-    pub fn admit(&self, now_ms: u64, estimate: Estimate) -> Result<Estimate, Over> {
+    /// limit it would pass, or (unless `fresh`: the store was just read)
+    /// that the store must be read first. An admitted request counts as in
+    /// flight until [`Meter::settle`] or [`Meter::release`].
+    pub fn admit(&self, now_ms: u64, estimate: Estimate, fresh: bool) -> Result<Estimate, Gate> {
+        if self.unlimited.load(Ordering::Acquire) {
+            // Nothing to count against: only the request in flight.
+            self.unlimited_in_flight.fetch_add(1, Ordering::Relaxed);
+            return Ok(Estimate {
+                unlimited: true,
+                ..Estimate::default()
+            });
+        }
         let mut state = self.state();
-        state.last_used_ms = now_ms;
         state.roll(now_ms);
+        if !fresh && !state.loaded {
+            return Err(Gate::Read(Before::Load));
+        }
+        if !fresh && state.near() {
+            // Near a budget, the store's figure of the moment decides.
+            return Err(Gate::Read(Before::Refresh));
+        }
+        state.last_used_ms = now_ms;
         let limits = state.limits;
         let held = Estimate {
             nanos: estimate.nanos.max(state.average_nanos),
             tokens: estimate.tokens,
+            unlimited: false,
         };
         for at in 0..state.windows.len() {
             let period = state.windows[at].period;
             let Some(limit) = limits.budget_of(period) else {
                 continue;
             };
-            let label = state.windows[at].label.clone();
-            let spent = state.total(&Slot::Spend(period, label));
+            let starts_ms = state.windows[at].starts_ms;
+            let spent = state.total(&Slot::Spend(period, starts_ms));
             if spent.saturating_add(state.reserved.nanos) >= limit {
-                return Err(Over::Budget {
+                return Err(Gate::Over(Over::Budget {
                     period,
                     spent_nanos: spent,
                     limit_nanos: limit,
                     resets_at_ms: state.windows[at].ends_ms,
-                });
+                }));
             }
         }
         let bucket = now_ms / BUCKET_MS;
         if let Some(limit) = limits.rpm {
             if let Some(retry_after_ms) = state.rate_wait(now_ms, limit, 1, Slot::Requests) {
-                return Err(Over::Rpm {
+                return Err(Gate::Over(Over::Rpm {
                     limit,
                     retry_after_ms,
-                });
+                }));
             }
         }
         if let Some(limit) = limits.tpm {
             let cost = held.tokens.saturating_add(state.reserved.tokens);
             if let Some(retry_after_ms) = state.rate_wait(now_ms, limit, cost, Slot::Tokens) {
-                return Err(Over::Tpm {
+                return Err(Gate::Over(Over::Tpm {
                     limit,
                     retry_after_ms,
-                });
+                }));
             }
         }
         if limits.rpm.is_some() {
@@ -225,9 +265,17 @@ impl Meter {
 
     /// Ends an admitted request that cost `nanos` (`None`: unknown) and
     /// used `tokens`.
-    pub fn settle(&self, held: Estimate, nanos: Option<u64>, tokens: u64, now_ms: u64) {
+    /// Whether the key is now [near](Meter::near) a budget.
+    pub fn settle(&self, held: Estimate, nanos: Option<u64>, tokens: u64, now_ms: u64) -> bool {
+        if held.unlimited {
+            self.unlimited_in_flight.fetch_sub(1, Ordering::Relaxed);
+            return false;
+        }
         let mut state = self.state();
         state.unhold(held);
+        if state.limits.is_empty() {
+            return false;
+        }
         state.roll(now_ms);
         if let Some(nanos) = nanos.filter(|n| *n > 0) {
             state.average_nanos = if state.average_nanos == 0 {
@@ -238,7 +286,7 @@ impl Meter {
             for at in 0..state.windows.len() {
                 let window = &state.windows[at];
                 if state.limits.budget_of(window.period).is_some() {
-                    let slot = Slot::Spend(window.period, window.label.clone());
+                    let slot = Slot::Spend(window.period, window.starts_ms);
                     let expires = window.ends_ms + DAY_MS;
                     state.add(slot, nanos, expires);
                 }
@@ -248,11 +296,16 @@ impl Meter {
             let bucket = now_ms / BUCKET_MS;
             state.add(Slot::Tokens(bucket), tokens, rate_expiry(bucket));
         }
+        state.near()
     }
 
     /// Ends an admitted request that cost nothing.
     pub fn release(&self, held: Estimate) {
-        self.state().unhold(held);
+        if held.unlimited {
+            self.unlimited_in_flight.fetch_sub(1, Ordering::Relaxed);
+        } else {
+            self.state().unhold(held);
+        }
     }
 
     /// Moves pending increments into transit and returns them as counter
@@ -302,7 +355,7 @@ impl Meter {
         let mut slots = Vec::new();
         for window in &state.windows {
             if limits.budget_of(window.period).is_some() {
-                slots.push(Slot::Spend(window.period, window.label.clone()));
+                slots.push(Slot::Spend(window.period, window.starts_ms));
             }
         }
         let newest = now_ms / BUCKET_MS;
@@ -336,10 +389,10 @@ impl Meter {
         }
         for ((slot, _), value) in read.iter().zip(values) {
             let expires = match slot {
-                Slot::Spend(period, label) => state
+                Slot::Spend(period, starts_ms) => state
                     .windows
                     .iter()
-                    .find(|w| w.period == *period && w.label == *label)
+                    .find(|w| w.period == *period && w.starts_ms == *starts_ms)
                     .map_or(now_ms + DAY_MS, |w| w.ends_ms + DAY_MS),
                 Slot::Requests(b) | Slot::Tokens(b) => rate_expiry(*b),
             };
@@ -358,17 +411,7 @@ impl Meter {
     pub fn near(&self, now_ms: u64) -> bool {
         let mut state = self.state();
         state.roll(now_ms);
-        let margin = state.average_nanos.saturating_mul(NEAR_REQUESTS);
-        (0..state.windows.len()).any(|at| {
-            let window = &state.windows[at];
-            let Some(limit) = state.limits.budget_of(window.period) else {
-                return false;
-            };
-            let spent = state.total(&Slot::Spend(window.period, window.label.clone()));
-            let seen = spent.saturating_add(state.reserved.nanos);
-            seen.saturating_mul(10) >= limit.saturating_mul(9)
-                || seen.saturating_add(margin) >= limit
-        })
+        state.near()
     }
 
     /// Counts increments that reached the store as stored, for a meter
@@ -413,13 +456,13 @@ impl Meter {
         let mut state = self.state();
         state.roll(now_ms);
         let mut reading = Reading {
-            in_flight: state.in_flight,
+            in_flight: state.in_flight + self.unlimited_in_flight.load(Ordering::Relaxed),
             ..Reading::default()
         };
         for (at, period) in Period::ALL.into_iter().enumerate() {
             let window = Window::of(period, now_ms);
             reading.spent[at] = (
-                state.total(&Slot::Spend(period, window.label.clone())),
+                state.total(&Slot::Spend(period, window.starts_ms)),
                 window.ends_ms,
             );
         }
@@ -436,6 +479,22 @@ impl Meter {
 }
 
 impl State {
+    fn near(&self) -> bool {
+        if self.limits.budget.is_empty() {
+            return false;
+        }
+        let margin = self.average_nanos.saturating_mul(NEAR_REQUESTS);
+        self.windows.iter().any(|window| {
+            let Some(limit) = self.limits.budget_of(window.period) else {
+                return false;
+            };
+            let spent = self.total(&Slot::Spend(window.period, window.starts_ms));
+            let seen = spent.saturating_add(self.reserved.nanos);
+            seen.saturating_mul(10) >= limit.saturating_mul(9)
+                || seen.saturating_add(margin) >= limit
+        })
+    }
+
     /// Keeps `windows` current.
     fn roll(&mut self, now_ms: u64) {
         if self.windows.iter().all(|w| w.contains(now_ms)) && self.windows.len() == 3 {
@@ -527,9 +586,15 @@ fn rate_expiry(bucket: u64) -> u64 {
 /// The store's name of a cell of key `id`.
 pub fn counter_name(id: &str, slot: &Slot) -> String {
     match slot {
-        Slot::Spend(Period::Day, label) => format!("vk:{id}:d:{label}"),
-        Slot::Spend(Period::Week, label) => format!("vk:{id}:w:{label}"),
-        Slot::Spend(Period::Month, label) => format!("vk:{id}:m:{label}"),
+        Slot::Spend(period, starts_ms) => {
+            let label = Window::of(*period, *starts_ms).label;
+            let kind = match period {
+                Period::Day => "d",
+                Period::Week => "w",
+                Period::Month => "m",
+            };
+            format!("vk:{id}:{kind}:{label}")
+        }
         Slot::Requests(bucket) => format!("vk:{id}:r:{bucket}"),
         Slot::Tokens(bucket) => format!("vk:{id}:t:{bucket}"),
     }

@@ -39,7 +39,7 @@ use crate::store::team::{SpendCounts, TeamError, TeamStore, VirtualKey};
 use crate::store::warn::WarnLimiter;
 use directory::{Directory, Found};
 use ledger::{Ledger, Spent};
-use meter::Estimate;
+use meter::{Before, Estimate, Gate};
 
 /// How often a replica looks for changed keys (revocation holds within
 /// about this plus one store call).
@@ -205,10 +205,17 @@ impl Team {
 
     /// The key a client presented (`kr-…`), if it may be used now.
     pub async fn authenticate(&self, presented: &str) -> Result<Arc<Grant>, Denied> {
-        let hash = secret::hash(presented);
         let now_ms = self.clock.now_ms();
+        let tag = self.directory.tag(presented);
+        if let Some(grant) = self.directory.verified(tag) {
+            return usable(grant, now_ms);
+        }
+        let hash = secret::hash(presented);
         let grant = match self.directory.find(&hash, now_ms) {
-            Found::Key(grant) => grant,
+            Found::Key(grant) => {
+                self.directory.remember(tag, &grant);
+                grant
+            }
             _ if !secret::well_formed(presented) => return Err(Denied::Malformed),
             Found::Unknown => return Err(Denied::Unknown),
             Found::Ask => {
@@ -229,18 +236,7 @@ impl Team {
                 }
             }
         };
-        if grant.key.disabled_at_ms.is_some() {
-            return Err(Denied::Disabled {
-                name: grant.key.name.clone(),
-            });
-        }
-        if let Some(at_ms) = grant.key.expires_at_ms.filter(|at| *at <= now_ms) {
-            return Err(Denied::Expired {
-                name: grant.key.name.clone(),
-                at_ms,
-            });
-        }
-        Ok(grant)
+        usable(grant, now_ms)
     }
 
     /// Admits a request of `grant` for `client_model` routed to `model` on
@@ -295,12 +291,6 @@ impl Team {
             });
         }
         let meter = &grant.meter;
-        if meter.needs_load() {
-            self.ledger.load(meter).await;
-        } else if meter.near(self.clock.now_ms()) {
-            // Near a budget, the store's figure of the moment decides.
-            self.ledger.refresh(meter, STRICT_TIMEOUT).await;
-        }
         // About four bytes of JSON per input token.
         let tokens = u64::try_from(body_len / 4).unwrap_or(u64::MAX);
         let estimate = Estimate {
@@ -311,10 +301,23 @@ impl Team {
                 })
             }),
             tokens,
+            unlimited: false,
         };
-        let held = meter
-            .admit(self.clock.now_ms(), estimate)
-            .map_err(Refused::Over)?;
+        let held = match meter.admit(self.clock.now_ms(), estimate, false) {
+            Ok(held) => held,
+            Err(Gate::Over(over)) => return Err(Refused::Over(over)),
+            Err(Gate::Read(before)) => {
+                match before {
+                    Before::Load => self.ledger.load(meter).await,
+                    Before::Refresh => self.ledger.refresh(meter, STRICT_TIMEOUT).await,
+                }
+                match meter.admit(self.clock.now_ms(), estimate, true) {
+                    Ok(held) => held,
+                    Err(Gate::Over(over)) => return Err(Refused::Over(over)),
+                    Err(Gate::Read(_)) => unreachable!("a fresh admission reads nothing"),
+                }
+            }
+        };
         Ok(Admitted::new(grant.clone(), held))
     }
 
@@ -322,23 +325,25 @@ impl Team {
     /// budgets and in the spend of every dimension. What it cost, when
     /// anything was booked; and, for a key now near a budget, the write
     /// to finish before the answer ends.
-    pub fn settle(&self, answer: Answer<'_>) -> (Option<Charge>, Option<WriteThrough>) {
+    pub fn settle(&self, mut answer: Answer<'_>) -> (Option<Charge>, Option<WriteThrough>) {
         let now_ms = self.clock.now_ms();
-        let near = answer
-            .admitted
-            .as_ref()
-            .map(|a| a.grant.meter.clone())
-            .filter(|_| answer.success);
-        let charge = self.book(answer);
-        let write = near.filter(|meter| meter.near(now_ms)).map(|meter| {
+        let admitted = answer.admitted.take();
+        let charge = self.book(answer, now_ms);
+        let write = admitted.and_then(|admitted| {
+            let meter = admitted.grant.meter.clone();
+            let near = match &charge {
+                Some(charge) => admitted.settle(charge.nanos, charge.usage.total(), now_ms),
+                None => false,
+            };
             let ledger = self.ledger.clone();
-            Box::pin(async move { ledger.write_through(&meter).await }) as WriteThrough
+            near.then(|| {
+                Box::pin(async move { ledger.write_through(&meter).await }) as WriteThrough
+            })
         });
         (charge, write)
     }
 
-    fn book(&self, answer: Answer<'_>) -> Option<Charge> {
-        let now_ms = self.clock.now_ms();
+    fn book(&self, answer: Answer<'_>, now_ms: u64) -> Option<Charge> {
         let charge = answer.success.then(|| {
             let usage = answer.usage.unwrap_or_default();
             let price = answer
@@ -351,21 +356,15 @@ impl Team {
                 estimated: answer.estimated,
             }
         });
-        if let Some(admitted) = answer.admitted {
-            match &charge {
-                Some(charge) => admitted.settle(charge.nanos, charge.usage.total(), now_ms),
-                None => drop(admitted),
-            }
-        }
         let (charge, provider) = (charge?, answer.provider?);
         let grant = answer.grant;
-        self.ledger.record(Spent {
+        self.ledger.record(&Spent {
             at_ms: now_ms,
-            key: grant.map(|g| (g.id.clone(), g.name.clone())),
-            team: grant.and_then(|g| g.team.clone()),
-            provider: provider.to_owned(),
-            model: answer.model.map(str::to_owned),
-            provider_key: answer.provider_key.map(str::to_owned),
+            key: grant.map(|g| (&g.id, &g.name)),
+            team: grant.and_then(|g| g.team.as_ref()),
+            provider,
+            model: answer.model,
+            provider_key: answer.provider_key,
             counts: SpendCounts {
                 requests: 1,
                 input_tokens: charge.usage.input,
@@ -399,6 +398,22 @@ impl Team {
     pub fn forgot(&self, id: &str) {
         self.directory.remove(id);
     }
+}
+
+/// `grant`, unless it is disabled or expired at `now_ms`.
+fn usable(grant: Arc<Grant>, now_ms: u64) -> Result<Arc<Grant>, Denied> {
+    if grant.key.disabled_at_ms.is_some() {
+        return Err(Denied::Disabled {
+            name: grant.key.name.clone(),
+        });
+    }
+    if let Some(at_ms) = grant.key.expires_at_ms.filter(|at| *at <= now_ms) {
+        return Err(Denied::Expired {
+            name: grant.key.name.clone(),
+            at_ms,
+        });
+    }
+    Ok(grant)
 }
 
 /// Runs `work` every `every` while the team lives.

@@ -8,7 +8,6 @@
 mod shipped;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -73,19 +72,32 @@ impl Price {
     }
 }
 
-/// Every price keyrelay knows, and a memo of the lookups made.
+/// Every price keyrelay knows.
 #[derive(Debug, Default)]
 pub struct Prices {
+    /// Tells this set of prices apart from the ones before a reload.
+    id: u64,
     exact: HashMap<String, Price>,
     /// Most specific first.
     globs: Vec<(String, Price)>,
-    /// provider → model → price, for names already looked up.
-    memo: RwLock<HashMap<String, HashMap<String, Option<Price>>>>,
 }
 
-/// Lookups kept at most; then the memo starts over (models are few, but a
-/// client names them).
+/// Lookups each thread keeps at most; then its memo starts over (models are
+/// few, but a client names them).
 const MEMO_LIMIT: usize = 4096;
+
+/// A thread's memo of lookups made: provider → model → price, for the
+/// prices with id `of`. Each thread has its own, so a lookup takes no lock.
+#[derive(Default)]
+struct Memo {
+    of: u64,
+    found: HashMap<String, HashMap<String, Option<Price>>>,
+    len: usize,
+}
+
+thread_local! {
+    static MEMO: std::cell::RefCell<Memo> = std::cell::RefCell::default();
+}
 
 impl Prices {
     /// The shipped prices with `configured` over them. An unsound price is
@@ -114,39 +126,44 @@ impl Prices {
             let wild = pattern.chars().filter(|c| *c == '*' || *c == '?').count();
             (wild, std::cmp::Reverse(pattern.len()))
         });
+        static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Prices {
+            id: IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             exact: exact.into_iter().collect(),
             globs,
-            memo: RwLock::default(),
         })
     }
 
     /// The price of `model` on `provider`, if keyrelay has one.
     pub fn get(&self, provider: &str, model: &str) -> Option<Price> {
-        if let Some(found) = self
-            .memo
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(provider)
-            .and_then(|m| m.get(model))
-        {
-            return *found;
-        }
+        MEMO.with_borrow_mut(|memo| {
+            if memo.of != self.id || memo.len >= MEMO_LIMIT {
+                *memo = Memo {
+                    of: self.id,
+                    ..Memo::default()
+                };
+            }
+            if let Some(found) = memo.found.get(provider).and_then(|m| m.get(model)) {
+                return *found;
+            }
+            let price = self.look_up(provider, model);
+            memo.len += 1;
+            memo.found
+                .entry(provider.to_owned())
+                .or_default()
+                .insert(model.to_owned(), price);
+            price
+        })
+    }
+
+    fn look_up(&self, provider: &str, model: &str) -> Option<Price> {
         let name = format!("{provider}@{model}");
-        let price = self.exact.get(&name).copied().or_else(|| {
+        self.exact.get(&name).copied().or_else(|| {
             self.globs
                 .iter()
                 .find(|(pattern, _)| glob_match(pattern, &name))
                 .map(|(_, price)| *price)
-        });
-        let mut memo = self.memo.write().unwrap_or_else(|e| e.into_inner());
-        if memo.values().map(HashMap::len).sum::<usize>() >= MEMO_LIMIT {
-            memo.clear();
-        }
-        memo.entry(provider.to_owned())
-            .or_default()
-            .insert(model.to_owned(), price);
-        price
+        })
     }
 
     /// Every name with a price, exact and glob, for `/admin/prices`-like views.

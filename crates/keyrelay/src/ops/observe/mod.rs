@@ -33,7 +33,7 @@ use crate::call::report::ContinuationOutcome;
 use crate::call::Trace;
 use crate::gateway::Gateway;
 use crate::team::usage::{Generation, Reported};
-use crate::team::{Admitted, Answer, Charge, Grant, Held, Prices, Team, Usage, WriteThrough};
+use crate::team::{Admitted, Answer, Charge, Grant, Held, Usage, WriteThrough};
 
 /// The metrics recorder, installed once per process.
 pub fn metrics_handle() -> &'static PrometheusHandle {
@@ -71,9 +71,6 @@ pub struct Watch {
     path: String,
     /// The virtual key that sent it, once the front door knows.
     grant: Option<Arc<Grant>>,
-    team: Arc<Team>,
-    /// The prices of the gateway the request is served by.
-    prices: Arc<Prices>,
     /// The declared request body size, for an estimate when the answer
     /// reports no usage.
     request_bytes: u64,
@@ -81,7 +78,7 @@ pub struct Watch {
 
 impl Watch {
     /// `front` names the client API (or `passthrough`, `models`, `other`).
-    pub fn begin(ops: &Ops, gateway: &Gateway, front: &'static str, request: &Request) -> Watch {
+    pub fn begin(ops: &Ops, front: &'static str, request: &Request) -> Watch {
         // Installed before the first request is counted.
         metrics_handle();
         let request_bytes = request
@@ -98,8 +95,6 @@ impl Watch {
             // Never the query: a Gemini client may carry its key there.
             path: bounded(request.uri().path(), MAX_PATH_LEN),
             grant: None,
-            team: ops.live.team().clone(),
-            prices: gateway.prices.clone(),
             request_bytes,
         }
     }
@@ -109,7 +104,14 @@ impl Watch {
         self.grant = Some(grant);
     }
 
-    pub fn finish(self, requests: Arc<RequestLog>, response: Response) -> Response {
+    /// Wraps the response's body; the record is written when it ends.
+    /// `gateway` (the one that served the request) prices its answer.
+    pub fn finish(
+        self,
+        requests: Arc<RequestLog>,
+        response: Response,
+        gateway: Arc<Gateway>,
+    ) -> Response {
         let head = self.started.elapsed();
         let (mut parts, body) = response.into_parts();
         let trace = parts.extensions.remove::<Trace>();
@@ -136,8 +138,7 @@ impl Watch {
             usage: UsageScan::default(),
             bytes_out: 0,
             grant: self.grant,
-            team: self.team,
-            prices: self.prices,
+            gateway,
             request_bytes: self.request_bytes,
             admitted,
             reported,
@@ -164,8 +165,8 @@ pub(super) struct Pending {
     usage: UsageScan,
     bytes_out: u64,
     grant: Option<Arc<Grant>>,
-    team: Arc<Team>,
-    prices: Arc<Prices>,
+    /// The gateway that served it: its prices and team.
+    gateway: Arc<Gateway>,
     request_bytes: u64,
     /// The virtual key's hold on its budgets, settled with the answer.
     admitted: Option<Admitted>,
@@ -285,10 +286,10 @@ impl Pending {
             })
         });
         let model = trace.and_then(|t| t.model.as_deref());
-        self.team.settle(Answer {
+        self.gateway.team.settle(Answer {
             grant: self.grant.as_ref(),
             admitted: self.admitted.take(),
-            prices: &self.prices,
+            prices: &self.gateway.prices,
             provider: trace.map(|t| t.provider.as_str()),
             model,
             provider_key: trace.and_then(|t| t.key.as_ref()).map(Fingerprint::id),

@@ -3,14 +3,19 @@ use std::time::Duration;
 use super::*;
 use crate::store::team::MemoryTeamStore;
 
-fn spent(key: Option<&str>, model: &str, nanos: u64) -> Spent {
+fn spent<'a>(
+    key: Option<&'a (Arc<str>, Arc<str>)>,
+    team: Option<&'a Arc<str>>,
+    model: &'a str,
+    nanos: u64,
+) -> Spent<'a> {
     Spent {
         at_ms: 1_749_043_200_000,
-        key: key.map(|k| (Arc::from(k), Arc::from(format!("name-{k}").as_str()))),
-        team: key.map(|_| Arc::from("research")),
-        provider: "openai".into(),
-        model: Some(model.into()),
-        provider_key: Some("3f9c0a1b2c4d".into()),
+        key: key.map(|(id, name)| (id, name)),
+        team,
+        provider: "openai",
+        model: Some(model),
+        provider_key: Some("3f9c0a1b2c4d"),
         counts: SpendCounts {
             requests: 1,
             input_tokens: 10,
@@ -25,9 +30,11 @@ async fn one_answer_lands_in_every_dimension_it_names() {
     let store = Arc::new(MemoryTeamStore::new());
     let warn = Arc::new(WarnLimiter::new(Duration::from_secs(30)));
     let ledger = Ledger::new(store.clone(), Clock::system(), Duration::from_secs(1), warn);
-    ledger.record(spent(Some("a1"), "gpt-4.1", 500));
-    ledger.record(spent(Some("a1"), "gpt-4.1", 700));
-    ledger.record(spent(None, "gpt-4.1", 100));
+    let key: (Arc<str>, Arc<str>) = (Arc::from("a1"), Arc::from("name-a1"));
+    let team: Arc<str> = Arc::from("research");
+    ledger.record(&spent(Some(&key), Some(&team), "gpt-4.1", 500));
+    ledger.record(&spent(Some(&key), Some(&team), "gpt-4.1", 700));
+    ledger.record(&spent(None, None, "gpt-4.1", 100));
     ledger.sync().await;
     let rows = store.spend("2025-06-04", "2025-06-04").await.unwrap();
     let find = |d: Dimension, name: &str| {
