@@ -240,7 +240,8 @@ impl Team {
     }
 
     /// Admits a request of `grant` for `client_model` routed to `model` on
-    /// `provider` (priced by `price`), whose body is `body_len` bytes.
+    /// `provider` (priced by `price`), whose body is `body_len` bytes: its
+    /// hold on the key's limits, `None` for a key without any.
     pub async fn admit(
         &self,
         grant: &Arc<Grant>,
@@ -248,7 +249,7 @@ impl Team {
         client_model: &str,
         price: Option<Price>,
         body_len: usize,
-    ) -> Result<Admitted, Refused> {
+    ) -> Result<Option<Admitted>, Refused> {
         let (provider, model) = route;
         if !grant.allows(client_model, provider, model) {
             return Err(Refused::Route {
@@ -268,7 +269,7 @@ impl Team {
         model: Option<&str>,
         price: Option<Price>,
         body_len: usize,
-    ) -> Result<Admitted, Refused> {
+    ) -> Result<Option<Admitted>, Refused> {
         if !grant.allows_provider(provider) {
             return Err(Refused::Route {
                 model: format!("{provider}@*"),
@@ -284,13 +285,16 @@ impl Team {
         model: Option<&str>,
         price: Option<Price>,
         body_len: usize,
-    ) -> Result<Admitted, Refused> {
+    ) -> Result<Option<Admitted>, Refused> {
         if price.is_none() && !grant.key.budget.is_empty() {
             return Err(Refused::Unpriced {
                 model: format!("{provider}@{}", model.unwrap_or("*")),
             });
         }
         let meter = &grant.meter;
+        if meter.is_unlimited() {
+            return Ok(None);
+        }
         // About four bytes of JSON per input token.
         let tokens = u64::try_from(body_len / 4).unwrap_or(u64::MAX);
         let estimate = Estimate {
@@ -318,7 +322,7 @@ impl Team {
                 }
             }
         };
-        Ok(Admitted::new(grant.clone(), held))
+        Ok(Some(Admitted::new(grant.clone(), held)))
     }
 
     /// Books an answer: prices its usage, counts it against the key's

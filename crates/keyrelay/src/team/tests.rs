@@ -26,13 +26,13 @@ fn usage(input: u64, output: u64) -> Usage {
 /// A whole answer of `usage` on openai@gpt-4.1 ($2 in, $8 out per million).
 fn answer<'a>(
     grant: &'a Arc<Grant>,
-    admitted: Admitted,
+    admitted: Option<Admitted>,
     prices: &'a Prices,
     usage: Usage,
 ) -> Answer<'a> {
     Answer {
         grant: Some(grant),
-        admitted: Some(admitted),
+        admitted,
         prices,
         provider: Some("openai"),
         model: Some("gpt-4.1"),
