@@ -218,6 +218,10 @@ impl Team {
             }
             _ if !secret::well_formed(presented) => return Err(Denied::Malformed),
             Found::Unknown => return Err(Denied::Unknown),
+            // Secrets no key has: at most a few store look-ups a second, so
+            // a flood of made-up keys costs the store nothing much (a key
+            // made elsewhere meanwhile arrives with the next reload).
+            Found::Ask if !self.directory.may_ask(now_ms) => return Err(Denied::Unknown),
             Found::Ask => {
                 let hex = secret::hex(&hash);
                 match self.call(self.store.key_by_hash(&hex)).await {

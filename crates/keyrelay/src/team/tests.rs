@@ -234,3 +234,12 @@ async fn routes_and_unpriced_models_are_refused_before_anything_is_held() {
     assert!(!grant.allows_provider("openai"));
     assert_eq!(grant.meter.reading(now).in_flight, 0);
 }
+
+#[test]
+fn secrets_no_key_has_are_looked_up_in_the_store_a_few_times_a_second_at_most() {
+    let directory = directory::Directory::default();
+    let second = 1_749_043_200_000;
+    let allowed = (0..100).filter(|_| directory.may_ask(second)).count();
+    assert_eq!(allowed, 20);
+    assert!(directory.may_ask(second + 1_000), "a new second");
+}
