@@ -25,6 +25,8 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
     )?;
     crate::route::Fallbacks::new(&registry, Vec::new(), config.fallbacks.clone())
         .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
+    crate::team::Prices::build(&config.prices)
+        .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
     let mut tree = serde_json::to_value(&config).unwrap_or(Value::Null);
     hide_keys(&mut tree);
     let mut leaves = Vec::new();

@@ -89,15 +89,21 @@ fn serves(api: &'static dyn ClientApi) -> MethodRouter<Arc<Live>> {
     )
 }
 
-/// The virtual key a request was sent with, as the front door found it
-/// (taken from the request, not copied).
+tokio::task_local! {
+    /// The virtual key the request being served was sent with, as the front
+    /// door found it: set for the request's task while the router serves it
+    /// (a request's own extensions would cost an allocation each).
+    pub static SENT_WITH: Option<Arc<Grant>>;
+}
+
+/// The virtual key a request was sent with ([`SENT_WITH`]), if any.
 pub struct SentWith(pub Option<Arc<Grant>>);
 
 impl<S: Send + Sync> FromRequestParts<S> for SentWith {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(SentWith(parts.extensions.remove::<Arc<Grant>>()))
+    async fn from_request_parts(_: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(SentWith(SENT_WITH.try_with(Clone::clone).ok().flatten()))
     }
 }
 
@@ -137,13 +143,16 @@ async fn serve(
         None => None,
         Some(grant) => {
             let team = live.team();
-            let price = gateway.prices.get(route.provider.name(), &route.model);
+            // The price matters before the answer only to a budget.
+            let price = (!grant.key.budget.is_empty())
+                .then(|| gateway.prices.get(route.provider.name(), &route.model))
+                .flatten();
             let routed = (route.provider.name(), route.model.as_str());
             match team
                 .admit(grant, routed, &call.head.model, price, call.body_len())
                 .await
             {
-                Ok(admitted) => Some(admitted),
+                Ok(admitted) => admitted,
                 Err(refused) => {
                     let now_ms = team.clock().now_ms();
                     return grant

@@ -94,7 +94,7 @@ pub async fn passthrough(
                 .admit_passthrough(&grant, provider.name(), model.as_deref(), price, body_len)
                 .await
             {
-                Ok(admitted) => Some(admitted),
+                Ok(admitted) => admitted,
                 Err(refused) => {
                     let now_ms = team.clock().now_ms();
                     return grant

@@ -1,7 +1,7 @@
 //! The last requests the gateway served, in memory, for `GET /admin/requests`.
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -28,9 +28,9 @@ pub struct RequestRecord {
     pub cache_read_tokens: Option<u64>,
     pub cache_write_tokens: Option<u64>,
     /// The virtual key that sent it, by name and id (never its secret).
-    pub virtual_key: Option<String>,
-    pub virtual_key_id: Option<String>,
-    pub team: Option<String>,
+    pub virtual_key: Option<Arc<str>>,
+    pub virtual_key_id: Option<Arc<str>>,
+    pub team: Option<Arc<str>>,
     /// What the answer cost in USD; `None` when nothing was booked or the
     /// model has no price (`cost` says which).
     pub cost_usd: Option<f64>,

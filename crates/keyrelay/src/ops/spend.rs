@@ -59,7 +59,13 @@ async fn spend(
     };
     // What this replica spent a moment ago is written first.
     team.flush().await;
-    let report = match report::build(team.store().as_ref(), query).await {
+    let built = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        report::build(team.store().as_ref(), query),
+    )
+    .await
+    .unwrap_or(Err(crate::store::team::TeamError::TimedOut(10_000)));
+    let report = match built {
         Ok(report) => report,
         Err(error) => {
             return problem(

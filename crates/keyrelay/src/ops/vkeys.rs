@@ -75,12 +75,25 @@ fn change_of(live: &Live, bytes: &Bytes, creating: bool) -> Result<KeyChange, Bo
     Ok(KeyChange::from_json(&body, creating, &cx)?)
 }
 
+/// Longest wait for the store in an admin call: past it the call is a
+/// `503`, and what it would have changed is either whole or not there.
+const ADMIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `call`, or a timeout after [`ADMIN_TIMEOUT`].
+async fn within<T, E: From<TeamError>>(
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    tokio::time::timeout(ADMIN_TIMEOUT, call)
+        .await
+        .unwrap_or_else(|_| Err(TeamError::TimedOut(ADMIN_TIMEOUT.as_millis()).into()))
+}
+
 /// The views of `keys`, with their spend this day, week and month.
 async fn views(team: &Team, keys: &[VirtualKey]) -> Result<Vec<Value>, TeamError> {
     // What this replica spent a moment ago is written first.
     team.flush().await;
     let now_ms = team.clock().now_ms();
-    let spend = book::window_spend(team.store().as_ref(), now_ms).await?;
+    let spend = within(book::window_spend(team.store().as_ref(), now_ms)).await?;
     Ok(keys
         .iter()
         .map(|key| {
@@ -102,7 +115,7 @@ async fn views(team: &Team, keys: &[VirtualKey]) -> Result<Vec<Value>, TeamError
 
 async fn list(State(live): State<Arc<Live>>) -> Response {
     let team = live.team();
-    let keys = match team.store().keys().await {
+    let keys = match within(team.store().keys()).await {
         Ok(keys) => keys,
         Err(error) => return refused(error.into()),
     };
@@ -118,7 +131,7 @@ async fn list(State(live): State<Arc<Live>>) -> Response {
 
 async fn show(State(live): State<Arc<Live>>, Path(id): Path<String>) -> Response {
     let team = live.team();
-    let key = match book::find(team.store().as_ref(), &id).await {
+    let key = match within(book::find(team.store().as_ref(), &id)).await {
         Ok(key) => key,
         Err(error) => return refused(error),
     };
@@ -134,7 +147,13 @@ async fn create(State(live): State<Arc<Live>>, body: Bytes) -> Response {
         Err(error) => return refused(error),
     };
     let team = live.team();
-    let made = match book::create(team.store().as_ref(), change, team.clock().now_ms()).await {
+    let made = match within(book::create(
+        team.store().as_ref(),
+        change,
+        team.clock().now_ms(),
+    ))
+    .await
+    {
         Ok(made) => made,
         Err(error) => return refused(error),
     };
@@ -167,7 +186,14 @@ async fn change(State(live): State<Arc<Live>>, Path(id): Path<String>, body: Byt
 
 async fn apply(live: &Live, id: &str, change: KeyChange) -> Response {
     let team = live.team();
-    match book::change(team.store().as_ref(), id, change, team.clock().now_ms()).await {
+    match within(book::change(
+        team.store().as_ref(),
+        id,
+        change,
+        team.clock().now_ms(),
+    ))
+    .await
+    {
         Ok(key) => {
             team.learned(key.clone());
             match views(team, std::slice::from_ref(&key)).await {
@@ -197,7 +223,7 @@ async fn enable(State(live): State<Arc<Live>>, Path(id): Path<String>) -> Respon
 
 async fn delete(State(live): State<Arc<Live>>, Path(id): Path<String>) -> Response {
     let team = live.team();
-    match book::delete(team.store().as_ref(), &id).await {
+    match within(book::delete(team.store().as_ref(), &id)).await {
         Ok(key) => {
             team.forgot(&key.id);
             let now_ms = team.clock().now_ms();

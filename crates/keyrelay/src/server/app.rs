@@ -26,6 +26,7 @@ use crate::gateway::{Gateway, Live};
 use crate::ops::observe::Watch;
 use crate::ops::{bearer_token, constant_time_eq, Ops};
 use crate::team::{secret, Denied, Grant};
+use futures_util::future::Either;
 
 /// The gateway as one service: the routes behind a single front door
 /// (panics caught, requests observed, then access and admission checked on
@@ -87,7 +88,6 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
     let Some(front) = front_of(request.uri().path()) else {
         return unless_panicked(next.run(request)).await;
     };
-    let mut request = request;
     let mut watch = Watch::begin(&door.ops, front, &request);
     let gateway = door.ops.live.gateway();
     let access = {
@@ -100,30 +100,47 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
         };
         check_access(&gateway, asked).await
     };
-    let access = access.map(|grant| {
-        if let Some(grant) = grant {
-            request.extensions_mut().insert(grant.clone());
-            watch.by(grant);
-        }
-    });
-    let shape = || shape_of(&gateway, request.uri().path());
-    let response = if let Err(refused) = access {
-        refused
-    } else if declared_length(&request).is_some_and(|n| n > door.max_body_bytes as u64) {
-        // Answered unread: hyper then closes the connection instead of
-        // reading on.
-        ApiError::body_too_large(door.max_body_bytes)
-            .in_shape(shape())
-            .into_response()
-    } else {
-        match door.admission.admit() {
-            None => door.admission.busy(shape()),
-            Some(slot) => unless_panicked(next.run(request))
-                .await
-                .map(|body| axum::body::Body::new(limit::Holding::new(body, slot))),
+    let response = match access {
+        Err(refused) => refused,
+        Ok(grant) => {
+            if let Some(grant) = &grant {
+                watch.by(grant.clone());
+            }
+            serve_admitted(&door, &gateway, request, next, grant).await
         }
     };
     watch.finish(door.ops.requests.clone(), response, gateway)
+}
+
+/// A request past its access check: a declared length within the body
+/// limit, then a free slot, then the router, with the virtual key it was
+/// sent with (if any) where the fronts find it ([`crate::front::SENT_WITH`]).
+async fn serve_admitted(
+    door: &FrontDoor,
+    gateway: &Gateway,
+    request: Request,
+    next: Next,
+    grant: Option<Arc<Grant>>,
+) -> Response {
+    let shape = || shape_of(gateway, request.uri().path());
+    let max_body_bytes = door.max_body_bytes;
+    if declared_length(&request).is_some_and(|n| n > max_body_bytes as u64) {
+        // Answered unread: hyper then closes the connection instead of
+        // reading on.
+        return ApiError::body_too_large(max_body_bytes)
+            .in_shape(shape())
+            .into_response();
+    }
+    let Some(slot) = door.admission.admit() else {
+        return door.admission.busy(shape());
+    };
+    let answer = match grant {
+        Some(grant) => Either::Left(crate::front::SENT_WITH.scope(Some(grant), next.run(request))),
+        None => Either::Right(next.run(request)),
+    };
+    unless_panicked(answer)
+        .await
+        .map(|body| axum::body::Body::new(limit::Holding::new(body, slot)))
 }
 
 /// `request` with its body held to `timeout` (a stall or a trickle fails

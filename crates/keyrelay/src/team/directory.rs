@@ -68,7 +68,12 @@ pub struct Directory {
     /// a SHA-256. Emptied whenever the keys change, so a change holds at once.
     verified: RwLock<HashMap<u128, Arc<Grant>, BuildHasherDefault<TagHasher>>>,
     tag_keys: (RandomState, RandomState),
+    /// Store look-ups of unknown secrets this second: (second, count).
+    asked: Mutex<(u64, u32)>,
 }
+
+/// Store look-ups of secrets not known here, at most, per second.
+const ASK_PER_SECOND: u32 = 20;
 
 /// Secrets remembered as checked at most (then the memory starts over).
 const VERIFIED_LIMIT: usize = 10_000;
@@ -155,6 +160,17 @@ impl Directory {
             Some(until) if *until > now_ms => Found::Unknown,
             _ => Found::Ask,
         }
+    }
+
+    /// Whether a secret not known here may be looked up in the store now.
+    pub fn may_ask(&self, now_ms: u64) -> bool {
+        let mut asked = self.asked.lock().unwrap_or_else(|e| e.into_inner());
+        let second = now_ms / 1000;
+        if asked.0 != second {
+            *asked = (second, 0);
+        }
+        asked.1 += 1;
+        asked.1 <= ASK_PER_SECOND
     }
 
     /// Remembers that the store has no key with this hash.

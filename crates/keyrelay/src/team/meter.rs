@@ -67,23 +67,6 @@ pub enum Slot {
     Tokens(u64),
 }
 
-#[derive(Debug)]
-struct Cell {
-    slot: Slot,
-    stored: u64,
-    transit: u64,
-    pending: u64,
-    expires_ms: u64,
-}
-
-impl Cell {
-    fn total(&self) -> u64 {
-        self.stored
-            .saturating_add(self.transit)
-            .saturating_add(self.pending)
-    }
-}
-
 /// What the store must be read for before a request is admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Before {
@@ -132,26 +115,12 @@ pub struct Estimate {
 #[derive(Debug)]
 pub struct Meter {
     id: String,
-    /// The key has no limit: a request only counts in flight, which takes
-    /// no lock (a key without limits costs next to nothing).
+    /// The key has no limit: its requests are not held against anything,
+    /// which takes no lock (a key without limits costs next to nothing).
     unlimited: AtomicBool,
-    unlimited_in_flight: AtomicU64,
+    /// The key's requests between the front door and their record.
+    in_flight: AtomicU64,
     state: Mutex<State>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    limits: Limits,
-    /// The store's figures were read since the meter was (re)made.
-    loaded: bool,
-    cells: Vec<Cell>,
-    in_flight: u64,
-    reserved: Estimate,
-    /// Average cost of this key's requests here (nano-USD, smoothed).
-    average_nanos: u64,
-    /// The current day, week and month, until the first of them ends.
-    windows: Vec<Window>,
-    last_used_ms: u64,
 }
 
 /// A meter's current windows and figures, for views.
@@ -169,7 +138,7 @@ impl Meter {
         Arc::new(Meter {
             id: id.to_owned(),
             unlimited: AtomicBool::new(limits.is_empty()),
-            unlimited_in_flight: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             state: Mutex::new(State {
                 limits,
                 ..State::default()
@@ -187,6 +156,21 @@ impl Meter {
         self.unlimited.store(limits.is_empty(), Ordering::Release);
     }
 
+    /// Whether the key has no limit at all.
+    pub fn is_unlimited(&self) -> bool {
+        self.unlimited.load(Ordering::Acquire)
+    }
+
+    /// A request of the key reached the front door…
+    pub fn started(&self) {
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// …and its record is written.
+    pub fn ended(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
     pub fn limits(&self) -> Limits {
         self.state().limits
     }
@@ -197,8 +181,7 @@ impl Meter {
     /// flight until [`Meter::settle`] or [`Meter::release`].
     pub fn admit(&self, now_ms: u64, estimate: Estimate, fresh: bool) -> Result<Estimate, Gate> {
         if self.unlimited.load(Ordering::Acquire) {
-            // Nothing to count against: only the request in flight.
-            self.unlimited_in_flight.fetch_add(1, Ordering::Relaxed);
+            // Nothing to count against.
             return Ok(Estimate {
                 unlimited: true,
                 ..Estimate::default()
@@ -268,7 +251,6 @@ impl Meter {
     /// Whether the key is now [near](Meter::near) a budget.
     pub fn settle(&self, held: Estimate, nanos: Option<u64>, tokens: u64, now_ms: u64) -> bool {
         if held.unlimited {
-            self.unlimited_in_flight.fetch_sub(1, Ordering::Relaxed);
             return false;
         }
         let mut state = self.state();
@@ -301,9 +283,7 @@ impl Meter {
 
     /// Ends an admitted request that cost nothing.
     pub fn release(&self, held: Estimate) {
-        if held.unlimited {
-            self.unlimited_in_flight.fetch_sub(1, Ordering::Relaxed);
-        } else {
+        if !held.unlimited {
             self.state().unhold(held);
         }
     }
@@ -456,7 +436,7 @@ impl Meter {
         let mut state = self.state();
         state.roll(now_ms);
         let mut reading = Reading {
-            in_flight: state.in_flight + self.unlimited_in_flight.load(Ordering::Relaxed),
+            in_flight: self.in_flight.load(Ordering::Relaxed),
             ..Reading::default()
         };
         for (at, period) in Period::ALL.into_iter().enumerate() {
@@ -478,127 +458,10 @@ impl Meter {
     }
 }
 
-impl State {
-    fn near(&self) -> bool {
-        if self.limits.budget.is_empty() {
-            return false;
-        }
-        let margin = self.average_nanos.saturating_mul(NEAR_REQUESTS);
-        self.windows.iter().any(|window| {
-            let Some(limit) = self.limits.budget_of(window.period) else {
-                return false;
-            };
-            let spent = self.total(&Slot::Spend(window.period, window.starts_ms));
-            let seen = spent.saturating_add(self.reserved.nanos);
-            seen.saturating_mul(10) >= limit.saturating_mul(9)
-                || seen.saturating_add(margin) >= limit
-        })
-    }
+mod state;
 
-    /// Keeps `windows` current.
-    fn roll(&mut self, now_ms: u64) {
-        if self.windows.iter().all(|w| w.contains(now_ms)) && self.windows.len() == 3 {
-            return;
-        }
-        self.windows = Period::ALL
-            .into_iter()
-            .map(|p| Window::of(p, now_ms))
-            .collect();
-    }
-
-    fn unhold(&mut self, held: Estimate) {
-        self.in_flight = self.in_flight.saturating_sub(1);
-        self.reserved.nanos = self.reserved.nanos.saturating_sub(held.nanos);
-        self.reserved.tokens = self.reserved.tokens.saturating_sub(held.tokens);
-    }
-
-    fn cell(&mut self, slot: Slot, expires_ms: u64) -> &mut Cell {
-        let at = match self.cells.iter().position(|c| c.slot == slot) {
-            Some(at) => at,
-            None => {
-                self.cells.push(Cell {
-                    slot,
-                    stored: 0,
-                    transit: 0,
-                    pending: 0,
-                    expires_ms,
-                });
-                self.cells.len() - 1
-            }
-        };
-        let cell = &mut self.cells[at];
-        cell.expires_ms = cell.expires_ms.max(expires_ms);
-        cell
-    }
-
-    fn add(&mut self, slot: Slot, n: u64, expires_ms: u64) {
-        let cell = self.cell(slot, expires_ms);
-        cell.pending = cell.pending.saturating_add(n);
-    }
-
-    fn total(&self, slot: &Slot) -> u64 {
-        self.cells
-            .iter()
-            .find(|c| c.slot == *slot)
-            .map_or(0, Cell::total)
-    }
-
-    /// How long until the last minute's buckets leave room for `cost` more
-    /// under `limit`; `None` when there is room now. A request larger than
-    /// the whole limit still goes when nothing else is counted.
-    fn rate_wait(&self, now_ms: u64, limit: u64, cost: u64, kind: fn(u64) -> Slot) -> Option<u64> {
-        let mut live: Vec<(u64, u64)> = self
-            .cells
-            .iter()
-            .filter_map(|c| match (&c.slot, kind(0)) {
-                (Slot::Requests(b), Slot::Requests(_)) | (Slot::Tokens(b), Slot::Tokens(_)) => {
-                    Some((*b, c.total()))
-                }
-                _ => None,
-            })
-            .filter(|(b, n)| *n > 0 && (b + 1) * BUCKET_MS + MINUTE_MS > now_ms)
-            .collect();
-        let mut used: u64 = live.iter().map(|(_, n)| n).sum();
-        if used == 0 || used.saturating_add(cost) <= limit {
-            return None;
-        }
-        live.sort_unstable();
-        for (bucket, n) in live {
-            used -= n;
-            if used == 0 || used.saturating_add(cost) <= limit {
-                return Some(((bucket + 1) * BUCKET_MS + MINUTE_MS).saturating_sub(now_ms));
-            }
-        }
-        Some(MINUTE_MS)
-    }
-}
-
-/// A key within this many of its average requests of a budget counts
-/// strictly (see [`Meter::near`]).
-const NEAR_REQUESTS: u64 = 8;
-
-/// A rate bucket's counter lives until it leaves the last minute, and a
-/// little longer for replicas whose clocks differ.
-fn rate_expiry(bucket: u64) -> u64 {
-    (bucket + 1) * BUCKET_MS + MINUTE_MS + BUCKET_MS
-}
-
-/// The store's name of a cell of key `id`.
-pub fn counter_name(id: &str, slot: &Slot) -> String {
-    match slot {
-        Slot::Spend(period, starts_ms) => {
-            let label = Window::of(*period, *starts_ms).label;
-            let kind = match period {
-                Period::Day => "d",
-                Period::Week => "w",
-                Period::Month => "m",
-            };
-            format!("vk:{id}:{kind}:{label}")
-        }
-        Slot::Requests(bucket) => format!("vk:{id}:r:{bucket}"),
-        Slot::Tokens(bucket) => format!("vk:{id}:t:{bucket}"),
-    }
-}
+pub use state::counter_name;
+use state::{rate_expiry, State};
 
 #[cfg(test)]
 mod tests;

@@ -218,6 +218,10 @@ impl Team {
             }
             _ if !secret::well_formed(presented) => return Err(Denied::Malformed),
             Found::Unknown => return Err(Denied::Unknown),
+            // Secrets no key has: at most a few store look-ups a second, so
+            // a flood of made-up keys costs the store nothing much (a key
+            // made elsewhere meanwhile arrives with the next reload).
+            Found::Ask if !self.directory.may_ask(now_ms) => return Err(Denied::Unknown),
             Found::Ask => {
                 let hex = secret::hex(&hash);
                 match self.call(self.store.key_by_hash(&hex)).await {
@@ -240,7 +244,8 @@ impl Team {
     }
 
     /// Admits a request of `grant` for `client_model` routed to `model` on
-    /// `provider` (priced by `price`), whose body is `body_len` bytes.
+    /// `provider` (priced by `price`), whose body is `body_len` bytes: its
+    /// hold on the key's limits, `None` for a key without any.
     pub async fn admit(
         &self,
         grant: &Arc<Grant>,
@@ -248,7 +253,7 @@ impl Team {
         client_model: &str,
         price: Option<Price>,
         body_len: usize,
-    ) -> Result<Admitted, Refused> {
+    ) -> Result<Option<Admitted>, Refused> {
         let (provider, model) = route;
         if !grant.allows(client_model, provider, model) {
             return Err(Refused::Route {
@@ -268,7 +273,7 @@ impl Team {
         model: Option<&str>,
         price: Option<Price>,
         body_len: usize,
-    ) -> Result<Admitted, Refused> {
+    ) -> Result<Option<Admitted>, Refused> {
         if !grant.allows_provider(provider) {
             return Err(Refused::Route {
                 model: format!("{provider}@*"),
@@ -284,13 +289,16 @@ impl Team {
         model: Option<&str>,
         price: Option<Price>,
         body_len: usize,
-    ) -> Result<Admitted, Refused> {
+    ) -> Result<Option<Admitted>, Refused> {
         if price.is_none() && !grant.key.budget.is_empty() {
             return Err(Refused::Unpriced {
                 model: format!("{provider}@{}", model.unwrap_or("*")),
             });
         }
         let meter = &grant.meter;
+        if meter.is_unlimited() {
+            return Ok(None);
+        }
         // About four bytes of JSON per input token.
         let tokens = u64::try_from(body_len / 4).unwrap_or(u64::MAX);
         let estimate = Estimate {
@@ -318,7 +326,7 @@ impl Team {
                 }
             }
         };
-        Ok(Admitted::new(grant.clone(), held))
+        Ok(Some(Admitted::new(grant.clone(), held)))
     }
 
     /// Books an answer: prices its usage, counts it against the key's

@@ -26,13 +26,13 @@ fn usage(input: u64, output: u64) -> Usage {
 /// A whole answer of `usage` on openai@gpt-4.1 ($2 in, $8 out per million).
 fn answer<'a>(
     grant: &'a Arc<Grant>,
-    admitted: Admitted,
+    admitted: Option<Admitted>,
     prices: &'a Prices,
     usage: Usage,
 ) -> Answer<'a> {
     Answer {
         grant: Some(grant),
-        admitted: Some(admitted),
+        admitted,
         prices,
         provider: Some("openai"),
         model: Some("gpt-4.1"),
@@ -233,4 +233,13 @@ async fn routes_and_unpriced_models_are_refused_before_anything_is_held() {
     assert!(grant.allows_provider("gemini"));
     assert!(!grant.allows_provider("openai"));
     assert_eq!(grant.meter.reading(now).in_flight, 0);
+}
+
+#[test]
+fn secrets_no_key_has_are_looked_up_in_the_store_a_few_times_a_second_at_most() {
+    let directory = directory::Directory::default();
+    let second = 1_749_043_200_000;
+    let allowed = (0..100).filter(|_| directory.may_ask(second)).count();
+    assert_eq!(allowed, 20);
+    assert!(directory.may_ask(second + 1_000), "a new second");
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod budgets;
+mod charging;
 mod cli;
 mod keys;
 mod reports;

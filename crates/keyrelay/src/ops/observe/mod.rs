@@ -99,8 +99,10 @@ impl Watch {
         }
     }
 
-    /// The request was sent with this virtual key.
+    /// The request was sent with this virtual key: it is in flight until
+    /// its record is written.
     pub fn by(&mut self, grant: Arc<Grant>) {
+        grant.meter.started();
         self.grant = Some(grant);
     }
 
@@ -207,6 +209,9 @@ impl Pending {
             (ended, _) => ended,
         };
         let (charge, write) = self.charge(trace.as_ref());
+        if let Some(grant) = &self.grant {
+            grant.meter.ended();
+        }
         let usage = charge.map(|c| c.usage);
         let attempts: Vec<AttemptEntry> = trace
             .iter()
@@ -234,12 +239,9 @@ impl Pending {
             output_tokens: usage.map(|u| u.output),
             cache_read_tokens: usage.map(|u| u.cache_read),
             cache_write_tokens: usage.map(|u| u.cache_write),
-            virtual_key: self.grant.as_ref().map(|g| g.name.to_string()),
-            virtual_key_id: self.grant.as_ref().map(|g| g.id.to_string()),
-            team: self
-                .grant
-                .as_ref()
-                .and_then(|g| g.team.as_deref().map(str::to_owned)),
+            virtual_key: self.grant.as_ref().map(|g| g.name.clone()),
+            virtual_key_id: self.grant.as_ref().map(|g| g.id.clone()),
+            team: self.grant.as_ref().and_then(|g| g.team.clone()),
             cost_usd: charge.and_then(|c| c.nanos).map(|n| n as f64 / 1e9),
             cost: charge.map(|c| match (c.estimated, c.nanos) {
                 (true, _) => "estimated",

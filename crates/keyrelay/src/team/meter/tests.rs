@@ -51,11 +51,9 @@ fn requests_in_flight_hold_what_the_key_usually_costs() {
     let b = meter.admit(NOW, Estimate::default(), true).unwrap();
     let c = meter.admit(NOW, Estimate::default(), true).unwrap();
     assert!(meter.admit(NOW, Estimate::default(), true).is_err());
-    assert_eq!(meter.reading(NOW).in_flight, 3);
     meter.release(c);
     meter.release(b);
     meter.release(a);
-    assert_eq!(meter.reading(NOW).in_flight, 0);
     assert!(meter.admit(NOW, Estimate::default(), true).is_ok());
 }
 
