@@ -11,6 +11,7 @@ pub mod anthropic;
 pub mod client;
 pub mod count;
 pub mod dialect;
+pub mod embed;
 pub mod gemini;
 pub mod ndjson;
 pub mod ollama;

@@ -1,5 +1,6 @@
 //! Gemini's own API (`POST /{v1beta|v1}/models/{model}:generateContent`,
-//! `:streamGenerateContent`, `:countTokens`), served natively by Gemini
+//! `:streamGenerateContent`, `:countTokens`, `:embedContent`,
+//! `:batchEmbedContents`), served natively by Gemini
 //! providers. The model is in the path, not the body; a stream is SSE with
 //! `alt=sse`, else one JSON array.
 
@@ -10,6 +11,7 @@ use super::{
     Render, UsageFields,
 };
 use crate::anthropic::{MessagesRequest, MessagesResponse};
+use crate::embed::EmbedRequest;
 use crate::gemini::inbound::{
     generate_content_response, CountTokensRequest, GeminiChunks, GeminiFraming, GeminiMeta,
     GenerateContentRequest,
@@ -39,17 +41,17 @@ impl ClientApi for Gemini {
             .filter(|t| t.method.is_some())
             .ok_or_else(|| {
                 ClientError::NoRoute(format!(
-                    "keyrelay has no route POST {}; Gemini clients use /v1beta/models/MODEL:generateContent, :streamGenerateContent or :countTokens",
+                    "keyrelay has no route POST {}; Gemini clients use /v1beta/models/MODEL:generateContent, :streamGenerateContent, :countTokens, :embedContent or :batchEmbedContents",
                     request.path
                 ))
             })?;
         let method = target.method.as_deref().unwrap_or_default();
         let model = bounded_model(target.model.clone())?;
         Ok(Head {
-            operation: if method == "countTokens" {
-                Operation::CountTokens
-            } else {
-                Operation::Generate
+            operation: match method {
+                "countTokens" => Operation::CountTokens,
+                "embedContent" | "batchEmbedContents" => Operation::Embed,
+                _ => Operation::Generate,
             },
             stream: target.streams(),
             model,
@@ -145,6 +147,12 @@ impl ClientApi for Gemini {
 
     fn count_body(&self, tokens: u64) -> Value {
         serde_json::json!({ "totalTokens": tokens })
+    }
+
+    fn embed_request(&self, request: &ClientRequest<'_>) -> Result<EmbedRequest, ClientError> {
+        let method = ModelPath::parse(request.path).and_then(|t| t.method);
+        let batch = method.as_deref() == Some("batchEmbedContents");
+        Ok(crate::embed::gemini::parse_request(request.body, batch)?)
     }
 
     fn usage(&self) -> UsageFields {

@@ -10,6 +10,7 @@
 //! and renders the answer with the hub's [`Render`].
 
 mod chat;
+mod embeddings;
 mod gemini;
 mod messages;
 mod responses;
@@ -20,8 +21,10 @@ use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 
 use crate::anthropic::{MessagesRequest, MessagesResponse};
+use crate::embed::EmbedRequest;
 use crate::{Dialect, StreamEncode};
 pub use chat::CHAT;
+pub use embeddings::EMBEDDINGS;
 pub use gemini::{is_gemini, key_param, ModelPath, GEMINI};
 pub use messages::MESSAGES;
 pub use responses::RESPONSES;
@@ -43,6 +46,8 @@ pub enum Operation {
     Generate,
     /// The input tokens a request would take.
     CountTokens,
+    /// Vectors for its inputs (a whole answer, never a stream).
+    Embed,
 }
 
 /// What routing and the key pool read of a request, without building the
@@ -183,6 +188,14 @@ pub trait ClientApi: Sync {
         let _ = (request, head);
         Err(ClientError::NoRoute(format!(
             "the {} API has no token count",
+            self.name()
+        )))
+    }
+    /// An embeddings request ([`Operation::Embed`]), read.
+    fn embed_request(&self, request: &ClientRequest<'_>) -> Result<EmbedRequest, ClientError> {
+        let _ = request;
+        Err(ClientError::NoRoute(format!(
+            "the {} API has no embeddings",
             self.name()
         )))
     }
