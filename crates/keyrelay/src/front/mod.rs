@@ -10,6 +10,7 @@
 //! passthrough `/p/{provider}/…`.
 
 mod count;
+mod embeddings;
 mod gemini_models;
 mod json_body;
 mod legs;
@@ -47,6 +48,7 @@ pub fn router() -> Router<Arc<Live>> {
         .route("/v1/messages", serves(&client::MESSAGES))
         .route("/v1/messages/count_tokens", serves(&client::MESSAGES))
         .route("/v1/chat/completions", serves(&client::CHAT))
+        .route("/v1/embeddings", serves(&client::EMBEDDINGS))
         .route("/v1/responses", serves(&client::RESPONSES))
         .route("/v1/responses/{*rest}", any(stored_responses))
         .route("/v1/models", get(gemini_models::v1_models))
@@ -68,6 +70,7 @@ pub fn client_api_of(path: &str) -> Option<&'static dyn ClientApi> {
     match path {
         "/v1/messages" | "/v1/messages/count_tokens" => Some(&client::MESSAGES),
         "/v1/chat/completions" => Some(&client::CHAT),
+        "/v1/embeddings" => Some(&client::EMBEDDINGS),
         p if p.starts_with("/v1/responses") => Some(&client::RESPONSES),
         p if p.starts_with("/v1beta/") || (p.starts_with("/v1/models/") && p.contains(':')) => {
             Some(&client::GEMINI)
@@ -108,7 +111,7 @@ impl<S: Send + Sync> FromRequestParts<S> for SentWith {
 }
 
 /// The generic front: read, route, check the virtual key's routes and
-/// limits, then count or serve over the fallback chain.
+/// limits, then count, embed or serve over the fallback chain.
 async fn serve(
     api: &'static dyn ClientApi,
     live: &Live,
@@ -139,6 +142,13 @@ async fn serve(
         }
         return count::count(&gateway, &call, route).await;
     }
+    let embed = match call.head.operation {
+        Operation::Embed => match api.embed_request(&call.request()) {
+            Ok(embed) => Some(embed),
+            Err(error) => return ApiError::from(error).in_shape(shape).into_response(),
+        },
+        _ => None,
+    };
     let held = match grant {
         None => None,
         Some(grant) => {
@@ -171,14 +181,20 @@ async fn serve(
         .cloned()
         .collect();
     let chain: Vec<_> = std::iter::once(route).chain(fallbacks).collect();
-    let resume = call.resume(&gateway.caller, &chain);
-    let legs = chain.into_iter().enumerate().map(|(at, route)| {
-        let continuation = resume.clone().map(|resume| Continuation { resume, at });
-        call.leg(route, continuation)
-    });
-    let mut response = crate::call::serve(&gateway.caller, shape, legs).await;
+    let mut response = match &embed {
+        Some(embed) => embeddings::serve(&gateway.caller, &call, embed, chain).await,
+        None => {
+            let resume = call.resume(&gateway.caller, &chain);
+            let legs = chain.into_iter().enumerate().map(|(at, route)| {
+                let continuation = resume.clone().map(|resume| Continuation { resume, at });
+                call.leg(route, continuation)
+            });
+            let mut response = crate::call::serve(&gateway.caller, shape, legs).await;
+            response.extensions_mut().insert(Generation);
+            response
+        }
+    };
     let extensions = response.extensions_mut();
-    extensions.insert(Generation);
     if let Some(admitted) = held {
         extensions.insert(Held::new(admitted));
     }

@@ -257,7 +257,11 @@ pub fn provider_call(provider: &Provider, request: &ProviderRequest) -> Result<O
 /// An upstream error as keyrelay's own: same status (for an error inside
 /// a 200, the status its class stands for), the type that status means, the
 /// provider's own (already redacted) message, `retry-after` kept.
-fn upstream_error(dialect: Dialect, upstream: &UpstreamResponse, class: OutcomeClass) -> ApiError {
+pub(super) fn upstream_error(
+    dialect: Dialect,
+    upstream: &UpstreamResponse,
+    class: OutcomeClass,
+) -> ApiError {
     let body = match &upstream.body {
         UpstreamBody::Full(bytes) => bytes.as_ref(),
         UpstreamBody::Stream(_) => &[],

@@ -77,6 +77,11 @@ impl Reported {
     }
 }
 
+/// Usage a front estimated for an answer that reports none (Gemini's
+/// embeddings): charged, and marked as an estimate.
+#[derive(Debug, Clone, Copy)]
+pub struct Estimated(pub Usage);
+
 /// Marks an answer to a request for generation (not a model list or a
 /// token count): one that reports no usage is charged an estimate.
 #[derive(Debug, Clone, Copy)]

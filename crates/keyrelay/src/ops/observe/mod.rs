@@ -32,7 +32,7 @@ use super::Ops;
 use crate::call::report::ContinuationOutcome;
 use crate::call::Trace;
 use crate::gateway::Gateway;
-use crate::team::usage::{Generation, Reported};
+use crate::team::usage::{Estimated, Generation, Reported};
 use crate::team::{Admitted, Answer, Charge, Grant, Held, Usage, WriteThrough};
 
 /// The metrics recorder, installed once per process.
@@ -120,6 +120,7 @@ impl Watch {
         let admitted = parts.extensions.remove::<Held>().and_then(Held::take);
         let reported = parts.extensions.remove::<Reported>();
         let generation = parts.extensions.remove::<Generation>().is_some();
+        let estimate = parts.extensions.remove::<Estimated>().map(|e| e.0);
         let streamed = parts
             .headers
             .get(http::header::CONTENT_TYPE)
@@ -145,6 +146,7 @@ impl Watch {
             admitted,
             reported,
             generation,
+            estimate,
         };
         let body = Body::new(Observed::new(body, pending));
         Response::from_parts(parts, body)
@@ -177,6 +179,8 @@ pub(super) struct Pending {
     /// An answer the client asked to be generated (charged an estimate
     /// when it reports no usage).
     generation: bool,
+    /// The front's estimate for an answer that reports no usage.
+    estimate: Option<Usage>,
 }
 
 impl Pending {
@@ -186,7 +190,7 @@ impl Pending {
             self.first_byte = Some(self.started.elapsed());
         }
         self.bytes_out += data.len() as u64;
-        if self.reported.is_none() {
+        if self.reported.is_none() && self.estimate.is_none() {
             self.usage.feed(data);
         }
     }
@@ -273,18 +277,23 @@ impl Pending {
     /// a stream the client left early) an estimate of four bytes a token.
     fn charge(&mut self, trace: Option<&Trace>) -> (Option<Charge>, Option<WriteThrough>) {
         let success = (200..300).contains(&self.status);
-        let reported = match &self.reported {
-            Some(reported) => reported.get(),
-            None => self.usage.finish(),
+        let reported = match (&self.reported, self.estimate) {
+            (Some(reported), _) => reported.get(),
+            // The front knows the answer reports nothing.
+            (None, Some(_)) => None,
+            (None, None) => self.usage.finish(),
         };
         // A stream whose events carried no counts reported nothing.
         let reported = reported.filter(|u| u.total() > 0);
-        let estimated = success && reported.is_none() && self.generation;
+        let estimated =
+            success && reported.is_none() && (self.generation || self.estimate.is_some());
         let usage = reported.or_else(|| {
-            estimated.then(|| Usage {
-                input: self.request_bytes / 4,
-                output: self.bytes_out / 4,
-                ..Usage::default()
+            estimated.then(|| {
+                self.estimate.unwrap_or(Usage {
+                    input: self.request_bytes / 4,
+                    output: self.bytes_out / 4,
+                    ..Usage::default()
+                })
             })
         });
         let model = trace.and_then(|t| t.model.as_deref());

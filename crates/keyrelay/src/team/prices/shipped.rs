@@ -46,6 +46,14 @@ const GEMINI_2_5_FLASH_LITE: Price = p(0.10, 0.40, 0.01, 0.10);
 const GEMINI_2_0_FLASH: Price = p(0.10, 0.40, 0.025, 0.10);
 const GEMINI_2_0_FLASH_LITE: Price = p(0.075, 0.30, 0.075, 0.075);
 
+/// Embeddings: input tokens only (an embedding has no output tokens).
+const fn embedding(input: f64) -> Price {
+    p(input, 0.0, input, input)
+}
+const TEXT_EMBEDDING_3_SMALL: Price = embedding(0.02);
+const TEXT_EMBEDDING_3_LARGE: Price = embedding(0.13);
+const GEMINI_EMBEDDING_001: Price = embedding(0.15);
+
 const FREE: Price = p(0.0, 0.0, 0.0, 0.0);
 
 /// Names (exact or glob) and prices.
@@ -77,6 +85,8 @@ pub fn prices() -> &'static [(&'static str, Price)] {
         ("openai@o3-2025*", O3),
         ("openai@o4-mini*", O4_MINI),
         ("openai@o3-mini*", O3_MINI),
+        ("openai@text-embedding-3-small", TEXT_EMBEDDING_3_SMALL),
+        ("openai@text-embedding-3-large", TEXT_EMBEDDING_3_LARGE),
         ("gemini@gemini-2.5-pro*", GEMINI_2_5_PRO),
         ("gemini@gemini-2.5-flash", GEMINI_2_5_FLASH),
         ("gemini@gemini-2.5-flash-preview*", GEMINI_2_5_FLASH),
@@ -84,6 +94,7 @@ pub fn prices() -> &'static [(&'static str, Price)] {
         ("gemini@gemini-2.0-flash", GEMINI_2_0_FLASH),
         ("gemini@gemini-2.0-flash-001", GEMINI_2_0_FLASH),
         ("gemini@gemini-2.0-flash-lite*", GEMINI_2_0_FLASH_LITE),
+        ("gemini@gemini-embedding-001", GEMINI_EMBEDDING_001),
         // OpenRouter bills the model's own provider price.
         ("openrouter@anthropic/claude-opus-4.5", OPUS_4_5),
         ("openrouter@anthropic/claude-opus-4.1", OPUS_4),
