@@ -9,6 +9,7 @@
 
 mod gemini_front;
 mod openai_front;
+mod sdks;
 
 mod team;
 
