@@ -12,12 +12,17 @@ use crate::team::Usage;
 pub(super) struct UsageScan {
     carry: Vec<u8>,
     skipping: bool,
+    /// A usage object spread over lines (a pretty-printed answer, as
+    /// OpenAI writes its whole answers), from its key on, until it parses.
+    open: Vec<u8>,
     seen: UsageCounts,
     found: bool,
 }
 
 impl UsageScan {
     const LINE_LIMIT: usize = 1 << 20;
+    /// The most a usage object spread over lines may take.
+    const OPEN_LIMIT: usize = 4 << 10;
 
     pub fn feed(&mut self, data: &[u8]) {
         let mut rest = data;
@@ -59,6 +64,16 @@ impl UsageScan {
     /// Reads the usage object a line holds, parsing that object alone (the
     /// rest of a whole answer is never parsed again).
     fn line(&mut self, line: &[u8]) {
+        if !self.open.is_empty() {
+            self.open.push(b'\n');
+            self.open.extend_from_slice(line);
+            if let Some(counts) = usage_object(&self.open) {
+                self.open.clear();
+                self.absorb(&counts);
+            } else if self.open.len() > Self::OPEN_LIMIT {
+                self.open.clear();
+            }
+        }
         let line = line.strip_prefix(b"data:").unwrap_or(line);
         let counts = match usage_object(line) {
             Some(usage) => usage,
@@ -68,10 +83,20 @@ impl UsageScan {
                 eval_count: number_after(line, b"\"eval_count\""),
                 ..UsageCounts::default()
             },
-            None => return,
+            None => {
+                // `"usage": {` ending a line: the object follows on the next lines.
+                if let Some(at) = opened_usage(line) {
+                    self.open = line[at..].to_vec();
+                }
+                return;
+            }
         };
+        self.absorb(&counts);
+    }
+
+    fn absorb(&mut self, counts: &UsageCounts) {
         self.found |= counts.any();
-        self.seen.absorb(&counts);
+        self.seen.absorb(counts);
     }
 }
 
@@ -91,6 +116,16 @@ fn usage_object(line: &[u8]) -> Option<UsageCounts> {
         from += at + 1;
     }
     None
+}
+
+/// Where a usage key starts when its object opens at the end of `line`.
+fn opened_usage(line: &[u8]) -> Option<usize> {
+    let at = memchr::memmem::rfind(line, b"\"usage")?;
+    let rest = line[at + b"\"usage".len()..]
+        .strip_prefix(b"\"")
+        .or_else(|| line[at + b"\"usage".len()..].strip_prefix(b"Metadata\""))?;
+    let rest = rest.trim_ascii().strip_prefix(b":")?.trim_ascii();
+    (rest == b"{").then_some(at)
 }
 
 /// The JSON value right after the key `key` (quotes included) in `text`.

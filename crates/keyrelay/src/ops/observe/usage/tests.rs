@@ -93,3 +93,16 @@ fn cache_reads_and_writes_are_counted_once_in_each_shape() {
         usage(50, 9, 0, 0)
     );
 }
+
+#[test]
+fn an_embeddings_answer_reports_its_input_tokens_only() {
+    // OpenAI's embeddings answer, pretty-printed as OpenAI sends it.
+    let openai = "{\n  \"object\": \"list\",\n  \"data\": [\n    {\n      \"object\": \"embedding\",\n      \"index\": 0,\n      \"embedding\": [\n        -0.006929283,\n        -0.005336422\n      ]\n    }\n  ],\n  \"model\": \"text-embedding-3-small\",\n  \"usage\": {\n    \"prompt_tokens\": 5,\n    \"total_tokens\": 5\n  }\n}\n";
+    assert_eq!(scan(&[openai]), usage(5, 0, 0, 0));
+    // The same on one line, as keyrelay writes a translated answer.
+    let line = "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,\"embedding\":\"AAAAPw==\"}],\"model\":\"m\",\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}}";
+    assert_eq!(scan(&[line]), usage(8, 0, 0, 0));
+    // Ollama's /api/embed.
+    let ollama = "{\"model\":\"embeddinggemma\",\"embeddings\":[[0.01,-0.001]],\"total_duration\":14143917,\"load_duration\":1019500,\"prompt_eval_count\":8}";
+    assert_eq!(scan(&[ollama]), usage(8, 0, 0, 0));
+}
