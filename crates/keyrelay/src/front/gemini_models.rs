@@ -2,7 +2,11 @@
 //! /v1beta/models/{model}`: the models keyrelay routes (alias names and
 //! targets, as `/v1/models` lists them), in Gemini's list shape:
 //! `models[].name` is `models/ID`, with `displayName` and the
-//! `supportedGenerationMethods` keyrelay serves for it.
+//! `supportedGenerationMethods` keyrelay serves for it: for an embedding
+//! model, `embedContent` and `batchEmbedContents`. keyrelay asks no
+//! provider for its list, so a model is an embedding model when its
+//! upstream name says so, as the providers name them (`text-embedding-3-small`,
+//! `gemini-embedding-001`, `nomic-embed-text`, `embeddinggemma`).
 
 use std::sync::Arc;
 
@@ -20,7 +24,9 @@ use crate::gateway::Live;
 use crate::route::resolve;
 
 /// What keyrelay serves for every model, whatever its provider.
-const METHODS: [&str; 3] = ["generateContent", "streamGenerateContent", "countTokens"];
+const METHODS: &[&str] = &["generateContent", "streamGenerateContent", "countTokens"];
+/// What keyrelay serves for an embedding model.
+const EMBED_METHODS: &[&str] = &["embedContent", "batchEmbedContents"];
 
 pub async fn list(State(live): State<Arc<Live>>) -> Json<Value> {
     let gateway = live.gateway();
@@ -34,7 +40,7 @@ pub async fn list(State(live): State<Arc<Live>>) -> Json<Value> {
     }
     let models: Vec<Value> = ids
         .into_iter()
-        .map(|id| entry(id, owner(&live, id).as_deref()))
+        .map(|id| entry(id, owner(&live, id).as_ref()))
         .collect();
     Json(json!({ "models": models }))
 }
@@ -71,18 +77,35 @@ pub async fn model(State(live): State<Arc<Live>>, uri: Uri) -> Response {
     }
 }
 
-/// The provider `id` routes to.
-fn owner(live: &Live, id: &str) -> Option<String> {
+/// The provider `id` routes to, and its upstream model.
+struct Owner {
+    provider: String,
+    model: String,
+}
+
+fn owner(live: &Live, id: &str) -> Option<Owner> {
     let gateway = live.gateway();
     resolve(&gateway.registry, &gateway.aliases, id)
         .ok()
-        .map(|route| route.provider.name().to_owned())
+        .map(|route| Owner {
+            provider: route.provider.name().to_owned(),
+            model: route.model,
+        })
 }
 
-fn entry(id: &str, owner: Option<&str>) -> Value {
+/// Whether an upstream model's name says it is an embedding model.
+fn is_embedding_model(model: &str) -> bool {
+    model.to_ascii_lowercase().contains("embed")
+}
+
+fn entry(id: &str, owner: Option<&Owner>) -> Value {
     let description = match owner {
-        Some(owner) => format!("Served by keyrelay through {owner}"),
+        Some(owner) => format!("Served by keyrelay through {}", owner.provider),
         None => String::from("Not routed by keyrelay"),
+    };
+    let methods = match owner {
+        Some(owner) if is_embedding_model(&owner.model) => EMBED_METHODS,
+        _ => METHODS,
     };
     json!({
         "name": format!("models/{id}"),
@@ -90,6 +113,6 @@ fn entry(id: &str, owner: Option<&str>) -> Value {
         "version": "keyrelay",
         "displayName": id,
         "description": description,
-        "supportedGenerationMethods": METHODS,
+        "supportedGenerationMethods": methods,
     })
 }

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod gemini_front;
+mod models;
 mod openai_front;
 mod sdks;
 

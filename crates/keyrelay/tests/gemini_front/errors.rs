@@ -37,19 +37,20 @@ async fn keyrelays_own_errors_are_in_gemini_shape() {
         .unwrap()
         .contains("googleSearch"));
 
+    // Anthropic has no embeddings: refused, saying so.
     let response = post_gemini(
         &gateway,
         "claude-sonnet-4-5",
         "embedContent",
         "",
-        gemini_request().to_string(),
+        json!({"content": {"parts": [{"text": "hello"}]}}).to_string(),
     )
     .await;
     assert_eq!(response.status(), 400);
     assert!(gemini_error(response).await["message"]
         .as_str()
         .unwrap()
-        .starts_with("embedContent"));
+        .contains("no embeddings endpoint"));
 
     let response = client()
         .post(format!("{}/v1beta/models/claude-sonnet-4-5", gateway.url()))
