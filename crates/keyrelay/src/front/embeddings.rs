@@ -13,7 +13,6 @@
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use dialects::client::Operation;
 use dialects::embed::{self, EmbedRequest};
 use http::{HeaderValue, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
@@ -41,14 +40,14 @@ pub struct EmbedLeg<'a> {
     native: bool,
 }
 
-/// Serves `request` (read from `call`) over `chain`.
+/// Serves `request` (an [`dialects::client::Operation::Embed`] read from
+/// `call`) over `chain`.
 pub async fn serve(
     caller: &Caller,
     call: &ClientCall<'_>,
     request: &EmbedRequest,
     chain: Vec<Route>,
 ) -> Response {
-    debug_assert_eq!(call.head.operation, Operation::Embed);
     let legs = chain
         .into_iter()
         .map(|route| EmbedLeg::new(call, request, route));
@@ -117,6 +116,7 @@ impl<'a> EmbedLeg<'a> {
     }
 }
 
+/// The input tokens an answer is charged, left for the request's record.
 enum UsageNote {
     Reported(Usage),
     Estimated(Usage),
@@ -126,9 +126,13 @@ impl UsageNote {
     fn on(self, mut response: Response) -> Response {
         let extensions = response.extensions_mut();
         match self {
-            UsageNote::Reported(usage) => extensions.insert(Reported::of(usage)).map(drop),
-            UsageNote::Estimated(usage) => extensions.insert(Estimated(usage)).map(drop),
-        };
+            UsageNote::Reported(usage) => {
+                extensions.insert(Reported::of(usage));
+            }
+            UsageNote::Estimated(usage) => {
+                extensions.insert(Estimated(usage));
+            }
+        }
         response
     }
 }

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod failover;
 mod gemini_front;
 mod models;
 mod openai_front;

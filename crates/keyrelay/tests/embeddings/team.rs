@@ -130,6 +130,24 @@ async fn embeddings_are_charged_per_input_token_and_gemini_s_as_an_estimate() {
         (spent - (6.0 * 0.02e-6 + 7.0 * 0.15e-6)).abs() < 1e-12,
         "{view}"
     );
+
+    let metrics = client()
+        .get(format!("{}/metrics", gateway.url()))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "keyrelay_requests_total{front=\"embeddings\",provider=\"openai\",status=\"200\"} 1",
+        "keyrelay_requests_total{front=\"gemini\",provider=\"gemini\",status=\"200\"} 1",
+        "keyrelay_spend_tokens_total{virtual_key=\"indexer\",team=\"-\",model=\"openai@text-embedding-3-small\",kind=\"input\"} 6",
+        "keyrelay_spend_tokens_total{virtual_key=\"indexer\",team=\"-\",model=\"gemini@gemini-embedding-001\",kind=\"input\"} 7",
+    ] {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
 }
 
 #[tokio::test]
