@@ -107,6 +107,21 @@ async fn no_key_material_in_logs_or_responses() {
             seen_by_client.push_str(&response.text().await.unwrap_or_default());
         }
     }
+    // Embeddings, forwarded to OpenAI and translated for Gemini (whose only
+    // key's 401 echoes it).
+    for model in [
+        "openai@text-embedding-3-small",
+        "gemini@gemini-embedding-001",
+    ] {
+        let response = client
+            .post(format!("{}/v1/embeddings", gateway.url()))
+            .json(&json!({"model": model, "input": ["a", "b"]}))
+            .send()
+            .await
+            .unwrap();
+        seen_by_client.push_str(&format!("{:?}", response.headers()));
+        seen_by_client.push_str(&response.text().await.unwrap_or_default());
+    }
     // A stream that breaks after its answer has started is counted against its
     // key after the client has it all: wait until each such failure is logged.
     let stream_key = ApiKey::new(KEYS[3], None).fingerprint().to_string();

@@ -131,6 +131,11 @@ impl UsageNote {
             }
             UsageNote::Estimated(usage) => {
                 extensions.insert(Estimated(usage));
+                // The client's `usage.prompt_tokens`, if its shape has one, is ours.
+                response.headers_mut().insert(
+                    "x-keyrelay-token-count",
+                    HeaderValue::from_static("estimate"),
+                );
             }
         }
         response

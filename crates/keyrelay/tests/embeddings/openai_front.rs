@@ -16,6 +16,11 @@ async fn openai_gets_the_clients_request_and_its_answer_comes_back_after_a_rate_
     });
     let response = embeddings(&gateway, &request).await;
     served_by_the_second_key(&response, "openai", "text-embedding-3-small");
+    assert_eq!(
+        header(&response, "x-keyrelay-token-count"),
+        "",
+        "OpenAI counts"
+    );
     let body: Value = response.json().await.unwrap();
     let vectors = openai_vectors(&body);
     assert_eq!(vectors.len(), 3);
@@ -47,6 +52,7 @@ async fn gemini_gets_batch_embed_contents_and_the_client_gets_openais_shape() {
     )
     .await;
     served_by_the_second_key(&response, "gemini", "gemini-embedding-001");
+    assert_eq!(header(&response, "x-keyrelay-token-count"), "estimate");
     let body: Value = response.json().await.unwrap();
     let vectors = openai_vectors(&body);
     assert_eq!(
