@@ -209,18 +209,34 @@ pub fn read_answer(body: &[u8]) -> Result<Embeddings, TranslateError> {
     })
 }
 
+#[derive(serde::Serialize)]
+struct Values<'a> {
+    values: &'a [f32],
+}
+
 /// `embeddings` (one vector) as `embedContent`'s answer.
-pub fn one_answer(embeddings: &Embeddings) -> Value {
-    let values = embeddings.vectors.first().cloned().unwrap_or_default();
-    json!({ "embedding": { "values": values } })
+pub fn one_answer(embeddings: &Embeddings) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct One<'a> {
+        embedding: Values<'a>,
+    }
+    let values = embeddings.vectors.first().map_or(&[][..], Vec::as_slice);
+    serde_json::to_vec(&One {
+        embedding: Values { values },
+    })
+    .unwrap_or_default()
 }
 
 /// `embeddings` as `batchEmbedContents`'s answer.
-pub fn batch_answer(embeddings: &Embeddings) -> Value {
-    let embeddings: Vec<Value> = embeddings
+pub fn batch_answer(embeddings: &Embeddings) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Batch<'a> {
+        embeddings: Vec<Values<'a>>,
+    }
+    let embeddings = embeddings
         .vectors
         .iter()
-        .map(|values| json!({ "values": values }))
+        .map(|values| Values { values })
         .collect();
-    json!({ "embeddings": embeddings })
+    serde_json::to_vec(&Batch { embeddings }).unwrap_or_default()
 }

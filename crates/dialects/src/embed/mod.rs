@@ -12,8 +12,6 @@ pub mod openai;
 #[cfg(test)]
 mod tests;
 
-use serde_json::Value;
-
 use crate::{Dialect, ProviderRequest, TranslateError};
 
 /// What a client asks to embed.
@@ -94,9 +92,9 @@ pub struct Embeddings {
 }
 
 impl EmbedRequest {
-    /// `embeddings` in the client's shape; `model` is the model as the
-    /// client named it.
-    pub fn render(&self, embeddings: &Embeddings, model: &str) -> Value {
+    /// `embeddings` in the client's shape, as the JSON document the client
+    /// reads; `model` is the model as the client named it.
+    pub fn render(&self, embeddings: &Embeddings, model: &str) -> Vec<u8> {
         match self.answer {
             AnswerShape::Openai { base64 } => openai::answer(embeddings, model, base64, self),
             AnswerShape::GeminiOne => gemini::one_answer(embeddings),

@@ -157,28 +157,62 @@ pub fn read_answer(body: &[u8]) -> Result<Embeddings, TranslateError> {
 }
 
 /// `embeddings` as OpenAI's answer for `model`; usage is the provider's
-/// count, else `request`'s estimate.
-pub fn answer(embeddings: &Embeddings, model: &str, base64: bool, request: &EmbedRequest) -> Value {
-    let data: Vec<Value> = embeddings
+/// count, else `request`'s estimate. Written straight from the `f32`s, so
+/// each value reads as the provider wrote it.
+pub fn answer(
+    embeddings: &Embeddings,
+    model: &str,
+    base64: bool,
+    request: &EmbedRequest,
+) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    #[serde(untagged)]
+    enum Vector<'a> {
+        Floats(&'a [f32]),
+        Base64(String),
+    }
+    #[derive(serde::Serialize)]
+    struct Item<'a> {
+        object: &'static str,
+        index: usize,
+        embedding: Vector<'a>,
+    }
+    #[derive(serde::Serialize)]
+    struct Usage {
+        prompt_tokens: u64,
+        total_tokens: u64,
+    }
+    #[derive(serde::Serialize)]
+    struct Answer<'a> {
+        object: &'static str,
+        data: Vec<Item<'a>>,
+        model: &'a str,
+        usage: Usage,
+    }
+    let data = embeddings
         .vectors
         .iter()
         .enumerate()
-        .map(|(index, vector)| {
-            let embedding = if base64 {
-                json!(encode(vector))
-            } else {
-                json!(vector)
-            };
-            json!({ "object": "embedding", "index": index, "embedding": embedding })
+        .map(|(index, vector)| Item {
+            object: "embedding",
+            index,
+            embedding: match base64 {
+                true => Vector::Base64(encode(vector)),
+                false => Vector::Floats(vector),
+            },
         })
         .collect();
     let (tokens, _) = request.input_tokens(embeddings);
-    json!({
-        "object": "list",
-        "data": data,
-        "model": model,
-        "usage": { "prompt_tokens": tokens, "total_tokens": tokens },
-    })
+    let answer = Answer {
+        object: "list",
+        data,
+        model,
+        usage: Usage {
+            prompt_tokens: tokens,
+            total_tokens: tokens,
+        },
+    };
+    serde_json::to_vec(&answer).unwrap_or_default()
 }
 
 /// A vector as base64 of its little-endian `f32` bytes.

@@ -4,6 +4,10 @@ use serde_json::{json, Value};
 
 use super::*;
 
+fn rendered(request: &EmbedRequest, embeddings: &Embeddings, model: &str) -> Value {
+    serde_json::from_slice(&request.render(embeddings, model)).unwrap()
+}
+
 fn openai(body: Value) -> Result<EmbedRequest, TranslateError> {
     openai::parse_request(body.to_string().as_bytes())
 }
@@ -205,7 +209,7 @@ fn answers_are_written_in_the_clients_shape() {
         input_tokens: None,
     };
     let request = openai(json!({"model": "m", "input": ["abcdefgh", "ab"]})).unwrap();
-    let written = request.render(&embeddings, "gemini@gemini-embedding-001");
+    let written = rendered(&request, &embeddings, "gemini@gemini-embedding-001");
     assert_eq!(written["object"], "list");
     assert_eq!(
         written["data"][1],
@@ -220,7 +224,7 @@ fn answers_are_written_in_the_clients_shape() {
     assert_eq!(request.input_tokens(&embeddings), (3, true));
     let base64 =
         openai(json!({"model": "m", "input": ["a", "b"], "encoding_format": "base64"})).unwrap();
-    let written = base64.render(&embeddings, "m");
+    let written = rendered(&base64, &embeddings, "m");
     let text = written["data"][0]["embedding"].as_str().unwrap();
     assert_eq!(openai::decode(text).unwrap(), vec![0.5, 1.0]);
     let batch = gemini::parse_request(
@@ -229,7 +233,7 @@ fn answers_are_written_in_the_clients_shape() {
     )
     .unwrap();
     assert_eq!(
-        batch.render(&embeddings, "m"),
+        rendered(&batch, &embeddings, "m"),
         json!({"embeddings": [{"values": [0.5, 1.0]}, {"values": [2.0, 4.0]}]})
     );
     let one = gemini::parse_request(
@@ -244,7 +248,7 @@ fn answers_are_written_in_the_clients_shape() {
         input_tokens: Some(2),
     };
     assert_eq!(
-        one.render(&single, "m"),
+        rendered(&one, &single, "m"),
         json!({"embedding": {"values": [1.5]}})
     );
 }
@@ -282,4 +286,16 @@ fn a_native_batch_names_the_routed_model_in_each_request() {
         "models/gemini-embedding-001"
     );
     assert_eq!(routed["requests"][0]["title"], "kept");
+}
+
+#[test]
+fn floats_are_written_as_the_provider_wrote_them() {
+    let answer = br#"{"object":"list","data":[{"object":"embedding","index":0,"embedding":[-0.006929283,0.1,1e-7]}],"usage":{"prompt_tokens":1}}"#;
+    let read = provider_answer(Dialect::OpenaiChat, answer, 1).unwrap();
+    let request = gemini::parse_request(br#"{"content":{"parts":[{"text":"a"}]}}"#, false).unwrap();
+    let written = String::from_utf8(request.render(&read, "m")).unwrap();
+    assert_eq!(
+        written,
+        r#"{"embedding":{"values":[-0.006929283,0.1,1e-7]}}"#
+    );
 }

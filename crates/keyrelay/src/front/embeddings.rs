@@ -193,7 +193,7 @@ impl Leg for EmbedLeg<'_> {
         match embed::provider_answer(dialect, body, self.request.inputs.len()) {
             Ok(embeddings) => {
                 let written = self.request.render(&embeddings, self.client_model);
-                let mut response = Response::new(Body::from(written.to_string()));
+                let mut response = Response::new(Body::from(written));
                 response.headers_mut().insert(
                     http::header::CONTENT_TYPE,
                     HeaderValue::from_static("application/json"),
