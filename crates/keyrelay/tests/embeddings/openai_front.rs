@@ -250,3 +250,39 @@ async fn an_upstream_client_error_comes_back_in_openais_shape_unrotated() {
     let error = openai_error(response).await;
     assert_eq!(error["type"], "invalid_request_error", "{error}");
 }
+
+#[tokio::test]
+async fn an_alias_and_a_prefix_route_embeddings_as_any_model() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key_with(GOOD, gemini_embeddings);
+    let base = upstream.base_url();
+    let gateway = start_with(
+        &[
+            ("GEMINI_API_KEYS", GOOD),
+            ("GEMINI_BASE_URL", base.as_str()),
+        ],
+        "",
+        vec![("vectors".to_owned(), "g/gemini-embedding-001".to_owned())],
+    )
+    .await;
+    for model in [
+        "vectors",
+        "g/gemini-embedding-001",
+        "google@gemini-embedding-001",
+    ] {
+        let response = embeddings(&gateway, &json!({"model": model, "input": "hi"})).await;
+        assert_eq!(response.status(), 200, "{model}");
+        assert_eq!(
+            header(&response, "x-keyrelay-provider"),
+            "gemini",
+            "{model}"
+        );
+        assert_eq!(
+            header(&response, "x-keyrelay-model"),
+            "gemini-embedding-001",
+            "{model}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["model"], model, "the client's own name");
+    }
+}

@@ -201,3 +201,37 @@ async fn a_budget_refuses_embeddings_in_each_clients_shape() {
         "refused requests never went upstream"
     );
 }
+
+#[tokio::test]
+async fn a_virtual_key_embeds_only_on_its_routes() {
+    let upstream = FakeUpstream::start().await;
+    let (gateway, _, secret) = team_gateway(
+        &upstream,
+        "",
+        json!({"name": "openai-only", "routes": ["openai@*"]}),
+    )
+    .await;
+    let allowed = embed_with(
+        &gateway,
+        &secret,
+        json!({"model": "openai@text-embedding-3-small", "input": "hi"}),
+    )
+    .await;
+    assert_eq!(allowed.status(), 200);
+    let refused = embed_with(
+        &gateway,
+        &secret,
+        json!({"model": "gemini@gemini-embedding-001", "input": "hi"}),
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    let error = openai_error(refused).await;
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("gemini@gemini-embedding-001"),
+        "{error}"
+    );
+    assert_eq!(upstream.total_hits(), 1);
+}
