@@ -181,20 +181,21 @@ async fn serve(
         .cloned()
         .collect();
     let chain: Vec<_> = std::iter::once(route).chain(fallbacks).collect();
-    let mut response = match &embed {
-        Some(embed) => embeddings::serve(&gateway.caller, &call, embed, chain).await,
-        None => {
-            let resume = call.resume(&gateway.caller, &chain);
-            let legs = chain.into_iter().enumerate().map(|(at, route)| {
-                let continuation = resume.clone().map(|resume| Continuation { resume, at });
-                call.leg(route, continuation)
-            });
-            let mut response = crate::call::serve(&gateway.caller, shape, legs).await;
-            response.extensions_mut().insert(Generation);
-            response
+    if let Some(embed) = &embed {
+        let mut response = embeddings::serve(&gateway.caller, &call, embed, chain).await;
+        if let Some(admitted) = held {
+            response.extensions_mut().insert(Held::new(admitted));
         }
-    };
+        return response;
+    }
+    let resume = call.resume(&gateway.caller, &chain);
+    let legs = chain.into_iter().enumerate().map(|(at, route)| {
+        let continuation = resume.clone().map(|resume| Continuation { resume, at });
+        call.leg(route, continuation)
+    });
+    let mut response = crate::call::serve(&gateway.caller, shape, legs).await;
     let extensions = response.extensions_mut();
+    extensions.insert(Generation);
     if let Some(admitted) = held {
         extensions.insert(Held::new(admitted));
     }
