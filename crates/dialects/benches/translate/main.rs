@@ -7,6 +7,7 @@
 //! `fronts.rs` benches the other clients' directions (Chat, Responses and
 //! Gemini clients through the hub), against the same `request/openai`.
 
+mod claude_code;
 mod clients;
 mod fronts;
 
@@ -156,6 +157,7 @@ fn streams(c: &mut Criterion) {
 
 criterion_group!(
     benches,
+    claude_code::requests,
     requests,
     streams,
     fronts::requests,
