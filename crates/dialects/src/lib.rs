@@ -12,6 +12,7 @@ pub mod client;
 pub mod count;
 pub mod dialect;
 pub mod gemini;
+mod json_writer;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
@@ -23,4 +24,6 @@ pub mod translate;
 
 pub use dialect::{Dialect, Framing, TokenCounter};
 pub use prefill::Prefill;
-pub use translate::{ProviderRequest, StreamEncode, StreamTranslate, TranslateError, Translator};
+pub use translate::{
+    ProviderRequest, StreamEncode, StreamTranslate, TranslateError, Translator, WireRequest,
+};

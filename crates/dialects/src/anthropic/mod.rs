@@ -9,6 +9,7 @@ mod emit;
 mod error_kind;
 mod types;
 mod upstream;
+pub mod view;
 
 pub use decode::AnthropicEvents;
 pub use emit::EventEmitter;

@@ -1,0 +1,501 @@
+//! A Messages request read in place: strings stay the client's JSON string
+//! literals and tool schemas and inputs stay raw JSON, borrowed from the
+//! request's bytes, so a translator can write them out again without
+//! decoding, copying into owned values and encoding them back.
+//!
+//! It takes exactly what [`MessagesRequest`] takes: a block that does not
+//! fit its type's fields is an unknown block (the owned types' `Unknown`
+//! fallback), and what the owned parse rejects is rejected here too. The
+//! settings (model, limits, sampling, tool choice, thinking) are small and
+//! read into an owned [`MessagesRequest`] without messages, system or
+//! tools.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::{MessagesRequest, Role, Thinking, ToolChoice};
+
+/// A JSON string: the client's literal (quotes and escapes included), or
+/// a decoded string where the literal was not at hand.
+#[derive(Debug, Clone)]
+pub enum JsonStr<'a> {
+    Literal(&'a str),
+    Decoded(Cow<'a, str>),
+}
+
+impl<'a> JsonStr<'a> {
+    /// `raw` if it is a string.
+    fn from_raw(raw: &'a RawValue) -> Option<Self> {
+        let literal = raw.get();
+        literal
+            .starts_with('"')
+            .then_some(JsonStr::Literal(literal))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            JsonStr::Literal(literal) => literal.len() == 2,
+            JsonStr::Decoded(text) => text.is_empty(),
+        }
+    }
+
+    /// The string's value.
+    pub fn decoded(&self) -> Cow<'a, str> {
+        match self {
+            JsonStr::Literal(literal) => {
+                let inner = &literal[1..literal.len() - 1];
+                if inner.contains('\\') {
+                    Cow::Owned(serde_json::from_str(literal).unwrap_or_default())
+                } else {
+                    Cow::Borrowed(inner)
+                }
+            }
+            JsonStr::Decoded(text) => text.clone(),
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for JsonStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        JsonStr::from_raw(raw).ok_or_else(|| de::Error::invalid_type(unexpected(raw), &"a string"))
+    }
+}
+
+fn unexpected(raw: &RawValue) -> de::Unexpected<'_> {
+    match raw.get().as_bytes().first() {
+        Some(b'{') => de::Unexpected::Map,
+        Some(b'[') => de::Unexpected::Seq,
+        Some(b't' | b'f') => de::Unexpected::Other("a boolean"),
+        Some(b'n') => de::Unexpected::Unit,
+        _ => de::Unexpected::Other("a number"),
+    }
+}
+
+/// A `POST /v1/messages` body, read in place.
+#[derive(Debug)]
+pub struct RequestView<'a> {
+    /// Everything but `messages`, `system` and `tools` (those are empty).
+    pub settings: MessagesRequest,
+    pub messages: Vec<MessageView<'a>>,
+    pub system: Option<ContentView<'a>>,
+    pub tools: Option<Vec<ToolView<'a>>>,
+}
+
+impl<'a> RequestView<'a> {
+    /// Reads `body` as [`MessagesRequest`] would.
+    pub fn parse(body: &'a [u8]) -> Result<Self, serde_json::Error> {
+        let wire: Wire<'a> = serde_json::from_slice(body)?;
+        Ok(RequestView {
+            settings: MessagesRequest {
+                model: wire.model,
+                messages: Vec::new(),
+                system: None,
+                max_tokens: wire.max_tokens,
+                stop_sequences: wire.stop_sequences,
+                stream: wire.stream,
+                temperature: wire.temperature,
+                top_p: wire.top_p,
+                top_k: wire.top_k,
+                tools: None,
+                tool_choice: wire.tool_choice,
+                thinking: wire.thinking,
+                metadata: None,
+                output_config: wire.output_config,
+            },
+            messages: wire.messages,
+            system: wire.system,
+            tools: wire.tools,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Wire<'a> {
+    model: String,
+    #[serde(default, borrow)]
+    messages: Vec<MessageView<'a>>,
+    #[serde(default, borrow)]
+    system: Option<ContentView<'a>>,
+    #[serde(default)]
+    max_tokens: Option<u32>,
+    #[serde(default)]
+    stop_sequences: Option<Vec<String>>,
+    #[serde(default)]
+    stream: Option<bool>,
+    #[serde(default)]
+    temperature: Option<f64>,
+    #[serde(default)]
+    top_p: Option<f64>,
+    #[serde(default)]
+    top_k: Option<u32>,
+    #[serde(default, borrow)]
+    tools: Option<Vec<ToolView<'a>>>,
+    #[serde(default)]
+    tool_choice: Option<ToolChoice>,
+    #[serde(default)]
+    thinking: Option<Thinking>,
+    #[allow(dead_code)] // read so that it is checked as JSON, as the owned parse does
+    #[serde(default)]
+    metadata: Option<IgnoredAny>,
+    #[serde(default)]
+    output_config: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageView<'a> {
+    pub role: Role,
+    #[serde(borrow)]
+    pub content: ContentView<'a>,
+}
+
+/// Message content or a system prompt: a string or an array of blocks.
+#[derive(Debug)]
+pub enum ContentView<'a> {
+    Text(JsonStr<'a>),
+    Blocks(Vec<BlockView<'a>>),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ContentView<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ContentVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for ContentVisitor<'a> {
+            type Value = ContentView<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or an array of content blocks")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
+                Ok(ContentView::Text(JsonStr::Decoded(Cow::Borrowed(text))))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(ContentView::Text(JsonStr::Decoded(Cow::Owned(
+                    text.to_owned(),
+                ))))
+            }
+            fn visit_string<E: de::Error>(self, text: String) -> Result<Self::Value, E> {
+                Ok(ContentView::Text(JsonStr::Decoded(Cow::Owned(text))))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+                while let Some(block) = seq.next_element()? {
+                    blocks.push(block);
+                }
+                Ok(ContentView::Blocks(blocks))
+            }
+        }
+        deserializer.deserialize_any(ContentVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<'a> ContentView<'a> {
+    /// The blocks (a string is one text block).
+    pub fn blocks(&self) -> Cow<'_, [BlockView<'a>]> {
+        match self {
+            ContentView::Text(text) => Cow::Owned(vec![BlockView::Text { text: text.clone() }]),
+            ContentView::Blocks(blocks) => Cow::Borrowed(blocks),
+        }
+    }
+}
+
+/// A content block. Fields a translator never reads (`cache_control`, the
+/// thoughts themselves) are checked and left out.
+#[derive(Debug, Clone)]
+pub enum BlockView<'a> {
+    Text {
+        text: JsonStr<'a>,
+    },
+    Image {
+        source: ImageView<'a>,
+    },
+    ToolUse {
+        id: JsonStr<'a>,
+        name: JsonStr<'a>,
+        /// `None` when absent; `null` stays `null`.
+        input: Option<&'a RawValue>,
+    },
+    ToolResult {
+        tool_use_id: JsonStr<'a>,
+        content: Option<ToolResultView<'a>>,
+        is_error: Option<bool>,
+    },
+    Thinking {
+        signature: JsonStr<'a>,
+    },
+    RedactedThinking,
+    /// Any other block, or a known type whose fields do not fit.
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub enum ImageView<'a> {
+    Base64 {
+        media_type: JsonStr<'a>,
+        data: JsonStr<'a>,
+    },
+    Url {
+        url: JsonStr<'a>,
+    },
+    Unknown,
+}
+
+/// A tool result's content: a string or blocks.
+#[derive(Debug, Clone)]
+pub enum ToolResultView<'a> {
+    Text(JsonStr<'a>),
+    Blocks(Vec<BlockView<'a>>),
+}
+
+/// The fields of one block, each as the client wrote it.
+#[derive(Default)]
+struct BlockFields<'a> {
+    values: [Option<&'a RawValue>; FIELDS.len()],
+    /// Fields named twice, by index: the owned parse rejects a variant
+    /// whose own field repeats.
+    repeated: u16,
+}
+
+const FIELDS: [&str; 13] = [
+    "type",
+    "text",
+    "cache_control",
+    "source",
+    "id",
+    "name",
+    "input",
+    "tool_use_id",
+    "content",
+    "is_error",
+    "thinking",
+    "signature",
+    "data",
+];
+const TYPE: usize = 0;
+const TEXT: usize = 1;
+const SOURCE: usize = 3;
+const ID: usize = 4;
+const NAME: usize = 5;
+const INPUT: usize = 6;
+const TOOL_USE_ID: usize = 7;
+const CONTENT: usize = 8;
+const IS_ERROR: usize = 9;
+const THINKING: usize = 10;
+const SIGNATURE: usize = 11;
+const DATA: usize = 12;
+
+/// An object key, borrowed unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, key: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(key)))
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(key.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for BlockView<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BlockVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for BlockVisitor<'a> {
+            type Value = BlockView<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a content block")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = BlockFields::default();
+                while let Some(Key(key)) = map.next_key()? {
+                    let Some(index) = FIELDS.iter().position(|f| *f == key) else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    };
+                    let value: &'a RawValue = map.next_value::<&'de RawValue>()?;
+                    if fields.values[index].replace(value).is_some() {
+                        fields.repeated |= 1 << index;
+                    }
+                }
+                Ok(fields.block())
+            }
+            // Anything but an object is an unknown block, as in the owned parse.
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(BlockView::Unknown)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(BlockView::Unknown)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(BlockView::Unknown)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(BlockView::Unknown)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(BlockView::Unknown)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(BlockView::Unknown)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(BlockView::Unknown)
+            }
+        }
+        deserializer.deserialize_any(BlockVisitor(std::marker::PhantomData))
+    }
+}
+
+impl<'a> BlockFields<'a> {
+    fn block(self) -> BlockView<'a> {
+        if self.repeated & (1 << TYPE) != 0 {
+            return BlockView::Unknown;
+        }
+        let kind = string(self.values[TYPE]).map(|k| k.decoded());
+        // The fields each type reads (`cache_control` may be any JSON).
+        let (own, block) = match kind.as_deref() {
+            Some("text") => (&[TEXT, 2][..], self.text_block()),
+            Some("image") => (&[SOURCE][..], self.image()),
+            Some("tool_use") => (&[ID, NAME, INPUT][..], self.tool_use()),
+            Some("tool_result") => (&[TOOL_USE_ID, CONTENT, IS_ERROR][..], self.tool_result()),
+            Some("thinking") => (&[THINKING, SIGNATURE][..], self.thinking_block()),
+            Some("redacted_thinking") => (
+                &[DATA][..],
+                string(self.values[DATA]).map(|_| BlockView::RedactedThinking),
+            ),
+            _ => (&[][..], None),
+        };
+        if own.iter().any(|i| self.repeated & (1 << i) != 0) {
+            return BlockView::Unknown;
+        }
+        block.unwrap_or(BlockView::Unknown)
+    }
+
+    fn text_block(&self) -> Option<BlockView<'a>> {
+        Some(BlockView::Text {
+            text: string(self.values[TEXT])?,
+        })
+    }
+
+    fn image(&self) -> Option<BlockView<'a>> {
+        Some(BlockView::Image {
+            source: ImageView::from_raw(self.values[SOURCE]?),
+        })
+    }
+
+    fn tool_use(&self) -> Option<BlockView<'a>> {
+        Some(BlockView::ToolUse {
+            id: string(self.values[ID])?,
+            name: string(self.values[NAME])?,
+            input: self.values[INPUT],
+        })
+    }
+
+    fn tool_result(&self) -> Option<BlockView<'a>> {
+        let content = match self.values[CONTENT].filter(|raw| raw.get() != "null") {
+            None => None,
+            Some(raw) => Some(ToolResultView::from_raw(raw)?),
+        };
+        Some(BlockView::ToolResult {
+            tool_use_id: string(self.values[TOOL_USE_ID])?,
+            content,
+            is_error: optional_bool(self.values[IS_ERROR])?,
+        })
+    }
+
+    fn thinking_block(&self) -> Option<BlockView<'a>> {
+        string(self.values[THINKING])?;
+        let signature = match self.values[SIGNATURE] {
+            None => JsonStr::Decoded(Cow::Borrowed("")),
+            Some(raw) => JsonStr::from_raw(raw)?,
+        };
+        Some(BlockView::Thinking { signature })
+    }
+}
+
+/// A required string field.
+fn string(raw: Option<&RawValue>) -> Option<JsonStr<'_>> {
+    JsonStr::from_raw(raw?)
+}
+
+/// An optional boolean: `Some(None)` when absent or `null`, `None` when
+/// it is something else.
+fn optional_bool(raw: Option<&RawValue>) -> Option<Option<bool>> {
+    match raw.map(RawValue::get) {
+        None | Some("null") => Some(None),
+        Some("true") => Some(Some(true)),
+        Some("false") => Some(Some(false)),
+        Some(_) => None,
+    }
+}
+
+impl<'a> ImageView<'a> {
+    fn from_raw(raw: &'a RawValue) -> Self {
+        #[derive(Deserialize)]
+        struct Source<'a> {
+            #[serde(rename = "type", borrow)]
+            kind: Option<&'a RawValue>,
+            #[serde(borrow)]
+            media_type: Option<&'a RawValue>,
+            #[serde(borrow)]
+            data: Option<&'a RawValue>,
+            #[serde(borrow)]
+            url: Option<&'a RawValue>,
+        }
+        let Ok(source) = serde_json::from_str::<Source<'a>>(raw.get()) else {
+            return ImageView::Unknown;
+        };
+        let kind = source.kind.and_then(JsonStr::from_raw).map(|k| k.decoded());
+        let image = match kind.as_deref() {
+            Some("base64") => (|| {
+                Some(ImageView::Base64 {
+                    media_type: string(source.media_type)?,
+                    data: string(source.data)?,
+                })
+            })(),
+            Some("url") => string(source.url).map(|url| ImageView::Url { url }),
+            _ => None,
+        };
+        image.unwrap_or(ImageView::Unknown)
+    }
+}
+
+impl<'a> ToolResultView<'a> {
+    fn from_raw(raw: &'a RawValue) -> Option<Self> {
+        if let Some(text) = JsonStr::from_raw(raw) {
+            return Some(ToolResultView::Text(text));
+        }
+        if raw.get().starts_with('[') {
+            return serde_json::from_str(raw.get())
+                .ok()
+                .map(ToolResultView::Blocks);
+        }
+        None
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ToolView<'a> {
+    #[serde(borrow)]
+    pub name: JsonStr<'a>,
+    #[serde(default, borrow)]
+    pub description: Option<JsonStr<'a>>,
+    /// Absent (or `null`) for server tools.
+    #[serde(default, borrow)]
+    pub input_schema: Option<&'a RawValue>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}

@@ -1,0 +1,534 @@
+//! A Messages request, read in place, written as a Gemini `generateContent`
+//! body (the rules are in `contents.rs`' and `request.rs`' docs): texts,
+//! images and tool inputs go out as the client wrote them; only the tool
+//! schemas are rebuilt, cleaned to Gemini's subset.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::request::{generation_config, model_name, tool_config};
+use super::{ids, schema};
+use crate::anthropic::view::{
+    BlockView, ContentView, ImageView, JsonStr, RequestView, ToolResultView,
+};
+use crate::anthropic::Role;
+use crate::json_writer::{JoinedText, JsonWriter};
+use crate::translate::{TranslateError, WireRequest};
+
+pub(super) fn generate(
+    request: &RequestView<'_>,
+    model: &str,
+    size: usize,
+) -> Result<WireRequest, TranslateError> {
+    let model = model_name(model)?;
+    let conversation = Conversation::of(request)?;
+    let mut w = JsonWriter::with_capacity(size + size / 8);
+    w.open_object();
+    let has_tools = conversation.write(&mut w);
+    if let Some(config) = generation_config(&request.settings, model) {
+        w.key("generationConfig");
+        w.value(&config);
+    }
+    if has_tools {
+        if let Some(config) = tool_config(request.settings.tool_choice.as_ref()) {
+            w.key("toolConfig");
+            w.value(&config);
+        }
+    }
+    w.close_object();
+    let (method, query) = if request.settings.is_stream() {
+        ("streamGenerateContent", Some(String::from("alt=sse")))
+    } else {
+        ("generateContent", None)
+    };
+    Ok(WireRequest {
+        path: format!("/v1beta/models/{model}:{method}"),
+        query,
+        body: w.finish(),
+    })
+}
+
+pub(super) fn count_tokens(
+    request: &RequestView<'_>,
+    model: &str,
+    size: usize,
+) -> Result<WireRequest, TranslateError> {
+    let model = model_name(model)?;
+    let conversation = Conversation::of(request)?;
+    let mut w = JsonWriter::with_capacity(size + size / 8);
+    w.open_object();
+    w.key("generateContentRequest");
+    w.open_object();
+    conversation.write(&mut w);
+    // countTokens wants the model inside the embedded request too.
+    w.field_str("model", &format!("models/{model}"));
+    w.close_object();
+    w.close_object();
+    Ok(WireRequest {
+        path: format!("/v1beta/models/{model}:countTokens"),
+        query: None,
+        body: w.finish(),
+    })
+}
+
+/// `contents`, `systemInstruction` and `tools`, ready to write.
+struct Conversation<'p, 'a> {
+    system: Vec<&'p JsonStr<'a>>,
+    turns: Vec<(&'static str, Vec<Part<'p, 'a>>)>,
+    tools: Vec<Value>,
+}
+
+/// One Gemini part.
+enum Part<'p, 'a> {
+    Text {
+        text: Text<'p, 'a>,
+        signature: Option<Cow<'a, str>>,
+    },
+    Image(&'p ImageView<'a>),
+    Call {
+        name: &'p JsonStr<'a>,
+        input: Option<&'a RawValue>,
+        id: Option<String>,
+        signature: Option<Cow<'a, str>>,
+    },
+    Response {
+        name: Cow<'a, str>,
+        text: Text<'p, 'a>,
+        is_error: bool,
+        id: Option<String>,
+    },
+}
+
+enum Text<'p, 'a> {
+    Client(&'p JsonStr<'a>),
+    Joined(JoinedText),
+}
+
+impl Text<'_, '_> {
+    fn write(&self, w: &mut JsonWriter) {
+        match self {
+            Text::Client(text) => w.json_str(text),
+            Text::Joined(text) => text.write(w),
+        }
+    }
+}
+
+impl<'p, 'a> Conversation<'p, 'a> {
+    fn of(request: &'p RequestView<'a>) -> Result<Self, TranslateError> {
+        let mut system: Vec<&JsonStr> = match &request.system {
+            Some(ContentView::Text(text)) => non_empty(text).into_iter().collect(),
+            Some(ContentView::Blocks(blocks)) => blocks
+                .iter()
+                .filter_map(text_of)
+                .filter_map(non_empty)
+                .collect(),
+            None => Vec::new(),
+        };
+        let calls = tool_calls(request);
+        let mut turns: Vec<(&str, Vec<Part>)> = Vec::new();
+        for message in &request.messages {
+            let (role, parts) = match (&message.role, &message.content) {
+                // Claude Code sends system entries inside `messages`: they join the instruction.
+                (Role::System, ContentView::Text(text)) => {
+                    system.extend(non_empty(text));
+                    continue;
+                }
+                (Role::System, ContentView::Blocks(blocks)) => {
+                    system.extend(blocks.iter().filter_map(text_of).filter_map(non_empty));
+                    continue;
+                }
+                (Role::User, ContentView::Text(text)) => (
+                    "user",
+                    non_empty(text)
+                        .map(|text| Part::Text {
+                            text: Text::Client(text),
+                            signature: None,
+                        })
+                        .into_iter()
+                        .collect(),
+                ),
+                (Role::User, ContentView::Blocks(blocks)) => ("user", user_parts(blocks, &calls)),
+                (Role::Assistant, ContentView::Text(text)) => (
+                    "model",
+                    non_empty(text)
+                        .map(|text| Part::Text {
+                            text: Text::Client(text),
+                            signature: None,
+                        })
+                        .into_iter()
+                        .collect(),
+                ),
+                (Role::Assistant, ContentView::Blocks(blocks)) => ("model", model_parts(blocks)),
+            };
+            if parts.is_empty() {
+                continue;
+            }
+            match turns.last_mut() {
+                Some((last, merged)) if *last == role => merged.extend(parts),
+                _ => turns.push((role, parts)),
+            }
+        }
+        if turns.is_empty() {
+            return Err(TranslateError(String::from(
+                "the request has no message content Gemini can take (messages are empty)",
+            )));
+        }
+        for (role, parts) in &mut turns {
+            if *role == "model" {
+                sign_first_call(parts);
+            }
+        }
+        Ok(Conversation {
+            system,
+            turns,
+            tools: declarations(request),
+        })
+    }
+
+    /// Writes the members; whether there are tools.
+    fn write(&self, w: &mut JsonWriter) -> bool {
+        w.key("contents");
+        w.open_array();
+        for (role, parts) in &self.turns {
+            w.open_object();
+            w.field_str("role", role);
+            w.key("parts");
+            w.open_array();
+            for part in parts {
+                write_part(part, w);
+            }
+            w.close_array();
+            w.close_object();
+        }
+        w.close_array();
+        if !self.system.is_empty() {
+            w.key("systemInstruction");
+            w.open_object();
+            w.key("parts");
+            w.open_array();
+            for text in &self.system {
+                w.open_object();
+                w.key("text");
+                w.json_str(text);
+                w.close_object();
+            }
+            w.close_array();
+            w.close_object();
+        }
+        if self.tools.is_empty() {
+            return false;
+        }
+        w.key("tools");
+        w.open_array();
+        w.open_object();
+        w.key("functionDeclarations");
+        w.value(&self.tools);
+        w.close_object();
+        w.close_array();
+        true
+    }
+}
+
+fn write_part(part: &Part<'_, '_>, w: &mut JsonWriter) {
+    w.open_object();
+    match part {
+        Part::Text { text, signature } => {
+            w.key("text");
+            text.write(w);
+            if let Some(signature) = signature {
+                w.field_str("thoughtSignature", signature);
+            }
+        }
+        Part::Image(image) => write_image(image, w),
+        Part::Call {
+            name,
+            input,
+            id,
+            signature,
+        } => {
+            w.key("functionCall");
+            w.open_object();
+            w.key("name");
+            w.json_str(name);
+            // `functionCall.args` is a Struct: an object.
+            w.key("args");
+            match input.map(|raw| raw.get()) {
+                None | Some("null") => w.raw("{}"),
+                Some(object) if object.starts_with('{') => w.raw(object),
+                Some(other) => {
+                    w.open_object();
+                    w.key("input");
+                    w.raw(other);
+                    w.close_object();
+                }
+            }
+            if let Some(id) = id {
+                w.field_str("id", id);
+            }
+            w.close_object();
+            if let Some(signature) = signature {
+                w.field_str("thoughtSignature", signature);
+            }
+        }
+        Part::Response {
+            name,
+            text,
+            is_error,
+            id,
+        } => {
+            w.key("functionResponse");
+            w.open_object();
+            w.field_str("name", name);
+            w.key("response");
+            w.open_object();
+            w.key(if *is_error { "error" } else { "output" });
+            text.write(w);
+            w.close_object();
+            if let Some(id) = id {
+                w.field_str("id", id);
+            }
+            w.close_object();
+        }
+    }
+    w.close_object();
+}
+
+/// Base64 images go inline; URL images as `fileData`, with a MIME type
+/// when the URL shows one.
+fn write_image(image: &ImageView<'_>, w: &mut JsonWriter) {
+    match image {
+        ImageView::Base64 { media_type, data } => {
+            w.key("inlineData");
+            w.open_object();
+            w.key("mimeType");
+            w.json_str(media_type);
+            w.key("data");
+            w.json_str(data);
+            w.close_object();
+        }
+        ImageView::Url { url } => {
+            w.key("fileData");
+            w.open_object();
+            if let Some(mime) = mime_from_url(&url.decoded()) {
+                w.field_str("mimeType", mime);
+            }
+            w.key("fileUri");
+            w.json_str(url);
+            w.close_object();
+        }
+        // Never made into a part.
+        ImageView::Unknown => {}
+    }
+}
+
+/// `tool_use` id → function name, for every call in the conversation.
+fn tool_calls<'a>(request: &RequestView<'a>) -> HashMap<Cow<'a, str>, Cow<'a, str>> {
+    let mut calls = HashMap::new();
+    for message in request
+        .messages
+        .iter()
+        .filter(|m| m.role == Role::Assistant)
+    {
+        if let ContentView::Blocks(blocks) = &message.content {
+            for block in blocks {
+                if let BlockView::ToolUse { id, name, .. } = block {
+                    calls.insert(id.decoded(), name.decoded());
+                }
+            }
+        }
+    }
+    calls
+}
+
+/// Function responses first (Gemini pairs them with the previous turn's
+/// calls), then images returned by tools, then the rest in order.
+fn user_parts<'p, 'a>(
+    blocks: &'p [BlockView<'a>],
+    calls: &HashMap<Cow<'a, str>, Cow<'a, str>>,
+) -> Vec<Part<'p, 'a>> {
+    let mut responses = Vec::new();
+    let mut tool_images = Vec::new();
+    let mut rest = Vec::new();
+    for block in blocks {
+        match block {
+            BlockView::Text { text } => rest.extend(non_empty(text).map(|text| Part::Text {
+                text: Text::Client(text),
+                signature: None,
+            })),
+            BlockView::Image { source } => rest.extend(image_part(source)),
+            BlockView::ToolResult {
+                tool_use_id,
+                content,
+                is_error,
+            } => {
+                let text = match content {
+                    Some(ToolResultView::Text(text)) => Text::Client(text),
+                    Some(ToolResultView::Blocks(inner)) => {
+                        Text::Joined(JoinedText::join(inner.iter().filter_map(text_of), "\n"))
+                    }
+                    None => Text::Joined(JoinedText::default()),
+                };
+                let id = tool_use_id.decoded();
+                let Some(name) = calls.get(&id) else {
+                    // No call to pair with: Gemini would reject a stray functionResponse.
+                    let mut orphan = JoinedText::default();
+                    orphan.push_str(&format!("[result of tool call {id}]\n"));
+                    match &text {
+                        Text::Client(text) => orphan.push(text),
+                        Text::Joined(text) => orphan.push_joined(text),
+                    }
+                    rest.push(Part::Text {
+                        text: Text::Joined(orphan),
+                        signature: None,
+                    });
+                    continue;
+                };
+                responses.push(Part::Response {
+                    name: name.clone(),
+                    text,
+                    is_error: is_error.unwrap_or(false),
+                    id: ids::decode(&id).gemini_id,
+                });
+                if let Some(ToolResultView::Blocks(inner)) = content {
+                    for block in inner {
+                        if let BlockView::Image { source } = block {
+                            tool_images.extend(image_part(source));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    responses.extend(tool_images);
+    responses.extend(rest);
+    responses
+}
+
+fn model_parts<'p, 'a>(blocks: &'p [BlockView<'a>]) -> Vec<Part<'p, 'a>> {
+    let mut parts: Vec<Part> = Vec::new();
+    // A thinking block's Gemini signature belongs to the part after it: the
+    // text or call it was minted with.
+    let mut pending: Option<Cow<'a, str>> = None;
+    for block in blocks {
+        match block {
+            BlockView::Text { text } => {
+                if let Some(text) = non_empty(text) {
+                    parts.push(Part::Text {
+                        text: Text::Client(text),
+                        signature: pending.take(),
+                    });
+                }
+            }
+            // Gemini does not take thoughts back, only their signature.
+            BlockView::Thinking { signature } => {
+                let signature = signature.decoded();
+                if let Some(gemini) = ids::gemini_signature(&signature) {
+                    pending = Some(match &signature {
+                        Cow::Borrowed(whole) => Cow::Borrowed(&whole[whole.len() - gemini.len()..]),
+                        Cow::Owned(_) => Cow::Owned(gemini.to_owned()),
+                    });
+                }
+            }
+            BlockView::ToolUse { id, name, input } => {
+                let carried = ids::decode(&id.decoded());
+                parts.push(Part::Call {
+                    name,
+                    input: *input,
+                    id: carried.gemini_id,
+                    signature: pending.take().or(carried.signature.map(Cow::Owned)),
+                });
+            }
+            _ => {}
+        }
+    }
+    // A signature after the last part (Gemini's empty closing part) goes back
+    // on the last part, unless that one is signed already.
+    if let Some(last) = parts.last_mut() {
+        if let Part::Text { signature, .. } | Part::Call { signature, .. } = last {
+            if signature.is_none() {
+                *signature = pending;
+            }
+        }
+    }
+    parts
+}
+
+/// Gemini 3 rejects a model turn whose first call is unsigned (history from
+/// another model, or a client that dropped the id); the documented skip value
+/// passes the validator. Later calls of the turn need no signature.
+fn sign_first_call(parts: &mut [Part<'_, '_>]) {
+    if let Some(Part::Call { signature, .. }) =
+        parts.iter_mut().find(|p| matches!(p, Part::Call { .. }))
+    {
+        signature.get_or_insert(Cow::Borrowed(ids::SKIP_SIGNATURE));
+    }
+}
+
+/// Client tools as `functionDeclarations`; Anthropic server tools (web
+/// search, code execution…) have no Gemini function form and are left out.
+fn declarations(request: &RequestView<'_>) -> Vec<Value> {
+    request
+        .tools
+        .iter()
+        .flatten()
+        .filter(|tool| matches!(tool.kind.as_deref(), None | Some("custom")))
+        .map(|tool| {
+            let mut declaration = serde_json::Map::new();
+            declaration.insert(
+                "name".into(),
+                Value::String(tool.name.decoded().into_owned()),
+            );
+            if let Some(description) = tool.description.as_ref().filter(|d| !d.is_empty()) {
+                declaration.insert(
+                    "description".into(),
+                    Value::String(description.decoded().into_owned()),
+                );
+            }
+            let schema: Option<Value> = tool
+                .input_schema
+                .and_then(|raw| serde_json::from_str(raw.get()).ok());
+            if let Some(parameters) = schema::parameters(schema.as_ref()) {
+                declaration.insert("parameters".into(), parameters);
+            }
+            Value::Object(declaration)
+        })
+        .collect()
+}
+
+fn image_part<'p, 'a>(source: &'p ImageView<'a>) -> Option<Part<'p, 'a>> {
+    (!matches!(source, ImageView::Unknown)).then_some(Part::Image(source))
+}
+
+fn text_of<'p, 'a>(block: &'p BlockView<'a>) -> Option<&'p JsonStr<'a>> {
+    match block {
+        BlockView::Text { text } => Some(text),
+        _ => None,
+    }
+}
+
+/// Gemini rejects empty text parts.
+fn non_empty<'p, 'a>(text: &'p JsonStr<'a>) -> Option<&'p JsonStr<'a>> {
+    (!text.is_empty()).then_some(text)
+}
+
+pub(super) fn mime_from_url(url: &str) -> Option<&'static str> {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    let extension = path.rsplit_once('.').map(|(_, ext)| ext)?;
+    Some(match extension {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "heic" => "image/heic",
+        "heif" => "image/heif",
+        _ => return None,
+    })
+}
