@@ -124,7 +124,15 @@ pub trait Translator: Send + Sync {
     /// owned [`MessagesRequest`] and go through [`Translator::request`].
     fn request_bytes(&self, body: &[u8], model: &str) -> Result<WireRequest, TranslateError> {
         let request: MessagesRequest = serde_json::from_slice(body).map_err(invalid_messages)?;
-        let translated = self.request(&request, model)?;
+        self.request_wire(&request, model)
+    }
+    /// [`Translator::request`] as it goes on the wire.
+    fn request_wire(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<WireRequest, TranslateError> {
+        let translated = self.request(request, model)?;
         Ok(WireRequest {
             body: serde_json::to_vec(&translated.body)
                 .map_err(|e| TranslateError(e.to_string()))?,

@@ -232,6 +232,5 @@ pub fn translate(body: &[u8], translator: &dyn Translator, model: &str) -> Vec<u
     };
     let head = MESSAGES.head(&request).expect("head");
     let hub = MESSAGES.to_hub(&request, &head).expect("hub");
-    let out = translator.request(&hub.request, model).expect("translates");
-    serde_json::to_vec(&out.body).expect("json")
+    hub.request.translate(translator, model).expect("translates").body
 }

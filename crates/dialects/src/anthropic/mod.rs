@@ -4,6 +4,8 @@
 //! is always complete; and [`AnthropicUpstream`], the hub request out to an
 //! Anthropic-dialect provider when the client spoke another API.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 mod decode;
 mod emit;
 mod error_kind;

@@ -11,6 +11,7 @@
 
 mod chat;
 mod gemini;
+mod hub;
 mod messages;
 mod responses;
 #[cfg(test)]
@@ -23,6 +24,7 @@ use crate::anthropic::{MessagesRequest, MessagesResponse};
 use crate::{Dialect, StreamEncode};
 pub use chat::CHAT;
 pub use gemini::{is_gemini, key_param, ModelPath, GEMINI};
+pub use hub::{HubRequest, MessagesJson};
 pub use messages::MESSAGES;
 pub use responses::RESPONSES;
 
@@ -84,7 +86,7 @@ impl From<crate::TranslateError> for ClientError {
 
 /// A client request as the hub request, with what its answer needs.
 pub struct Hub {
-    pub request: MessagesRequest,
+    pub request: HubRequest,
     pub render: Box<dyn Render>,
     /// Fields of the client's request the hub cannot carry, dropped.
     pub dropped: Vec<String>,

@@ -44,6 +44,14 @@ impl Translator for Gemini {
         crate::translate::via_bytes(self, request, model)
     }
 
+    fn request_wire(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<WireRequest, TranslateError> {
+        self.request_bytes(&crate::translate::hub_json(request)?, model)
+    }
+
     fn request_bytes(&self, body: &[u8], model: &str) -> Result<WireRequest, TranslateError> {
         let view = crate::translate::view(body)?;
         write::generate(&view, model, body.len())

@@ -1,6 +1,7 @@
 //! Unit tests of the Gemini translator: requests, whole responses, the
 //! schema cleaner and the id / signature round trip.
 
+mod borrowed;
 mod ids;
 mod request;
 mod response;

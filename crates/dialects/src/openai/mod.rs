@@ -41,6 +41,14 @@ impl Translator for OpenAiChat {
         crate::translate::via_bytes(self, request, model)
     }
 
+    fn request_wire(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<WireRequest, TranslateError> {
+        self.request_bytes(&crate::translate::hub_json(request)?, model)
+    }
+
     fn request_bytes(&self, body: &[u8], model: &str) -> Result<WireRequest, TranslateError> {
         let view = crate::translate::view(body)?;
         Ok(WireRequest {
