@@ -232,5 +232,8 @@ pub fn translate(body: &[u8], translator: &dyn Translator, model: &str) -> Vec<u
     };
     let head = MESSAGES.head(&request).expect("head");
     let hub = MESSAGES.to_hub(&request, &head).expect("hub");
-    hub.request.translate(translator, model).expect("translates").body
+    hub.request
+        .translate(translator, model)
+        .expect("translates")
+        .body
 }

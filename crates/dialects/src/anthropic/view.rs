@@ -90,6 +90,12 @@ pub struct RequestView<'a> {
 impl<'a> RequestView<'a> {
     /// Reads `body` as [`MessagesRequest`] would.
     pub fn parse(body: &'a [u8]) -> Result<Self, serde_json::Error> {
+        if has_surrogate_escape(body) {
+            // Strings kept as literals are not decoded, so a lone surrogate
+            // would pass unseen: the owned parse decides (rare: most clients
+            // write non-ASCII as UTF-8).
+            serde_json::from_slice::<MessagesRequest>(body)?;
+        }
         let wire: Wire<'a> = serde_json::from_slice(body)?;
         Ok(RequestView {
             settings: MessagesRequest {
@@ -113,6 +119,17 @@ impl<'a> RequestView<'a> {
             tools: wire.tools,
         })
     }
+}
+
+/// Whether `body` has a `\uD800`–`\uDFFF` escape (or what looks like one).
+fn has_surrogate_escape(body: &[u8]) -> bool {
+    memchr::memmem::find_iter(body, b"\\u").any(|at| {
+        matches!(body.get(at + 2), Some(b'd' | b'D'))
+            && matches!(
+                body.get(at + 3),
+                Some(b'8'..=b'9' | b'a'..=b'f' | b'A'..=b'F')
+            )
+    })
 }
 
 #[derive(Deserialize)]
