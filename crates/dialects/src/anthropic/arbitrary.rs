@@ -260,7 +260,7 @@ fn request() -> impl Strategy<Value = Value> {
                 let mut request = json!({"model": "claude-sonnet-4-5", "messages": messages});
                 let fields = [
                     ("system", system),
-                    ("tools", (!tools.is_empty()).then(|| Value::Array(tools))),
+                    ("tools", (!tools.is_empty()).then_some(Value::Array(tools))),
                     ("tool_choice", tool_choice),
                     ("thinking", thinking),
                     ("max_tokens", max_tokens.map(Value::from)),

@@ -447,11 +447,9 @@ fn model_parts<'p, 'a>(blocks: &'p [BlockView<'a>]) -> Vec<Part<'p, 'a>> {
     }
     // A signature after the last part (Gemini's empty closing part) goes back
     // on the last part, unless that one is signed already.
-    if let Some(last) = parts.last_mut() {
-        if let Part::Text { signature, .. } | Part::Call { signature, .. } = last {
-            if signature.is_none() {
-                *signature = pending;
-            }
+    if let Some(Part::Text { signature, .. } | Part::Call { signature, .. }) = parts.last_mut() {
+        if signature.is_none() {
+            *signature = pending;
         }
     }
     parts

@@ -102,7 +102,7 @@ impl<'a> TranslatedLeg<'a> {
             .map_or(0, |d| d.as_secs());
         AnswerMeta {
             id,
-            model: &self.hub.request.model(),
+            model: self.hub.request.model(),
             created,
         }
     }
