@@ -220,9 +220,9 @@ impl Cleaner<'_> {
     }
 
     /// The node with its `allOf` members folded in (properties and required
-    /// lists joined, other keywords kept from the first that sets them).
-    /// `node` with its `allOf` members merged in (borrowed when it has none:
-    /// copying every node would copy each subtree once per level above it).
+    /// lists joined, other keywords kept from the first that sets them);
+    /// borrowed when it has none, since copying every node would copy each
+    /// subtree once per level above it.
     fn merge_all_of<'n>(
         &self,
         node: &'n Map<String, Value>,
