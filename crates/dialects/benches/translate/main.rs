@@ -105,8 +105,10 @@ fn requests(c: &mut Criterion) {
     for (name, translator, _, model) in translators() {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let out = translator.request(&request, model).expect("translates");
-                black_box(serde_json::to_vec(&out.body).map(|v| v.len()))
+                let out = translator
+                    .request_wire(&request, model)
+                    .expect("translates");
+                black_box(out.body.len())
             })
         });
     }
