@@ -13,6 +13,7 @@
 //! - `inbound/`: the other way round, Gemini's API as clients speak it,
 //!   through the hub to providers of another dialect.
 
+mod cleaned;
 #[cfg(test)]
 mod contents;
 mod frames;

@@ -2,6 +2,7 @@
 //! schema cleaner and the id / signature round trip.
 
 mod borrowed;
+mod cleaned;
 mod ids;
 mod request;
 mod response;

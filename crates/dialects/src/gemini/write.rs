@@ -5,12 +5,12 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use super::request::{generation_config, model_name, tool_config};
-use super::{ids, schema};
+use super::{cleaned, ids};
 use crate::anthropic::view::{
     BlockView, ContentView, ImageView, JsonStr, RequestView, ToolResultView,
 };
@@ -78,7 +78,14 @@ pub(super) fn count_tokens(
 struct Conversation<'p, 'a> {
     system: Vec<&'p JsonStr<'a>>,
     turns: Vec<(&'static str, Vec<Part<'p, 'a>>)>,
-    tools: Vec<Value>,
+    tools: Vec<Declaration<'p, 'a>>,
+}
+
+/// A client tool as a Gemini function declaration.
+struct Declaration<'p, 'a> {
+    name: &'p JsonStr<'a>,
+    description: Option<&'p JsonStr<'a>>,
+    parameters: Option<Arc<str>>,
 }
 
 /// One Gemini part.
@@ -225,7 +232,22 @@ impl<'p, 'a> Conversation<'p, 'a> {
         w.open_array();
         w.open_object();
         w.key("functionDeclarations");
-        w.value(&self.tools);
+        w.open_array();
+        for tool in &self.tools {
+            w.open_object();
+            w.key("name");
+            w.json_str(tool.name);
+            if let Some(description) = tool.description {
+                w.key("description");
+                w.json_str(description);
+            }
+            if let Some(parameters) = &tool.parameters {
+                w.key("parameters");
+                w.raw(parameters);
+            }
+            w.close_object();
+        }
+        w.close_array();
         w.close_object();
         w.close_array();
         true
@@ -468,31 +490,18 @@ fn sign_first_call(parts: &mut [Part<'_, '_>]) {
 
 /// Client tools as `functionDeclarations`; Anthropic server tools (web
 /// search, code execution…) have no Gemini function form and are left out.
-fn declarations(request: &RequestView<'_>) -> Vec<Value> {
+fn declarations<'p, 'a>(request: &'p RequestView<'a>) -> Vec<Declaration<'p, 'a>> {
     request
         .tools
         .iter()
         .flatten()
         .filter(|tool| matches!(tool.kind.as_deref(), None | Some("custom")))
-        .map(|tool| {
-            let mut declaration = serde_json::Map::new();
-            declaration.insert(
-                "name".into(),
-                Value::String(tool.name.decoded().into_owned()),
-            );
-            if let Some(description) = tool.description.as_ref().filter(|d| !d.is_empty()) {
-                declaration.insert(
-                    "description".into(),
-                    Value::String(description.decoded().into_owned()),
-                );
-            }
-            let schema: Option<Value> = tool
+        .map(|tool| Declaration {
+            name: &tool.name,
+            description: tool.description.as_ref().filter(|d| !d.is_empty()),
+            parameters: tool
                 .input_schema
-                .and_then(|raw| serde_json::from_str(raw.get()).ok());
-            if let Some(parameters) = schema::parameters(schema.as_ref()) {
-                declaration.insert("parameters".into(), parameters);
-            }
-            Value::Object(declaration)
+                .and_then(|raw| cleaned::parameters(raw.get())),
         })
         .collect()
 }
