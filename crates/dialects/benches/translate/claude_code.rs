@@ -7,6 +7,7 @@
 
 use std::hint::black_box;
 
+use bytes::Bytes;
 use criterion::{Criterion, Throughput};
 use dialects::client::{ClientApi, ClientRequest, MESSAGES};
 use dialects::Translator;
@@ -199,7 +200,7 @@ fn signature(turn: usize) -> String {
 pub fn requests(c: &mut Criterion) {
     let mut group = c.benchmark_group("claude_code");
     for tokens in [1_000, 10_000, 100_000] {
-        let body = request(tokens);
+        let body = Bytes::from(request(tokens));
         eprintln!("claude_code {tokens} tokens: {} bytes", body.len());
         group.throughput(Throughput::Bytes(body.len() as u64));
         group.bench_function(format!("{}k/baseline_forward", tokens / 1000), |b| {
@@ -207,6 +208,17 @@ pub fn requests(c: &mut Criterion) {
                 let checked: Result<IgnoredAny, _> = serde_json::from_slice(black_box(&body));
                 black_box(checked.is_ok());
                 black_box(black_box(&body).to_vec())
+            })
+        });
+        // The part of `to_*` every request pays, forwarded or translated.
+        group.bench_function(format!("{}k/head_only", tokens / 1000), |b| {
+            b.iter(|| {
+                let request = ClientRequest {
+                    path: "/v1/messages",
+                    query: None,
+                    body: &body,
+                };
+                black_box(MESSAGES.head(&request).map(|h| h.stream))
             })
         });
         let upstreams: [(&str, &dyn Translator, &str); 2] = [
@@ -224,14 +236,14 @@ pub fn requests(c: &mut Criterion) {
 
 /// What the gateway does with a Messages request for a provider of another
 /// dialect, up to the bytes it sends.
-pub fn translate(body: &[u8], translator: &dyn Translator, model: &str) -> Vec<u8> {
+pub fn translate(body: &Bytes, translator: &dyn Translator, model: &str) -> Vec<u8> {
     let request = ClientRequest {
         path: "/v1/messages",
         query: None,
         body,
     };
     let head = MESSAGES.head(&request).expect("head");
-    let hub = MESSAGES.to_hub(&request, &head).expect("hub");
+    let hub = MESSAGES.to_hub_shared(&request, body, &head).expect("hub");
     hub.request
         .translate(translator, model)
         .expect("translates")

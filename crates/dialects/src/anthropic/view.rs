@@ -96,7 +96,12 @@ impl<'a> RequestView<'a> {
             // write non-ASCII as UTF-8).
             serde_json::from_slice::<MessagesRequest>(body)?;
         }
-        let wire: Wire<'a> = serde_json::from_slice(body)?;
+        // Checked as UTF-8 once here, so the strings and raw values kept
+        // below are not checked again one by one.
+        let wire: Wire<'a> = match std::str::from_utf8(body) {
+            Ok(text) => serde_json::from_str(text)?,
+            Err(_) => serde_json::from_slice(body)?,
+        };
         Ok(RequestView {
             settings: MessagesRequest {
                 model: wire.model,

@@ -50,8 +50,17 @@ impl ClientApi for Messages {
     /// The client's bytes are the hub request: they are read where they
     /// are translated, so a malformed body is refused there.
     fn to_hub(&self, request: &ClientRequest<'_>, head: &Head) -> Result<Hub, ClientError> {
+        self.to_hub_shared(request, &Bytes::copy_from_slice(request.body), head)
+    }
+
+    fn to_hub_shared(
+        &self,
+        _: &ClientRequest<'_>,
+        body: &Bytes,
+        head: &Head,
+    ) -> Result<Hub, ClientError> {
         Ok(Hub {
-            request: HubRequest::messages_json(Bytes::copy_from_slice(request.body), head),
+            request: HubRequest::messages_json(body.clone(), head),
             render: Box::new(MessagesRender),
             dropped: Vec::new(),
         })

@@ -155,6 +155,18 @@ pub trait ClientApi: Sync {
     }
     /// The request as the hub request, for a provider of another dialect.
     fn to_hub(&self, request: &ClientRequest<'_>, head: &Head) -> Result<Hub, ClientError>;
+    /// [`ClientApi::to_hub`] for a caller that holds the body (`request.body`)
+    /// as shared `body`: an API whose hub request is its own body keeps it
+    /// without a copy.
+    fn to_hub_shared(
+        &self,
+        request: &ClientRequest<'_>,
+        body: &Bytes,
+        head: &Head,
+    ) -> Result<Hub, ClientError> {
+        let _ = body;
+        self.to_hub(request, head)
+    }
     /// Whether [`ClientApi::native_prefill`] can continue an answer, and a
     /// provider's stream of this API can be read into hub events as it is
     /// forwarded (the OpenAI Responses API: neither).

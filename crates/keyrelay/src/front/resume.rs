@@ -49,7 +49,7 @@ impl ResumeRequest {
         let hub = self.hub.get_or_init(|| {
             let call = self.call(self.body.clone());
             self.api
-                .to_hub(&call.request(), &self.head)
+                .to_hub_shared(&call.request(), &self.body, &self.head)
                 .map_err(ApiError::from)
         });
         hub.as_ref().map_err(|e| e.message.clone())
