@@ -13,6 +13,7 @@ pub mod count;
 pub mod dialect;
 pub mod embed;
 pub mod gemini;
+mod json_writer;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
@@ -24,4 +25,6 @@ pub mod translate;
 
 pub use dialect::{Dialect, Framing, TokenCounter};
 pub use prefill::Prefill;
-pub use translate::{ProviderRequest, StreamEncode, StreamTranslate, TranslateError, Translator};
+pub use translate::{
+    ProviderRequest, StreamEncode, StreamTranslate, TranslateError, Translator, WireRequest,
+};

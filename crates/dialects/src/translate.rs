@@ -9,6 +9,7 @@
 use bytes::{Bytes, BytesMut};
 use serde_json::Value;
 
+use crate::anthropic::view::RequestView;
 use crate::anthropic::{MessagesRequest, MessagesResponse, StreamEvent};
 
 /// Why a translation failed. The message is shown to the client as an
@@ -33,6 +34,57 @@ pub struct ProviderRequest {
     /// Query string without `?` (`alt=sse`), if any.
     pub query: Option<String>,
     pub body: Value,
+}
+
+/// A provider request as it goes on the wire: its body written as bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireRequest {
+    /// As [`ProviderRequest::path`].
+    pub path: String,
+    /// As [`ProviderRequest::query`].
+    pub query: Option<String>,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+impl WireRequest {
+    /// With the body as a JSON value.
+    pub fn into_value(self) -> Result<ProviderRequest, TranslateError> {
+        Ok(ProviderRequest {
+            path: self.path,
+            query: self.query,
+            body: serde_json::from_slice(&self.body)
+                .map_err(|e| TranslateError(format!("translated body is not JSON: {e}")))?,
+        })
+    }
+}
+
+/// A hub request as Messages JSON.
+pub(crate) fn hub_json(request: &MessagesRequest) -> Result<Vec<u8>, TranslateError> {
+    serde_json::to_vec(request).map_err(|e| TranslateError(e.to_string()))
+}
+
+/// Messages JSON read in place, or the error a client gets for it.
+pub(crate) fn view(body: &[u8]) -> Result<RequestView<'_>, TranslateError> {
+    RequestView::parse(body).map_err(invalid_messages)
+}
+
+fn invalid_messages(error: serde_json::Error) -> TranslateError {
+    TranslateError(format!(
+        "request body is not a valid Messages request: {error}"
+    ))
+}
+
+/// [`Translator::request`] for a translator that writes its bodies from
+/// Messages JSON: the hub request written as that JSON first.
+pub(crate) fn via_bytes(
+    translator: &dyn Translator,
+    request: &MessagesRequest,
+    model: &str,
+) -> Result<ProviderRequest, TranslateError> {
+    translator
+        .request_bytes(&hub_json(request)?, model)?
+        .into_value()
 }
 
 /// A stream translator: provider bytes in (any split), Anthropic events out.
@@ -65,6 +117,29 @@ pub trait Translator: Send + Sync {
         request: &MessagesRequest,
         model: &str,
     ) -> Result<ProviderRequest, TranslateError>;
+    /// The provider request for a hub request given as Messages JSON (a
+    /// Messages client's own bytes), as it goes on the wire. Translators
+    /// that can read the JSON in place (OpenAI Chat, Gemini) borrow from
+    /// `body` and write the provider's body in one pass; others read the
+    /// owned [`MessagesRequest`] and go through [`Translator::request`].
+    fn request_bytes(&self, body: &[u8], model: &str) -> Result<WireRequest, TranslateError> {
+        let request: MessagesRequest = serde_json::from_slice(body).map_err(invalid_messages)?;
+        self.request_wire(&request, model)
+    }
+    /// [`Translator::request`] as it goes on the wire.
+    fn request_wire(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<WireRequest, TranslateError> {
+        let translated = self.request(request, model)?;
+        Ok(WireRequest {
+            body: serde_json::to_vec(&translated.body)
+                .map_err(|e| TranslateError(e.to_string()))?,
+            path: translated.path,
+            query: translated.query,
+        })
+    }
     /// A whole provider response as an Anthropic message. `id` is the `msg_…` id to use.
     fn response(
         &self,

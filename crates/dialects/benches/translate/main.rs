@@ -4,9 +4,14 @@
 //! printed once at start). The baseline is decoding the same stream with the
 //! SSE/NDJSON decoder alone, which every translator has to do anyway.
 //!
+//! `claude_code.rs` benches what the gateway does with a Messages client's
+//! bytes for an OpenAI Chat or Gemini provider (head, hub, written body) at
+//! 1k, 10k and 100k tokens, against forwarding the same bytes.
+//!
 //! `fronts.rs` benches the other clients' directions (Chat, Responses and
 //! Gemini clients through the hub), against the same `request/openai`.
 
+mod claude_code;
 mod clients;
 mod fronts;
 
@@ -100,8 +105,10 @@ fn requests(c: &mut Criterion) {
     for (name, translator, _, model) in translators() {
         group.bench_function(name, |b| {
             b.iter(|| {
-                let out = translator.request(&request, model).expect("translates");
-                black_box(serde_json::to_vec(&out.body).map(|v| v.len()))
+                let out = translator
+                    .request_wire(&request, model)
+                    .expect("translates");
+                black_box(out.body.len())
             })
         });
     }
@@ -156,6 +163,7 @@ fn streams(c: &mut Criterion) {
 
 criterion_group!(
     benches,
+    claude_code::requests,
     requests,
     streams,
     fronts::requests,

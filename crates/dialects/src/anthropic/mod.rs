@@ -4,11 +4,14 @@
 //! is always complete; and [`AnthropicUpstream`], the hub request out to an
 //! Anthropic-dialect provider when the client spoke another API.
 
+#[cfg(test)]
+pub(crate) mod arbitrary;
 mod decode;
 mod emit;
 mod error_kind;
 mod types;
 mod upstream;
+pub mod view;
 
 pub use decode::AnthropicEvents;
 pub use emit::EventEmitter;

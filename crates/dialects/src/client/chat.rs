@@ -59,7 +59,7 @@ impl ClientApi for Chat {
     fn to_hub(&self, request: &ClientRequest<'_>, _: &Head) -> Result<Hub, ClientError> {
         let chat: ChatRequest = parse(request.body, "Chat Completions")?;
         Ok(Hub {
-            request: chat.to_messages()?,
+            request: chat.to_messages()?.into(),
             render: Box::new(ChatRender {
                 include_usage: chat.include_usage(),
             }),

@@ -127,7 +127,7 @@ impl ClientApi for Gemini {
             GeminiFraming::JsonArray
         };
         Ok(Hub {
-            request: gemini.to_messages(&head.model, head.stream)?,
+            request: gemini.to_messages(&head.model, head.stream)?.into(),
             render: Box::new(GeminiRender {
                 framing,
                 include_thoughts,

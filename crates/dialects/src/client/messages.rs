@@ -1,9 +1,11 @@
 //! Anthropic Messages (`POST /v1/messages`, `/v1/messages/count_tokens`):
 //! the hub's own API, served natively by Anthropic-dialect providers.
 
+use bytes::Bytes;
+
 use super::{
     body_head, parse, usable_session, AnswerMeta, ClientApi, ClientError, ClientRequest, Head, Hub,
-    MessagesEvents, Operation, Render, UsageFields,
+    HubRequest, MessagesEvents, Operation, Render, UsageFields,
 };
 use crate::anthropic::{MessagesRequest, MessagesResponse};
 use crate::{Dialect, StreamEncode};
@@ -45,9 +47,20 @@ impl ClientApi for Messages {
         request.path.to_owned()
     }
 
-    fn to_hub(&self, request: &ClientRequest<'_>, _: &Head) -> Result<Hub, ClientError> {
+    /// The client's bytes are the hub request: they are read where they
+    /// are translated, so a malformed body is refused there.
+    fn to_hub(&self, request: &ClientRequest<'_>, head: &Head) -> Result<Hub, ClientError> {
+        self.to_hub_shared(request, &Bytes::copy_from_slice(request.body), head)
+    }
+
+    fn to_hub_shared(
+        &self,
+        _: &ClientRequest<'_>,
+        body: &Bytes,
+        head: &Head,
+    ) -> Result<Hub, ClientError> {
         Ok(Hub {
-            request: parse(request.body, "Messages")?,
+            request: HubRequest::messages_json(body.clone(), head),
             render: Box::new(MessagesRender),
             dropped: Vec::new(),
         })

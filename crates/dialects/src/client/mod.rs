@@ -12,6 +12,7 @@
 mod chat;
 mod embeddings;
 mod gemini;
+mod hub;
 mod messages;
 mod responses;
 #[cfg(test)]
@@ -26,6 +27,7 @@ use crate::{Dialect, StreamEncode};
 pub use chat::CHAT;
 pub use embeddings::EMBEDDINGS;
 pub use gemini::{is_gemini, key_param, ModelPath, GEMINI};
+pub use hub::{HubRequest, MessagesJson};
 pub use messages::MESSAGES;
 pub use responses::RESPONSES;
 
@@ -89,7 +91,7 @@ impl From<crate::TranslateError> for ClientError {
 
 /// A client request as the hub request, with what its answer needs.
 pub struct Hub {
-    pub request: MessagesRequest,
+    pub request: HubRequest,
     pub render: Box<dyn Render>,
     /// Fields of the client's request the hub cannot carry, dropped.
     pub dropped: Vec<String>,
@@ -158,6 +160,18 @@ pub trait ClientApi: Sync {
     }
     /// The request as the hub request, for a provider of another dialect.
     fn to_hub(&self, request: &ClientRequest<'_>, head: &Head) -> Result<Hub, ClientError>;
+    /// [`ClientApi::to_hub`] for a caller that holds the body (`request.body`)
+    /// as shared `body`: an API whose hub request is its own body keeps it
+    /// without a copy.
+    fn to_hub_shared(
+        &self,
+        request: &ClientRequest<'_>,
+        body: &Bytes,
+        head: &Head,
+    ) -> Result<Hub, ClientError> {
+        let _ = body;
+        self.to_hub(request, head)
+    }
     /// Whether [`ClientApi::native_prefill`] can continue an answer, and a
     /// provider's stream of this API can be read into hub events as it is
     /// forwarded (the OpenAI Responses API: neither).

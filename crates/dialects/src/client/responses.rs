@@ -56,7 +56,7 @@ impl ClientApi for Responses {
         let responses: ResponsesRequest = parse(request.body, "Responses")?;
         let translated = responses.to_messages()?;
         Ok(Hub {
-            request: translated.request,
+            request: translated.request.into(),
             render: Box::new(ResponsesRender {
                 echo: Arc::new(translated.echo),
             }),

@@ -1,4 +1,6 @@
-//! Anthropic messages → Gemini `contents` and `systemInstruction`.
+//! Anthropic messages → Gemini `contents` and `systemInstruction`, built as
+//! values from the owned hub request: the reference the written form
+//! (`write.rs`) is tested against.
 //!
 //! Gemini wants user and model turns to alternate, a function response in
 //! the turn right after its call (one response per call), and the first call
@@ -10,6 +12,7 @@ use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 
 use super::ids;
+use super::write::mime_from_url;
 use crate::anthropic::{
     Content, ContentBlock, ImageSource, Message, MessagesRequest, Role, System, ToolResultContent,
 };
@@ -235,22 +238,4 @@ fn image_part(source: &ImageSource) -> Option<Value> {
         }
         ImageSource::Unknown(_) => None,
     }
-}
-
-fn mime_from_url(url: &str) -> Option<&'static str> {
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or(url)
-        .to_ascii_lowercase();
-    let extension = path.rsplit_once('.').map(|(_, ext)| ext)?;
-    Some(match extension {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "heic" => "image/heic",
-        "heif" => "image/heif",
-        _ => return None,
-    })
 }

@@ -1,8 +1,10 @@
 //! Anthropic Messages ⇄ Gemini `generateContent` /
 //! `streamGenerateContent?alt=sse` (the Gemini API, `v1beta`).
 //!
-//! - requests: `contents.rs` (turns, tool calls and results, images, system
-//!   instruction), `request.rs` (paths, generation and thinking config, tools),
+//! - requests: `write.rs` (the body written from the request read in place:
+//!   turns, tool calls and results, images, system instruction, tools),
+//!   `request.rs` (paths, generation and thinking config, tool config;
+//!   with `contents.rs`, the value-built reference for tests),
 //!   `schema.rs` (tool schemas cleaned to Gemini's OpenAPI subset);
 //! - responses: `response.rs` (whole) and `stream.rs` + `frames.rs` (SSE);
 //! - `ids.rs`: how thought signatures and Gemini call ids survive inside
@@ -11,6 +13,8 @@
 //! - `inbound/`: the other way round, Gemini's API as clients speak it,
 //!   through the hub to providers of another dialect.
 
+mod cleaned;
+#[cfg(test)]
 mod contents;
 mod frames;
 mod ids;
@@ -20,11 +24,12 @@ mod response;
 mod schema;
 mod stream;
 mod wire;
+mod write;
 
 use serde::Deserialize;
 
 use crate::anthropic::{MessagesRequest, MessagesResponse};
-use crate::translate::{ProviderRequest, StreamTranslate, TranslateError, Translator};
+use crate::translate::{ProviderRequest, StreamTranslate, TranslateError, Translator, WireRequest};
 
 /// The Gemini dialect: `POST /v1beta/models/{model}:generateContent`, or
 /// `:streamGenerateContent` with `alt=sse` when the request streams.
@@ -37,7 +42,20 @@ impl Translator for Gemini {
         request: &MessagesRequest,
         model: &str,
     ) -> Result<ProviderRequest, TranslateError> {
-        request::generate(request, model)
+        crate::translate::via_bytes(self, request, model)
+    }
+
+    fn request_wire(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<WireRequest, TranslateError> {
+        self.request_bytes(&crate::translate::hub_json(request)?, model)
+    }
+
+    fn request_bytes(&self, body: &[u8], model: &str) -> Result<WireRequest, TranslateError> {
+        let view = crate::translate::view(body)?;
+        write::generate(&view, model, body.len())
     }
 
     fn response(
@@ -62,7 +80,9 @@ pub fn count_tokens_request(
     request: &MessagesRequest,
     model: &str,
 ) -> Result<ProviderRequest, TranslateError> {
-    request::count_tokens(request, model)
+    let body = crate::translate::hub_json(request)?;
+    let view = crate::translate::view(&body)?;
+    write::count_tokens(&view, model, body.len())?.into_value()
 }
 
 /// The `totalTokens` of a `countTokens` response. Gemini leaves zero counts

@@ -1,12 +1,18 @@
 //! Anthropic Messages request → Gemini `generateContent` request: paths,
 //! `generationConfig` (with thinking and JSON mode), `tools` and `toolConfig`. The
-//! conversation itself is built in `contents.rs`.
+//! conversation itself is written in `write.rs`; `generate` and
+//! `count_tokens` here build the same bodies as values from the owned hub
+//! request, the reference the written ones are tested against.
 
 use serde_json::{json, Map, Value};
 
-use super::{contents, schema};
+#[cfg(test)]
+use super::contents;
+use super::schema;
 use crate::anthropic::{MessagesRequest, Thinking, ToolChoice};
-use crate::translate::{ProviderRequest, TranslateError};
+#[cfg(test)]
+use crate::translate::ProviderRequest;
+use crate::translate::TranslateError;
 
 /// Gemini accepts at most five stop sequences.
 const MAX_STOP_SEQUENCES: usize = 5;
@@ -14,6 +20,7 @@ const MAX_STOP_SEQUENCES: usize = 5;
 /// Claude Code's "think hard" budgets start around here; below it maps to `low`.
 const HIGH_THINKING_BUDGET: u32 = 8192;
 
+#[cfg(test)]
 pub(super) fn generate(
     request: &MessagesRequest,
     model: &str,
@@ -40,6 +47,7 @@ pub(super) fn generate(
     })
 }
 
+#[cfg(test)]
 pub(super) fn count_tokens(
     request: &MessagesRequest,
     model: &str,
@@ -56,6 +64,7 @@ pub(super) fn count_tokens(
 }
 
 /// `contents`, `systemInstruction` and `tools`.
+#[cfg(test)]
 fn conversation_body(request: &MessagesRequest) -> Result<Map<String, Value>, TranslateError> {
     let conversation = contents::conversation(request);
     if conversation.contents.is_empty() {
@@ -76,7 +85,7 @@ fn conversation_body(request: &MessagesRequest) -> Result<Map<String, Value>, Tr
 
 /// The model id for the path: `models/` dropped, and only characters a model
 /// id has, so the name cannot change the path or add a query.
-fn model_name(model: &str) -> Result<&str, TranslateError> {
+pub(super) fn model_name(model: &str) -> Result<&str, TranslateError> {
     let name = model.strip_prefix("models/").unwrap_or(model);
     let valid = !name.is_empty()
         && name
@@ -91,7 +100,7 @@ fn model_name(model: &str) -> Result<&str, TranslateError> {
     }
 }
 
-fn generation_config(request: &MessagesRequest, model: &str) -> Option<Value> {
+pub(super) fn generation_config(request: &MessagesRequest, model: &str) -> Option<Value> {
     let mut config = Map::new();
     if let Some(max) = request.max_tokens {
         config.insert("maxOutputTokens".into(), json!(max));
@@ -230,6 +239,7 @@ fn thinking_config(thinking: Option<&Thinking>, model: &str) -> Option<Value> {
 
 /// Client tools as one `functionDeclarations` list; Anthropic server tools
 /// (web search, code execution…) have no Gemini function form and are left out.
+#[cfg(test)]
 fn tools(request: &MessagesRequest) -> Option<Value> {
     let declarations: Vec<Value> = request
         .tools
@@ -251,7 +261,7 @@ fn tools(request: &MessagesRequest) -> Option<Value> {
     (!declarations.is_empty()).then(|| json!([{ "functionDeclarations": declarations }]))
 }
 
-fn tool_config(choice: Option<&ToolChoice>) -> Option<Value> {
+pub(super) fn tool_config(choice: Option<&ToolChoice>) -> Option<Value> {
     let config = match choice? {
         ToolChoice::Auto { .. } => json!({ "mode": "AUTO" }),
         ToolChoice::Any { .. } => json!({ "mode": "ANY" }),

@@ -12,6 +12,8 @@
 //! `$ref`/`allOf` are inlined, `["string","null"]` becomes `string` +
 //! `nullable`, `const` a one-value `enum`, and every array gets `items`.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Map, Value};
 
 /// Deeper schemas (or `$ref` cycles) end as a plain string field.
@@ -218,11 +220,20 @@ impl Cleaner<'_> {
     }
 
     /// The node with its `allOf` members folded in (properties and required
-    /// lists joined, other keywords kept from the first that sets them).
-    fn merge_all_of(&self, node: &Map<String, Value>, depth: usize) -> Map<String, Value> {
+    /// lists joined, other keywords kept from the first that sets them);
+    /// borrowed when it has none, since copying every node would copy each
+    /// subtree once per level above it.
+    fn merge_all_of<'n>(
+        &self,
+        node: &'n Map<String, Value>,
+        depth: usize,
+    ) -> Cow<'n, Map<String, Value>> {
+        if !node.contains_key("allOf") {
+            return Cow::Borrowed(node);
+        }
         let mut merged = node.clone();
         let Some(Value::Array(members)) = merged.remove("allOf") else {
-            return merged;
+            return Cow::Owned(merged);
         };
         for member in &members {
             let member = match member.get("$ref").and_then(Value::as_str) {
@@ -249,7 +260,7 @@ impl Cleaner<'_> {
                 }
             }
         }
-        merged
+        Cow::Owned(merged)
     }
 
     /// `#/$defs/Name` or `#/definitions/Name` (JSON pointer, `~1`/`~0` escapes).

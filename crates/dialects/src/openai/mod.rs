@@ -2,8 +2,10 @@
 //! the dialect of OpenAI, OpenRouter, LiteLLM, local servers (Ollama, LM
 //! Studio, vLLM) and custom openai-chat providers.
 //!
-//! - `request`: the request body (model-dependent token and effort fields).
-//! - `messages`: system prompt, messages, tool calls and tool results.
+//! - `write`: the request body, written from the request read in place;
+//!   `request` (model-dependent token and effort fields) and `messages`
+//!   (system prompt, messages, tool calls and tool results) say the rules
+//!   and build the same body as values, the reference for tests.
 //! - `response`: a whole `chat.completion` as an Anthropic message.
 //! - `stream` and `tool_calls`: a streamed response as Anthropic events.
 //! - `wire`: the lenient OpenAI response shapes; `errors`: error mapping.
@@ -13,6 +15,7 @@
 
 mod errors;
 pub mod inbound;
+#[cfg(test)]
 mod messages;
 mod request;
 mod response;
@@ -20,9 +23,10 @@ pub mod responses_in;
 mod stream;
 mod tool_calls;
 mod wire;
+mod write;
 
 use crate::anthropic::{MessagesRequest, MessagesResponse};
-use crate::translate::{ProviderRequest, StreamTranslate, TranslateError, Translator};
+use crate::translate::{ProviderRequest, StreamTranslate, TranslateError, Translator, WireRequest};
 
 /// Translates Anthropic Messages to and from OpenAI Chat Completions.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,10 +38,23 @@ impl Translator for OpenAiChat {
         request: &MessagesRequest,
         model: &str,
     ) -> Result<ProviderRequest, TranslateError> {
-        Ok(ProviderRequest {
+        crate::translate::via_bytes(self, request, model)
+    }
+
+    fn request_wire(
+        &self,
+        request: &MessagesRequest,
+        model: &str,
+    ) -> Result<WireRequest, TranslateError> {
+        self.request_bytes(&crate::translate::hub_json(request)?, model)
+    }
+
+    fn request_bytes(&self, body: &[u8], model: &str) -> Result<WireRequest, TranslateError> {
+        let view = crate::translate::view(body)?;
+        Ok(WireRequest {
             path: String::from("/chat/completions"),
             query: None,
-            body: request::body(request, model),
+            body: write::body(&view, model, body.len()),
         })
     }
 

@@ -13,10 +13,15 @@
 //! - `top_k` is not sent: OpenAI rejects it. `metadata.user_id` is not sent as
 //!   `user`: Claude Code's id is long and not useful to the provider.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
+#[cfg(test)]
+use serde_json::{json, Map};
 
+#[cfg(test)]
 use super::messages::messages;
-use crate::anthropic::{MessagesRequest, Thinking, ToolChoice};
+#[cfg(test)]
+use crate::anthropic::ToolChoice;
+use crate::anthropic::{MessagesRequest, Thinking};
 
 /// Budgets below this map to `low` reasoning effort.
 const LOW_EFFORT_BELOW: u32 = 8_000;
@@ -24,6 +29,7 @@ const LOW_EFFORT_BELOW: u32 = 8_000;
 const MEDIUM_EFFORT_BELOW: u32 = 24_000;
 
 /// The Chat Completions body for `request`, sent to `model`.
+#[cfg(test)]
 pub(super) fn body(request: &MessagesRequest, model: &str) -> Value {
     let family = ModelFamily::of(model);
     let mut body = Map::new();
@@ -62,6 +68,7 @@ pub(super) fn body(request: &MessagesRequest, model: &str) -> Value {
     Value::Object(body)
 }
 
+#[cfg(test)]
 fn add_tools(request: &MessagesRequest, body: &mut Map<String, Value>) {
     // Server tools (web search…) have no input schema and no OpenAI equivalent.
     let tools: Vec<Value> = request
@@ -109,7 +116,7 @@ fn add_tools(request: &MessagesRequest, body: &mut Map<String, Value>) {
 
 /// `low` / `medium` / `high`, or `None` when thinking is off or adaptive
 /// without an explicit effort.
-fn reasoning_effort(request: &MessagesRequest) -> Option<&'static str> {
+pub(super) fn reasoning_effort(request: &MessagesRequest) -> Option<&'static str> {
     let effort = request
         .output_config
         .as_ref()
@@ -135,7 +142,7 @@ fn reasoning_effort(request: &MessagesRequest) -> Option<&'static str> {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ModelFamily {
+pub(super) enum ModelFamily {
     /// o-series and gpt-5: `max_completion_tokens`, no sampling knobs.
     OpenAiReasoning,
     /// gpt-4*, gpt-3.5*, chatgpt-*: reject `reasoning_effort`.
@@ -144,7 +151,7 @@ enum ModelFamily {
 }
 
 impl ModelFamily {
-    fn of(model: &str) -> Self {
+    pub(super) fn of(model: &str) -> Self {
         let name = model
             .rsplit('/')
             .next()
@@ -164,7 +171,7 @@ impl ModelFamily {
         }
     }
 
-    fn is_reasoning(self) -> bool {
+    pub(super) fn is_reasoning(self) -> bool {
         self == ModelFamily::OpenAiReasoning
     }
 }

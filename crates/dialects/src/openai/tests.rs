@@ -1,5 +1,6 @@
 //! Unit tests for the request and whole-response translation.
 
+mod borrowed;
 mod messages;
 mod request;
 mod response;

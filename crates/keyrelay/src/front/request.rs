@@ -191,7 +191,9 @@ impl<'a> ClientCall<'a> {
     /// The hub request, for the first target that needs it translated.
     pub fn hub(&self) -> Result<&Hub, ApiError> {
         let hub = self.hub.get_or_init(|| {
-            let hub = self.api.to_hub(&self.request(), &self.head)?;
+            let hub = self
+                .api
+                .to_hub_shared(&self.request(), &self.body, &self.head)?;
             if !hub.dropped.is_empty() {
                 tracing::debug!(api = self.api.name(), dropped = ?hub.dropped, "left out for a provider of another API");
             }

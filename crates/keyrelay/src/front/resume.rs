@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use dialects::anthropic::Thinking;
-use dialects::client::{AnswerMeta, ClientApi, Head, Hub};
+use dialects::client::{AnswerMeta, ClientApi, Head, Hub, HubRequest};
 use dialects::prefill::with_prefill;
 use dialects::{Dialect, StreamEncode};
 use http::{HeaderMap, Uri};
@@ -49,10 +49,18 @@ impl ResumeRequest {
         let hub = self.hub.get_or_init(|| {
             let call = self.call(self.body.clone());
             self.api
-                .to_hub(&call.request(), &self.head)
+                .to_hub_shared(&call.request(), &self.body, &self.head)
                 .map_err(ApiError::from)
         });
         hub.as_ref().map_err(|e| e.message.clone())
+    }
+
+    /// The hub request as owned values, to change.
+    fn owned_hub(&self) -> Result<&dialects::anthropic::MessagesRequest, String> {
+        self.hub()?
+            .request
+            .owned()
+            .map_err(|e| e.message().to_owned())
     }
 
     fn native(&self, route: &Route) -> bool {
@@ -85,7 +93,7 @@ impl Resume for ResumeRequest {
         let provider = route.provider.clone();
         let mode = provider.spec.prefill_for(&route.model);
         if provider.spec.dialect == Dialect::Anthropic {
-            let thinking = &self.hub()?.request.thinking;
+            let thinking = &self.owned_hub()?.thinking;
             if matches!(
                 thinking,
                 Some(Thinking::Enabled { .. } | Thinking::Other(_))
@@ -108,7 +116,7 @@ impl Resume for ResumeRequest {
                 translator,
             });
         }
-        let request = with_prefill(&self.hub()?.request, prefill);
+        let request = HubRequest::from(with_prefill(self.owned_hub()?, prefill));
         let call = self.call(self.body.clone());
         let facts = call.facts(route.model.clone());
         let mut outbound = translated_call(&provider, &request, &route.model)?;
@@ -144,7 +152,7 @@ impl Resume for ResumeRequest {
             .map_or(0, |d| d.as_secs());
         let meta = AnswerMeta {
             id: &id,
-            model: &hub.request.model,
+            model: hub.request.model(),
             created,
         };
         Ok(hub.render.stream(&meta))

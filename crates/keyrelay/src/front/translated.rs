@@ -12,8 +12,8 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use dialects::anthropic::StreamEvent;
-use dialects::client::{AnswerMeta, Hub};
-use dialects::{ProviderRequest, StreamEncode, Translator};
+use dialects::client::{AnswerMeta, Hub, HubRequest};
+use dialects::{ProviderRequest, StreamEncode, Translator, WireRequest};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use keypool::{Fingerprint, OutcomeClass};
 
@@ -56,7 +56,7 @@ impl<'a> TranslatedLeg<'a> {
         shape: Dialect,
     ) -> Result<Self, ApiError> {
         let translator = provider.spec.dialect.hub_translator();
-        let model = facts.model.as_deref().unwrap_or(&hub.request.model);
+        let model = facts.model.as_deref().unwrap_or(hub.request.model());
         let outbound =
             translated_call(&provider, &hub.request, model).map_err(ApiError::invalid)?;
         Ok(TranslatedLeg {
@@ -102,7 +102,7 @@ impl<'a> TranslatedLeg<'a> {
             .map_or(0, |d| d.as_secs());
         AnswerMeta {
             id,
-            model: &self.hub.request.model,
+            model: self.hub.request.model(),
             created,
         }
     }
@@ -128,7 +128,7 @@ impl Leg for TranslatedLeg<'_> {
                 .in_shape(shape)
                 .into_response();
         }
-        let (id, model) = (message_id(), self.hub.request.model.as_str());
+        let (id, model) = (message_id(), self.hub.request.model());
         let render = &self.hub.render;
         match upstream.body {
             UpstreamBody::Stream(held) if self.hub.request.is_stream() => {
@@ -221,22 +221,32 @@ fn bad_gateway(message: String, shape: Dialect) -> Response {
 /// `model`, as an upstream call.
 pub fn translated_call(
     provider: &Provider,
-    request: &dialects::anthropic::MessagesRequest,
+    request: &HubRequest,
     model: &str,
 ) -> Result<Outbound, String> {
-    let translated = provider
-        .spec
-        .dialect
-        .hub_translator()
-        .request(request, model)
+    let translated = request
+        .translate(provider.spec.dialect.hub_translator(), model)
         .map_err(|err| err.to_string())?;
-    provider_call(provider, &translated)
+    wire_call(provider, translated)
 }
 
 /// A translated request as an upstream call: a JSON POST below the
 /// provider's base URL, with its auth and dialect.
 pub fn provider_call(provider: &Provider, request: &ProviderRequest) -> Result<Outbound, String> {
     let body = serde_json::to_vec(&request.body).map_err(|e| e.to_string())?;
+    wire_call(
+        provider,
+        WireRequest {
+            path: request.path.clone(),
+            query: request.query.clone(),
+            body,
+        },
+    )
+}
+
+/// A request written for the wire as an upstream call.
+fn wire_call(provider: &Provider, request: WireRequest) -> Result<Outbound, String> {
+    let body = request.body;
     let mut headers = HeaderMap::new();
     headers.insert(
         http::header::CONTENT_TYPE,

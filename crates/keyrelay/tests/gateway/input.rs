@@ -140,3 +140,48 @@ async fn access_tokens_are_required_when_configured() {
         .unwrap();
     assert_eq!(health.status(), 200);
 }
+
+/// A Messages body is read where it is translated: one that is JSON with a
+/// model but not a Messages request is refused there, before any provider
+/// is called, on the OpenAI and the Gemini dialect alike.
+#[tokio::test]
+async fn an_invalid_messages_request_for_a_translated_provider_is_a_400_without_a_call() {
+    let openai = FakeUpstream::start().await;
+    let gemini = FakeUpstream::start().await;
+    let gateway = start(
+        &[
+            ("OPENAI_API_KEYS", GOOD),
+            ("OPENAI_BASE_URL", openai.base_url().as_str()),
+            ("GEMINI_API_KEYS", GOOD),
+            ("GEMINI_BASE_URL", gemini.base_url().as_str()),
+        ],
+        "",
+    )
+    .await;
+    for model in ["openai@gpt-4.1", "gemini@gemini-2.5-flash"] {
+        for messages in [
+            r#"[{"role": "robot", "content": "hi"}]"#,
+            r#"[{"role": "user"}]"#,
+            r#"[{"role": "user", "content": 7}]"#,
+            r#"[{"role": "user", "content": [{"type": "text", "text": "a lone \udc00 surrogate"}]}]"#,
+        ] {
+            let body =
+                format!(r#"{{"model": "{model}", "max_tokens": 10, "messages": {messages}}}"#);
+            let response = client()
+                .post(format!("{}/v1/messages", gateway.url()))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 400, "{model} {messages}");
+            let (kind, message) = anthropic_error(response).await;
+            assert_eq!(kind, "invalid_request_error");
+            assert!(
+                message.contains("not a valid Messages request"),
+                "{model} {messages}: {message}"
+            );
+        }
+    }
+    assert_eq!(openai.total_hits() + gemini.total_hits(), 0);
+}
