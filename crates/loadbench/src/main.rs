@@ -5,8 +5,12 @@
 //!   first byte and CPU per request, straight to a minimal fake upstream,
 //!   through nginx (when installed) and through keyrelay (passthrough,
 //!   translated, streamed, failover), at several concurrencies;
-//! - `loadbench memory --keyrelay PATH`: keyrelay's resident memory idle
-//!   and with many streams open;
+//! - `loadbench prompts --keyrelay PATH`: coding-agent-sized prompts (1k,
+//!   10k, 100k tokens) direct, through nginx and through keyrelay, and
+//!   small requests' latency beside big ones (head-of-line blocking);
+//! - `loadbench memory --keyrelay PATH`: keyrelay's resident memory idle,
+//!   with 64 100k-token translated requests in flight, and with many
+//!   streams open;
 //! - `loadbench fake --port N`: the fake upstream itself (one thread);
 //! - `loadbench soak --keyrelay PATH [--minutes N]`: keyrelay for minutes
 //!   against an upstream that misbehaves at random (see [`soak`]).
@@ -16,6 +20,8 @@ mod fake;
 mod faulty;
 mod load;
 mod procs;
+mod prompt;
+mod prompts;
 mod soak;
 mod vkeys;
 
@@ -56,6 +62,26 @@ enum Cmd {
         /// Concurrencies to measure.
         #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
         concurrency: Vec<usize>,
+    },
+    /// Big prompts: latency and CPU by prompt size, and head-of-line blocking.
+    Prompts {
+        #[arg(long)]
+        keyrelay: PathBuf,
+        /// Measured seconds per row (after a short warm-up).
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Prompt sizes in tokens (about four bytes each).
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        tokens: Vec<usize>,
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
+    /// Prints the Messages request the prompt rows send (for profiling).
+    Prompt {
+        #[arg(long, default_value = "claude-sonnet-4-5")]
+        model: String,
+        #[arg(long, default_value_t = 100_000)]
+        tokens: usize,
     },
     /// Resident memory idle and with many streams open.
     Memory {
@@ -125,6 +151,24 @@ fn main() -> anyhow::Result<()> {
             seconds,
             concurrency,
         } => table(&keyrelay, Duration::from_secs_f64(seconds), &concurrency),
+        Cmd::Prompts {
+            keyrelay,
+            seconds,
+            tokens,
+            concurrency,
+        } => prompts::run(
+            &keyrelay,
+            &prompts::Settings {
+                seconds: Duration::from_secs_f64(seconds),
+                sizes: tokens,
+                concurrency: concurrency.max(1),
+            },
+        ),
+        Cmd::Prompt { model, tokens } => {
+            use std::io::Write;
+            std::io::stdout().write_all(&prompt::messages_request(&model, tokens))?;
+            Ok(())
+        }
         Cmd::Memory {
             keyrelay,
             streams,
@@ -221,7 +265,9 @@ fn start_keyrelay(
             .env("ANTHROPIC_API_KEYS", KEYS)
             .env("ANTHROPIC_UPSTREAM_BASE_URL", &base)
             .env("OPENAI_API_KEYS", KEYS)
-            .env("OPENAI_BASE_URL", format!("{base}/v1")),
+            .env("OPENAI_BASE_URL", format!("{base}/v1"))
+            .env("GEMINI_API_KEYS", KEYS)
+            .env("GEMINI_BASE_URL", format!("{base}/v1beta")),
     )?;
     wait_listening("keyrelay", addr)?;
     Ok((addr, running))
@@ -430,6 +476,9 @@ fn print_row(target: &Target, concurrency: usize, report: &Report, ratio: f64, c
     );
 }
 
+/// Big translated requests sent at once by `memory`.
+const BIG_IN_FLIGHT: usize = 64;
+
 fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Result<()> {
     let setup = start(keyrelay, workers)?;
     let pid = setup.keyrelay.pid();
@@ -451,6 +500,21 @@ fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Re
     }));
     std::thread::sleep(Duration::from_millis(500));
     let idle = memory_kib(pid, "VmRSS:").unwrap_or(0);
+    // Big requests in flight at once: the peak they raise, before any stream.
+    let big = runtime.block_on(load::run(&Load {
+        addr: setup.keyrelay_addr,
+        path: "/v1/messages".to_owned(),
+        body: Bytes::from(prompt::messages_request("openai@gpt-4.1", 100_000)),
+        headers: Vec::new(),
+        concurrency: BIG_IN_FLIGHT,
+        warmup: Duration::ZERO,
+        duration: Duration::from_secs(3),
+        unique_ids: false,
+        attempts: Some("1"),
+    }));
+    let big_peak = memory_kib(pid, "VmHWM:").unwrap_or(0);
+    std::thread::sleep(Duration::from_millis(500));
+    let after_big = memory_kib(pid, "VmRSS:").unwrap_or(0);
     let open = Arc::new(AtomicUsize::new(0));
     let body = messages_body("claude-sonnet-4-5", true);
     let tasks: Vec<_> = (0..streams)
@@ -476,8 +540,18 @@ fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Re
     println!("| keyrelay resident memory | MiB |");
     println!("|---|---|");
     println!("| idle (after one request) | {:.1} |", mib(idle));
+    println!(
+        "| peak with {BIG_IN_FLIGHT} 100k-token translated requests in flight ({} served{}) | {:.1} |",
+        big.requests,
+        match big.errors {
+            0 => String::new(),
+            n => format!(", {n} errors"),
+        },
+        mib(big_peak)
+    );
+    println!("| after them | {:.1} |", mib(after_big));
     println!("| {opened} streams open | {:.1} |", mib(busy));
-    println!("| peak | {:.1} |", mib(peak));
+    println!("| peak of the whole run | {:.1} |", mib(peak));
     if opened > 0 {
         println!(
             "| per open stream | {:.0} KiB |",
