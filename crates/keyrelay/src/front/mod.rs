@@ -15,6 +15,7 @@ mod json_body;
 mod legs;
 mod model_field;
 mod models;
+mod off_thread;
 mod passthrough;
 mod request;
 mod resume;
@@ -171,6 +172,13 @@ async fn serve(
         .cloned()
         .collect();
     let chain: Vec<_> = std::iter::once(route).chain(fallbacks).collect();
+    // A big body's translation, off the async workers.
+    if let Some(Err(error)) = match chain.first() {
+        Some(first) => Some(call.translate_first(first).await),
+        None => None,
+    } {
+        return error.in_shape(shape).into_response();
+    }
     let resume = call.resume(&gateway.caller, &chain);
     let legs = chain.into_iter().enumerate().map(|(at, route)| {
         let continuation = resume.clone().map(|resume| Continuation { resume, at });
