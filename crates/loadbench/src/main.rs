@@ -89,6 +89,10 @@ enum Cmd {
         keyrelay: PathBuf,
         #[arg(long, default_value_t = 1000)]
         streams: usize,
+        /// Clients that keep 100k-token translated requests in flight after
+        /// the streams (0: none).
+        #[arg(long, default_value_t = 64)]
+        big_clients: usize,
         /// keyrelay's `--workers` (default: its own, one per core).
         #[arg(long)]
         workers: Option<usize>,
@@ -172,8 +176,9 @@ fn main() -> anyhow::Result<()> {
         Cmd::Memory {
             keyrelay,
             streams,
+            big_clients,
             workers,
-        } => memory(&keyrelay, streams, workers),
+        } => memory(&keyrelay, streams, big_clients, workers),
         Cmd::Vkeys {
             keyrelay,
             seconds,
@@ -476,10 +481,12 @@ fn print_row(target: &Target, concurrency: usize, report: &Report, ratio: f64, c
     );
 }
 
-/// Big translated requests sent at once by `memory`.
-const BIG_IN_FLIGHT: usize = 64;
-
-fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Result<()> {
+fn memory(
+    keyrelay: &Path,
+    streams: usize,
+    big_clients: usize,
+    workers: Option<usize>,
+) -> anyhow::Result<()> {
     let setup = start(keyrelay, workers)?;
     let pid = setup.keyrelay.pid();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -500,21 +507,6 @@ fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Re
     }));
     std::thread::sleep(Duration::from_millis(500));
     let idle = memory_kib(pid, "VmRSS:").unwrap_or(0);
-    // Big requests in flight at once: the peak they raise, before any stream.
-    let big = runtime.block_on(load::run(&Load {
-        addr: setup.keyrelay_addr,
-        path: "/v1/messages".to_owned(),
-        body: Bytes::from(prompt::messages_request("openai@gpt-4.1", 100_000)),
-        headers: Vec::new(),
-        concurrency: BIG_IN_FLIGHT,
-        warmup: Duration::ZERO,
-        duration: Duration::from_secs(3),
-        unique_ids: false,
-        attempts: Some("1"),
-    }));
-    let big_peak = memory_kib(pid, "VmHWM:").unwrap_or(0);
-    std::thread::sleep(Duration::from_millis(500));
-    let after_big = memory_kib(pid, "VmRSS:").unwrap_or(0);
     let open = Arc::new(AtomicUsize::new(0));
     let body = messages_body("claude-sonnet-4-5", true);
     let tasks: Vec<_> = (0..streams)
@@ -535,23 +527,57 @@ fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Re
             let _ = task.await;
         }
     });
-    let peak = memory_kib(pid, "VmHWM:").unwrap_or(0);
+    let streams_peak = memory_kib(pid, "VmHWM:").unwrap_or(0);
+    // Then big requests in flight at once, after the streams: the peak they
+    // raise (what they leave behind would cloud the streams' figure), the
+    // most resident memory sampled while they run.
+    let sampling = Arc::new(AtomicUsize::new(1));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while sampling.load(Ordering::SeqCst) == 1 {
+                most = most.max(memory_kib(pid, "VmRSS:").unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            most
+        })
+    };
+    let big = (big_clients > 0).then(|| {
+        runtime.block_on(load::run(&Load {
+            addr: setup.keyrelay_addr,
+            path: "/v1/messages".to_owned(),
+            body: Bytes::from(prompt::messages_request("openai@gpt-4.1", 100_000)),
+            headers: Vec::new(),
+            concurrency: big_clients,
+            warmup: Duration::ZERO,
+            duration: Duration::from_secs(3),
+            unique_ids: false,
+            attempts: Some("1"),
+        }))
+    });
+    sampling.store(0, Ordering::SeqCst);
+    let peak = sampler.join().unwrap_or(0);
+    std::thread::sleep(Duration::from_millis(500));
+    let after_big = memory_kib(pid, "VmRSS:").unwrap_or(0);
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!("| keyrelay resident memory | MiB |");
     println!("|---|---|");
     println!("| idle (after one request) | {:.1} |", mib(idle));
-    println!(
-        "| peak with {BIG_IN_FLIGHT} 100k-token translated requests in flight ({} served{}) | {:.1} |",
-        big.requests,
-        match big.errors {
-            0 => String::new(),
-            n => format!(", {n} errors"),
-        },
-        mib(big_peak)
-    );
-    println!("| after them | {:.1} |", mib(after_big));
     println!("| {opened} streams open | {:.1} |", mib(busy));
-    println!("| peak of the whole run | {:.1} |", mib(peak));
+    println!("| peak with the streams | {:.1} |", mib(streams_peak));
+    if let Some(big) = big {
+        println!(
+            "| most while {big_clients} clients keep 100k-token translated requests in flight, after the streams ({} served{}) | {:.1} |",
+            big.requests,
+            match big.errors {
+                0 => String::new(),
+                n => format!(", {n} errors"),
+            },
+            mib(peak)
+        );
+        println!("| after them | {:.1} |", mib(after_big));
+    }
     if opened > 0 {
         println!(
             "| per open stream | {:.0} KiB |",

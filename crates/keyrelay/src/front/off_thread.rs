@@ -3,8 +3,17 @@
 //! workers: a gateway may run one worker (the launchers do), and every
 //! other connection's requests and streams would wait behind it. Small
 //! bodies stay where they are: the hand-off costs more than their work.
+//!
+//! At most one such piece of work runs per core beyond the first (one on
+//! two cores): the async workers keep a core for everything else, and the
+//! memory a translation takes while it runs (the parsed request, the
+//! translated document) is bounded however many big requests arrive at
+//! once; the others wait their turn holding only their bytes.
+
+use std::sync::OnceLock;
 
 use axum::http::StatusCode;
+use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ErrorKind};
 
@@ -22,7 +31,13 @@ pub async fn run<T: Send + 'static>(
     if bytes < OFF_THREAD_BYTES {
         return Ok(work());
     }
-    tokio::task::spawn_blocking(work).await.map_err(|error| {
+    let turn = turns().acquire().await;
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
+    .map_err(|error| {
         // The panic payload is not echoed: it could hold request data.
         tracing::error!(panicked = error.is_panic(), "work on a big body failed");
         ApiError::new(
@@ -30,6 +45,15 @@ pub async fn run<T: Send + 'static>(
             ErrorKind::Api,
             "keyrelay: internal error while translating",
         )
+    })
+}
+
+/// The turns big work takes, one per core beyond the first (at least one).
+fn turns() -> &'static Semaphore {
+    static TURNS: OnceLock<Semaphore> = OnceLock::new();
+    TURNS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Semaphore::new(cores.saturating_sub(1).max(1))
     })
 }
 
