@@ -359,32 +359,45 @@ impl Scanner<'_> {
 
 /// The first index from `at` holding a quote, a backslash, a control
 /// character or a non-ASCII byte; the length of `body` if none does.
-fn next_special(body: &[u8], mut at: usize) -> usize {
+fn next_special(body: &[u8], at: usize) -> usize {
+    let Some(rest) = body.get(at..) else {
+        return body.len();
+    };
+    // Sixteen bytes a round (two words), the common case being none special.
+    let mut pairs = rest.chunks_exact(16);
+    let mut done = 0;
+    for pair in pairs.by_ref() {
+        let (low, high) = pair.split_at(8);
+        let low = special_bytes(low);
+        let high = special_bytes(high);
+        if low | high != 0 {
+            let (word, hits) = if low != 0 { (0, low) } else { (8, high) };
+            return at + done + word + (hits.trailing_zeros() / 8) as usize;
+        }
+        done += 16;
+    }
+    let tail = pairs.remainder();
+    tail.iter()
+        .position(|&byte| byte == b'"' || byte == b'\\' || !(0x20..0x80).contains(&byte))
+        .map_or(body.len(), |i| at + done + i)
+}
+
+/// The high bit of each byte of `word` (eight bytes) that is a quote, a
+/// backslash, a control character or non-ASCII. Each term's lowest set
+/// high bit marks its first such byte exactly (a borrow only spills into
+/// higher bytes), so the lowest of them all is the first special byte.
+fn special_bytes(word: &[u8]) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    while let Some(Ok(word)) = body.get(at..at + 8).map(<[u8; 8]>::try_from) {
-        let word = u64::from_le_bytes(word);
-        let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v;
-        // Each term's lowest set high bit marks its first such byte
-        // exactly (a borrow only spills into higher bytes), so the lowest
-        // of them all is the first special byte.
-        let hits = (zero_byte(word ^ (ONES * u64::from(b'"')))
-            | zero_byte(word ^ (ONES * u64::from(b'\\')))
-            | word.wrapping_sub(ONES * 0x20) & !word
-            | word)
-            & HIGH;
-        if hits != 0 {
-            return at + (hits.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    while let Some(&byte) = body.get(at) {
-        if byte == b'"' || byte == b'\\' || !(0x20..0x80).contains(&byte) {
-            return at;
-        }
-        at += 1;
-    }
-    at
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(word);
+    let word = u64::from_le_bytes(bytes);
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v;
+    (zero_byte(word ^ (ONES * u64::from(b'"')))
+        | zero_byte(word ^ (ONES * u64::from(b'\\')))
+        | word.wrapping_sub(ONES * 0x20) & !word
+        | word)
+        & HIGH
 }
 
 /// The length of the one UTF-8 encoded character `bytes` starts with
