@@ -4,6 +4,7 @@
 //! - `POST …/messages`: an Anthropic message, or its SSE stream when the
 //!   body asks for `"stream":true`;
 //! - `POST …/chat/completions`: an OpenAI chat completion;
+//! - `POST …:generateContent`: a Gemini answer;
 //! - any request whose `x-bench-request` id it has not seen yet while
 //!   `x-bench-fail-first` is set: a 429 with `retry-after: 0` (the client's
 //!   retry of the same id, with another key, then succeeds);
@@ -37,6 +38,8 @@ const STREAM: &str = concat!(
     "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":10}}\n\n",
     "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
 );
+
+const GEMINI: &str = r#"{"candidates":[{"content":{"parts":[{"text":"Hello! How can I help you today?"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":12,"candidatesTokenCount":10,"totalTokenCount":22},"modelVersion":"gemini-2.5-pro"}"#;
 
 const RATE_LIMITED: &str = r#"{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit"}}"#;
 
@@ -84,9 +87,12 @@ async fn answer(
         return Ok(slow_stream(secs));
     }
     let path = parts.uri.path();
-    let streamed = body.windows(13).any(|w| w == b"\"stream\":true");
+    // A scan as fast as memchr's: big prompts are read whole here too.
+    let streamed = memchr::memmem::find(&body, b"\"stream\":true").is_some();
     Ok(if path.ends_with("/chat/completions") {
         whole(StatusCode::OK, COMPLETION)
+    } else if path.ends_with(":generateContent") {
+        whole(StatusCode::OK, GEMINI)
     } else if streamed {
         sse(Full::new(Bytes::from_static(STREAM.as_bytes())).boxed())
     } else {

@@ -5,8 +5,12 @@
 //!   first byte and CPU per request, straight to a minimal fake upstream,
 //!   through nginx (when installed) and through keyrelay (passthrough,
 //!   translated, streamed, failover), at several concurrencies;
-//! - `loadbench memory --keyrelay PATH`: keyrelay's resident memory idle
-//!   and with many streams open;
+//! - `loadbench prompts --keyrelay PATH`: coding-agent-sized prompts (1k,
+//!   10k, 100k tokens) direct, through nginx and through keyrelay, and
+//!   small requests' latency beside big ones (head-of-line blocking);
+//! - `loadbench memory --keyrelay PATH`: keyrelay's resident memory idle,
+//!   with 64 100k-token translated requests in flight, and with many
+//!   streams open;
 //! - `loadbench fake --port N`: the fake upstream itself (one thread);
 //! - `loadbench soak --keyrelay PATH [--minutes N]`: keyrelay for minutes
 //!   against an upstream that misbehaves at random (see [`soak`]).
@@ -16,6 +20,8 @@ mod fake;
 mod faulty;
 mod load;
 mod procs;
+mod prompt;
+mod prompts;
 mod soak;
 mod vkeys;
 
@@ -57,12 +63,36 @@ enum Cmd {
         #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
         concurrency: Vec<usize>,
     },
+    /// Big prompts: latency and CPU by prompt size, and head-of-line blocking.
+    Prompts {
+        #[arg(long)]
+        keyrelay: PathBuf,
+        /// Measured seconds per row (after a short warm-up).
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+        /// Prompt sizes in tokens (about four bytes each).
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        tokens: Vec<usize>,
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
+    /// Prints the Messages request the prompt rows send (for profiling).
+    Prompt {
+        #[arg(long, default_value = "claude-sonnet-4-5")]
+        model: String,
+        #[arg(long, default_value_t = 100_000)]
+        tokens: usize,
+    },
     /// Resident memory idle and with many streams open.
     Memory {
         #[arg(long)]
         keyrelay: PathBuf,
         #[arg(long, default_value_t = 1000)]
         streams: usize,
+        /// Clients that keep 100k-token translated requests in flight after
+        /// the streams (0: none).
+        #[arg(long, default_value_t = 64)]
+        big_clients: usize,
         /// keyrelay's `--workers` (default: its own, one per core).
         #[arg(long)]
         workers: Option<usize>,
@@ -125,11 +155,30 @@ fn main() -> anyhow::Result<()> {
             seconds,
             concurrency,
         } => table(&keyrelay, Duration::from_secs_f64(seconds), &concurrency),
+        Cmd::Prompts {
+            keyrelay,
+            seconds,
+            tokens,
+            concurrency,
+        } => prompts::run(
+            &keyrelay,
+            &prompts::Settings {
+                seconds: Duration::from_secs_f64(seconds),
+                sizes: tokens,
+                concurrency: concurrency.max(1),
+            },
+        ),
+        Cmd::Prompt { model, tokens } => {
+            use std::io::Write;
+            std::io::stdout().write_all(&prompt::messages_request(&model, tokens))?;
+            Ok(())
+        }
         Cmd::Memory {
             keyrelay,
             streams,
+            big_clients,
             workers,
-        } => memory(&keyrelay, streams, workers),
+        } => memory(&keyrelay, streams, big_clients, workers),
         Cmd::Vkeys {
             keyrelay,
             seconds,
@@ -221,7 +270,9 @@ fn start_keyrelay(
             .env("ANTHROPIC_API_KEYS", KEYS)
             .env("ANTHROPIC_UPSTREAM_BASE_URL", &base)
             .env("OPENAI_API_KEYS", KEYS)
-            .env("OPENAI_BASE_URL", format!("{base}/v1")),
+            .env("OPENAI_BASE_URL", format!("{base}/v1"))
+            .env("GEMINI_API_KEYS", KEYS)
+            .env("GEMINI_BASE_URL", format!("{base}/v1beta")),
     )?;
     wait_listening("keyrelay", addr)?;
     Ok((addr, running))
@@ -430,7 +481,12 @@ fn print_row(target: &Target, concurrency: usize, report: &Report, ratio: f64, c
     );
 }
 
-fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Result<()> {
+fn memory(
+    keyrelay: &Path,
+    streams: usize,
+    big_clients: usize,
+    workers: Option<usize>,
+) -> anyhow::Result<()> {
     let setup = start(keyrelay, workers)?;
     let pid = setup.keyrelay.pid();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -471,13 +527,57 @@ fn memory(keyrelay: &Path, streams: usize, workers: Option<usize>) -> anyhow::Re
             let _ = task.await;
         }
     });
-    let peak = memory_kib(pid, "VmHWM:").unwrap_or(0);
+    let streams_peak = memory_kib(pid, "VmHWM:").unwrap_or(0);
+    // Then big requests in flight at once, after the streams: the peak they
+    // raise (what they leave behind would cloud the streams' figure), the
+    // most resident memory sampled while they run.
+    let sampling = Arc::new(AtomicUsize::new(1));
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while sampling.load(Ordering::SeqCst) == 1 {
+                most = most.max(memory_kib(pid, "VmRSS:").unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            most
+        })
+    };
+    let big = (big_clients > 0).then(|| {
+        runtime.block_on(load::run(&Load {
+            addr: setup.keyrelay_addr,
+            path: "/v1/messages".to_owned(),
+            body: Bytes::from(prompt::messages_request("openai@gpt-4.1", 100_000)),
+            headers: Vec::new(),
+            concurrency: big_clients,
+            warmup: Duration::ZERO,
+            duration: Duration::from_secs(3),
+            unique_ids: false,
+            attempts: Some("1"),
+        }))
+    });
+    sampling.store(0, Ordering::SeqCst);
+    let peak = sampler.join().unwrap_or(0);
+    std::thread::sleep(Duration::from_millis(500));
+    let after_big = memory_kib(pid, "VmRSS:").unwrap_or(0);
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!("| keyrelay resident memory | MiB |");
     println!("|---|---|");
     println!("| idle (after one request) | {:.1} |", mib(idle));
     println!("| {opened} streams open | {:.1} |", mib(busy));
-    println!("| peak | {:.1} |", mib(peak));
+    println!("| peak with the streams | {:.1} |", mib(streams_peak));
+    if let Some(big) = big {
+        println!(
+            "| most while {big_clients} clients keep 100k-token translated requests in flight, after the streams ({} served{}) | {:.1} |",
+            big.requests,
+            match big.errors {
+                0 => String::new(),
+                n => format!(", {n} errors"),
+            },
+            mib(peak)
+        );
+        println!("| after them | {:.1} |", mib(after_big));
+    }
     if opened > 0 {
         println!(
             "| per open stream | {:.0} KiB |",

@@ -140,6 +140,8 @@ pub fn start_nginx(
            upstream fake {{ server {upstream}; keepalive 64; keepalive_requests 10000000; }}\n\
            server {{\n\
              listen {listen};\n\
+             client_max_body_size 64m;\n\
+             client_body_buffer_size 64m;\n\
              location / {{\n\
                proxy_pass http://fake;\n\
                proxy_http_version 1.1;\n\

@@ -15,6 +15,7 @@ mod gemini;
 mod hub;
 mod messages;
 mod responses;
+pub mod scan;
 #[cfg(test)]
 mod tests;
 
@@ -226,8 +227,8 @@ pub trait ClientApi: Sync {
 }
 
 /// The head of a JSON body that names its model at the top level: `model`,
-/// `stream`, and the two fields a session may hide in, parsed without
-/// building the rest of the document.
+/// `stream`, and the two fields a session may hide in, found by one scan
+/// that checks the whole body ([`scan`]) without building a document.
 pub(crate) struct BodyHead {
     pub model: String,
     pub stream: bool,
@@ -237,32 +238,55 @@ pub(crate) struct BodyHead {
 }
 
 pub(crate) fn body_head(body: &[u8]) -> Result<BodyHead, ClientError> {
-    #[derive(serde::Deserialize)]
-    struct Fields {
-        model: Option<Value>,
-        stream: Option<Value>,
-        /// A `Value`, so an odd `metadata` is the provider's to judge.
-        metadata: Option<Value>,
-        prompt_cache_key: Option<Value>,
-    }
-    let not_object = |detail: String| {
-        ClientError::Invalid(format!("request body is not a valid JSON object{detail}"))
+    let [model, stream, metadata, prompt_cache_key] =
+        scan::object_fields(body, ["model", "stream", "metadata", "prompt_cache_key"]).map_err(
+            |error| scan_error(&error, &["model", "stream", "metadata", "prompt_cache_key"]),
+        )?;
+    let value = |range: Option<std::ops::Range<usize>>| -> Result<Option<Value>, ClientError> {
+        match range.map(|r| &body[r]) {
+            // `null` is as good as absent, as serde reads an `Option`.
+            None | Some(b"null") => Ok(None),
+            Some(bytes) => serde_json::from_slice(bytes).map(Some).map_err(|e| {
+                ClientError::Invalid(format!("request body is not a valid JSON object: {e}"))
+            }),
+        }
     };
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(not_object(String::new()));
-    }
-    let fields: Fields = serde_json::from_slice(body).map_err(|e| not_object(format!(": {e}")))?;
-    let model = match fields.model {
+    let model = match value(model)? {
         Some(Value::String(model)) => bounded_model(model)?,
         Some(_) => return Err(ClientError::Invalid("model: must be a string".into())),
         None => return Err(ClientError::Invalid("model: field required".into())),
     };
+    let stream = stream.is_some_and(|r| &body[r] == b"true");
+    // A `Value`, so an odd `metadata` is the provider's to judge.
+    let metadata = value(metadata)?;
     let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
     Ok(BodyHead {
         model,
-        stream: fields.stream.and_then(|s| s.as_bool()).unwrap_or(false),
-        user_id: text(fields.metadata.as_ref().and_then(|m| m.get("user_id"))),
-        prompt_cache_key: text(fields.prompt_cache_key.as_ref()),
+        stream,
+        user_id: text(metadata.as_ref().and_then(|m| m.get("user_id"))),
+        prompt_cache_key: text(value(prompt_cache_key)?.as_ref()),
+    })
+}
+
+/// A body [`scan`] refused, as the client is told.
+pub fn scan_error(error: &scan::ScanError, names: &[&str]) -> ClientError {
+    use scan::ScanError;
+    ClientError::Invalid(match error {
+        ScanError::NotUtf8 { at } => {
+            format!("request body is not UTF-8, which JSON must be (a bad byte at offset {at})")
+        }
+        ScanError::TooDeep => format!(
+            "request body nests arrays and objects more than {} deep",
+            scan::MAX_DEPTH
+        ),
+        ScanError::NotObject => "request body is not a valid JSON object".into(),
+        ScanError::Syntax { what, at } => {
+            format!("request body is not a valid JSON object: {what} at byte {at}")
+        }
+        ScanError::Duplicate(i) => format!(
+            "request body is not a valid JSON object: duplicate field `{}`",
+            names.get(*i).copied().unwrap_or("?")
+        ),
     })
 }
 

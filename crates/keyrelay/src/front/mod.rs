@@ -16,6 +16,7 @@ mod json_body;
 mod legs;
 mod model_field;
 mod models;
+mod off_thread;
 mod passthrough;
 mod request;
 mod resume;
@@ -187,6 +188,13 @@ async fn serve(
             response.extensions_mut().insert(Held::new(admitted));
         }
         return response;
+    }
+    // A big body's translation, off the async workers.
+    if let Some(Err(error)) = match chain.first() {
+        Some(first) => Some(call.translate_first(first).await),
+        None => None,
+    } {
+        return error.in_shape(shape).into_response();
     }
     let resume = call.resume(&gateway.caller, &chain);
     let legs = chain.into_iter().enumerate().map(|(at, route)| {

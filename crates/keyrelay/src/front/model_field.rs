@@ -3,6 +3,7 @@
 //! byte, bar the model name routing changed.
 
 use bytes::{Bytes, BytesMut};
+use dialects::client::scan::top_level_value;
 
 use crate::error::ApiError;
 
@@ -34,98 +35,13 @@ fn reencoded(body: &[u8], model: &str) -> Result<Bytes, ApiError> {
 /// string; `None` when `body` is not an object with such a field (the
 /// caller then re-encodes the document).
 pub fn with_model(body: &[u8], model: &str) -> Option<Bytes> {
-    let (start, end) = top_level_value(body, "model")?;
+    let value = top_level_value(body, "model")?;
     let encoded = serde_json::to_string(model).ok()?;
     let mut out = BytesMut::with_capacity(body.len() + encoded.len());
-    out.extend_from_slice(&body[..start]);
+    out.extend_from_slice(&body[..value.start]);
     out.extend_from_slice(encoded.as_bytes());
-    out.extend_from_slice(&body[end..]);
+    out.extend_from_slice(&body[value.end..]);
     Some(out.freeze())
-}
-
-/// The byte range of the value of `key` in the top-level object.
-fn top_level_value(body: &[u8], key: &str) -> Option<(usize, usize)> {
-    let mut at = skip_space(body, 0);
-    if body.get(at) != Some(&b'{') {
-        return None;
-    }
-    at = skip_space(body, at + 1);
-    loop {
-        if body.get(at) != Some(&b'"') {
-            return None;
-        }
-        let key_end = string_end(body, at)?;
-        let name: String = serde_json::from_slice(&body[at..key_end]).ok()?;
-        at = skip_space(body, key_end);
-        if body.get(at) != Some(&b':') {
-            return None;
-        }
-        let start = skip_space(body, at + 1);
-        let end = value_end(body, start)?;
-        if name == key {
-            return Some((start, end));
-        }
-        at = skip_space(body, end);
-        match body.get(at) {
-            Some(b',') => at = skip_space(body, at + 1),
-            _ => return None,
-        }
-    }
-}
-
-fn skip_space(body: &[u8], mut at: usize) -> usize {
-    while body.get(at).is_some_and(u8::is_ascii_whitespace) {
-        at += 1;
-    }
-    at
-}
-
-/// The index just past the string that starts at `at` (a `"`).
-fn string_end(body: &[u8], at: usize) -> Option<usize> {
-    let mut i = at + 1;
-    while let Some(&byte) = body.get(i) {
-        match byte {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-    None
-}
-
-/// The index just past the value that starts at `at`.
-fn value_end(body: &[u8], at: usize) -> Option<usize> {
-    match body.get(at)? {
-        b'"' => string_end(body, at),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut i = at;
-            while let Some(&byte) = body.get(i) {
-                match byte {
-                    b'"' => {
-                        i = string_end(body, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-            None
-        }
-        _ => {
-            let len = body[at..]
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())?;
-            Some(at + len)
-        }
-    }
 }
 
 #[cfg(test)]

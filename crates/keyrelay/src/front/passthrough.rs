@@ -133,7 +133,8 @@ pub async fn passthrough(
 }
 
 /// The model a native request names: in its path (Gemini's
-/// `models/{model}:generateContent`), else in its JSON body's `model` field.
+/// `models/{model}:generateContent`), else in its JSON body's top-level
+/// `model` field.
 fn native_model(path: &str, body: &[u8]) -> Option<String> {
     if let Some(start) = path.find("models/") {
         let tail = &path[start + "models/".len()..];
@@ -142,12 +143,7 @@ fn native_model(path: &str, body: &[u8]) -> Option<String> {
             return Some(model.to_owned());
         }
     }
-    #[derive(serde::Deserialize)]
-    struct Head {
-        model: Option<String>,
-    }
-    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return None;
-    }
-    serde_json::from_slice::<Head>(body).ok()?.model
+    // Only as far as the field: the body is forwarded as it is, unread.
+    let value = dialects::client::scan::top_level_value(body, "model")?;
+    serde_json::from_slice::<Option<String>>(&body[value]).ok()?
 }

@@ -2,7 +2,7 @@
 //! each target: forwarded where the provider speaks the client's API,
 //! translated through the hub everywhere else.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::rejection::BytesRejection;
 use bytes::Bytes;
@@ -13,13 +13,21 @@ use super::legs::{ForwardLeg, RoutedLeg};
 use super::model_field::routed_body;
 use super::resume::ResumeRequest;
 use super::session::session_of;
-use super::translated::TranslatedLeg;
+use super::translated::{translated_call, TranslatedLeg};
 use crate::call::{Caller, Continuation, RequestFacts, Resume, Target};
 use crate::error::ApiError;
 use crate::gateway::Gateway;
 use crate::route::{resolve, Route, RouteError};
 use crate::transport::headers::{forwardable_request_headers, strip_key_param};
 use crate::transport::Outbound;
+
+/// A translated request made ahead of its leg (off the async workers),
+/// for one provider and model.
+struct Prepared {
+    provider: String,
+    model: String,
+    outbound: Result<Outbound, String>,
+}
 
 /// A client request as the client sent it, read once for every target.
 pub struct ClientCall<'a> {
@@ -32,6 +40,9 @@ pub struct ClientCall<'a> {
     session: Option<String>,
     /// The hub request, built only when a target needs it translated.
     hub: OnceLock<Result<Hub, ApiError>>,
+    /// The first target's translated request, when [`Self::translate_first`]
+    /// made it.
+    prepared: Mutex<Option<Prepared>>,
 }
 
 impl<'a> ClientCall<'a> {
@@ -45,7 +56,10 @@ impl<'a> ClientCall<'a> {
     ) -> Result<(Self, Route), ApiError> {
         let body =
             body.map_err(|rejection| ApiError::body_rejected(&rejection, gateway.max_body_bytes))?;
-        super::json_body::check(&body)?;
+        // A head read from the body has scanned all of it already.
+        if !api.model_in_body() {
+            super::json_body::check(&body)?;
+        }
         let head = api.head(&request(uri, &body))?;
         let route =
             resolve(&gateway.registry, &gateway.aliases, &head.model).map_err(|e| match e {
@@ -61,6 +75,7 @@ impl<'a> ClientCall<'a> {
             head,
             session,
             hub: OnceLock::new(),
+            prepared: Mutex::new(None),
         };
         Ok((call, route))
     }
@@ -92,11 +107,74 @@ impl<'a> ClientCall<'a> {
             });
         }
         let hub = self.hub()?;
+        let prepared = self.take_prepared(&route);
         let facts = self.facts(route.model);
-        TranslatedLeg::new(route.provider, hub, facts, self.api.error_shape())
-            .map(|leg| leg.with_client_headers(self.headers))
+        let shape = self.api.error_shape();
+        let leg = match prepared {
+            Some(outbound) => {
+                TranslatedLeg::with_outbound(route.provider, hub, facts, shape, outbound)
+            }
+            None => TranslatedLeg::new(route.provider, hub, facts, shape),
+        };
+        leg.map(|leg| leg.with_client_headers(self.headers))
             .map(|leg| leg.with_continuation(continuation))
             .map(RoutedLeg::Translate)
+    }
+
+    /// For a big body whose `route` translates it: the hub request and
+    /// the translated request made now, off the async workers (see
+    /// [`super::off_thread`]), for [`Self::leg`] to take. A panic there
+    /// becomes the request's answer: keyrelay's internal error.
+    pub async fn translate_first(&self, route: &Route) -> Result<(), ApiError> {
+        let spec = &route.provider.spec;
+        let native = self.api.native_for(spec.dialect, spec.responses);
+        if native
+            || self.body.len() < super::off_thread::OFF_THREAD_BYTES
+            || self.hub.get().is_some()
+        {
+            return Ok(());
+        }
+        let (api, uri, body, head) = (
+            self.api,
+            self.uri.clone(),
+            self.body.clone(),
+            self.head.clone(),
+        );
+        let (provider, model) = (route.provider.clone(), route.model.clone());
+        let made = super::off_thread::run(body.len(), move || {
+            let hub = api
+                .to_hub_shared(&request(&uri, &body), &body, &head)
+                .map_err(ApiError::from)?;
+            let outbound = translated_call(&provider, &hub.request, &model);
+            Ok::<_, ApiError>((hub, outbound))
+        })
+        .await?;
+        match made {
+            Ok((hub, outbound)) => {
+                log_dropped(self.api, &hub);
+                let _ = self.hub.set(Ok(hub));
+                if let Ok(mut prepared) = self.prepared.lock() {
+                    *prepared = Some(Prepared {
+                        provider: route.provider.name().to_owned(),
+                        model: route.model.clone(),
+                        outbound,
+                    });
+                }
+            }
+            Err(error) => {
+                let _ = self.hub.set(Err(error));
+            }
+        }
+        Ok(())
+    }
+
+    /// The translated request [`Self::translate_first`] made for `route`.
+    fn take_prepared(&self, route: &Route) -> Option<Result<Outbound, String>> {
+        let mut prepared = self.prepared.lock().ok()?;
+        let fits = prepared
+            .as_ref()
+            .is_some_and(|p| p.provider == route.provider.name() && p.model == route.model);
+        fits.then(|| prepared.take()).flatten().map(|p| p.outbound)
     }
 
     /// How this request is asked again for the rest of a broken stream,
@@ -136,6 +214,7 @@ impl<'a> ClientCall<'a> {
             head,
             session,
             hub: OnceLock::new(),
+            prepared: Mutex::new(None),
         }
     }
 
@@ -194,12 +273,16 @@ impl<'a> ClientCall<'a> {
             let hub = self
                 .api
                 .to_hub_shared(&self.request(), &self.body, &self.head)?;
-            if !hub.dropped.is_empty() {
-                tracing::debug!(api = self.api.name(), dropped = ?hub.dropped, "left out for a provider of another API");
-            }
+            log_dropped(self.api, &hub);
             Ok(hub)
         });
         hub.as_ref().map_err(Clone::clone)
+    }
+}
+
+fn log_dropped(api: &dyn ClientApi, hub: &Hub) {
+    if !hub.dropped.is_empty() {
+        tracing::debug!(api = api.name(), dropped = ?hub.dropped, "left out for a provider of another API");
     }
 }
 

@@ -55,10 +55,22 @@ impl<'a> TranslatedLeg<'a> {
         facts: RequestFacts,
         shape: Dialect,
     ) -> Result<Self, ApiError> {
-        let translator = provider.spec.dialect.hub_translator();
         let model = facts.model.as_deref().unwrap_or(hub.request.model());
-        let outbound =
-            translated_call(&provider, &hub.request, model).map_err(ApiError::invalid)?;
+        let outbound = translated_call(&provider, &hub.request, model);
+        Self::with_outbound(provider, hub, facts, shape, outbound)
+    }
+
+    /// The leg for `hub`'s request translated already (`outbound`, made
+    /// by [`translated_call`] for this provider and `facts`' model).
+    pub fn with_outbound(
+        provider: Arc<Provider>,
+        hub: &'a Hub,
+        facts: RequestFacts,
+        shape: Dialect,
+        outbound: Result<Outbound, String>,
+    ) -> Result<Self, ApiError> {
+        let translator = provider.spec.dialect.hub_translator();
+        let outbound = outbound.map_err(ApiError::invalid)?;
         Ok(TranslatedLeg {
             target: Target {
                 provider,

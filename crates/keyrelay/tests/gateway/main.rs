@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod big_bodies;
 mod exhaustion;
 mod fallback;
 mod hints;
