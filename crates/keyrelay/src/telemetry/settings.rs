@@ -140,7 +140,10 @@ impl TelemetrySettings {
         for (name, value) in &self.headers {
             headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_owned());
         }
-        for var in ["OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"] {
+        for var in [
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        ] {
             if let Some(list) = env.non_empty(var) {
                 headers.extend(parse_header_list(var, &list)?);
             }
@@ -208,10 +211,7 @@ fn parse_header_list(var: &str, list: &str) -> Result<Vec<(String, String)>, Str
             continue;
         }
         let Some((name, value)) = entry.split_once('=') else {
-            return Err(format!(
-                "{var}: entry {} is not `name=value`",
-                n + 1
-            ));
+            return Err(format!("{var}: entry {} is not `name=value`", n + 1));
         };
         let value = percent_decode(value.trim())
             .ok_or_else(|| format!("{var}: entry {} has a bad percent-encoding", n + 1))?;

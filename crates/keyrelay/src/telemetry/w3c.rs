@@ -93,8 +93,7 @@ fn hex<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
 /// bytes (the specification's limit), else dropped.
 pub fn tracestate(value: &HeaderValue) -> Option<HeaderValue> {
     let bytes = value.as_bytes();
-    let fine = !bytes.is_empty()
-        && bytes.len() <= 512
-        && bytes.iter().all(|b| (0x20..0x7f).contains(b));
+    let fine =
+        !bytes.is_empty() && bytes.len() <= 512 && bytes.iter().all(|b| (0x20..0x7f).contains(b));
     fine.then(|| value.clone())
 }

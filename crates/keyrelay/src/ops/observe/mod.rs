@@ -33,9 +33,9 @@ use crate::call::report::ContinuationOutcome;
 use crate::call::Trace;
 use crate::gateway::Gateway;
 use crate::ops::trace::AnswerScan;
-use crate::telemetry::RequestSpan;
 use crate::team::usage::{Generation, Reported};
 use crate::team::{Admitted, Answer, Charge, Grant, Held, Usage, WriteThrough};
+use crate::telemetry::RequestSpan;
 
 /// The metrics recorder, installed once per process.
 pub fn metrics_handle() -> &'static PrometheusHandle {

@@ -158,7 +158,10 @@ fn attempt_span(ended: &Ended, attempt: Attempt<'_>) -> SpanData {
         .map_or(attempt.model, |m| m.model.as_deref().or(attempt.model));
     let mut attributes: Attributes = vec![
         ("gen_ai.operation.name", attempt.operation.into()),
-        ("gen_ai.provider.name", provider_name(attempt.provider).into()),
+        (
+            "gen_ai.provider.name",
+            provider_name(attempt.provider).into(),
+        ),
     ];
     if let Some(model) = model {
         attributes.push(("gen_ai.request.model", model.into()));
