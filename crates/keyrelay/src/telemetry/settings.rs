@@ -53,8 +53,9 @@ impl std::fmt::Debug for TelemetrySettings {
     }
 }
 
-/// Where spans go and how they are batched, once tracing is on.
-#[derive(Clone)]
+/// Where spans go and how they are batched, once tracing is on. Header
+/// values are marked sensitive: `Debug` shows none.
+#[derive(Debug, Clone)]
 pub struct Export {
     /// The full traces URL (`…/v1/traces`).
     pub url: Uri,
