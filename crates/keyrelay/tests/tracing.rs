@@ -449,3 +449,25 @@ async fn a_dead_collector_loses_spans_never_requests() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn stopping_the_gateway_exports_what_is_queued() {
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message())]);
+    let (collector, addr) = Collector::start().await;
+    let env = MapEnv::new([
+        ("ANTHROPIC_API_KEYS", GOOD.to_owned()),
+        ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}")),
+        // Far longer than the test: only the stop exports.
+        ("OTEL_BSP_SCHEDULE_DELAY", "3600000".to_owned()),
+    ]);
+    let gateway = RunningGateway::start(&ServeSettings::default(), &env)
+        .await
+        .unwrap();
+    post(&gateway, &request(false), None).await;
+    let live = gateway.live.clone();
+    gateway.stop().await;
+    assert_eq!(collector.spans().len(), 2, "{:?}", collector.spans());
+    assert_eq!(live.telemetry().unwrap().dropped(), 0);
+}
