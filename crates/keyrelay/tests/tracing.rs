@@ -471,3 +471,57 @@ async fn stopping_the_gateway_exports_what_is_queued() {
     assert_eq!(collector.spans().len(), 2, "{:?}", collector.spans());
     assert_eq!(live.telemetry().unwrap().dropped(), 0);
 }
+
+#[tokio::test]
+async fn a_virtual_key_is_named_and_its_secret_never_exported() {
+    const ADMIN: &str = "admin-token-for-tracing-tests";
+    let upstream = FakeUpstream::start().await;
+    upstream.on_key(GOOD, [Reply::json(200, anthropic_message())]);
+    let (collector, addr) = Collector::start().await;
+    let env = MapEnv::new([
+        ("ANTHROPIC_API_KEYS", GOOD.to_owned()),
+        ("ANTHROPIC_UPSTREAM_BASE_URL", upstream.base_url()),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}")),
+    ]);
+    let settings = ServeSettings {
+        config: Config::from_toml(&format!(
+            "[server]\nadmin_tokens = [\"{ADMIN}\"]\n[state]\nstore = \"memory\"\n"
+        ))
+        .unwrap(),
+        ..ServeSettings::default()
+    };
+    let gateway = RunningGateway::start(&settings, &env).await.unwrap();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let made: Value = client
+        .post(format!("{}/admin/virtual-keys", gateway.url()))
+        .bearer_auth(ADMIN)
+        .json(&json!({"name": "alice-laptop"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = made["key"].as_str().unwrap().to_owned();
+    let response = client
+        .post(format!("{}/v1/messages", gateway.url()))
+        .header("x-api-key", &secret)
+        .header("anthropic-version", "2023-06-01")
+        .json(&request(false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap();
+
+    let spans = spans(&gateway, &collector, 2).await;
+    let request_span = spans
+        .iter()
+        .find(|s| s.kind == SpanKind::Server as i32)
+        .unwrap();
+    assert_eq!(text(request_span, "keyrelay.virtual_key"), "alice-laptop");
+    let raw = collector.raw();
+    for secret in [secret.as_str(), &secret[3..], ADMIN] {
+        assert!(memchr::memmem::find(&raw, secret.as_bytes()).is_none());
+    }
+}
