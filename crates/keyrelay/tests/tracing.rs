@@ -525,3 +525,57 @@ async fn a_virtual_key_is_named_and_its_secret_never_exported() {
         assert!(memchr::memmem::find(&raw, secret.as_bytes()).is_none());
     }
 }
+
+#[tokio::test]
+async fn an_attempt_on_a_fallback_target_names_its_target_provider_and_model() {
+    let anthropic = FakeUpstream::start().await;
+    anthropic.on_key(
+        LIMITED,
+        [Reply::fixture(
+            429,
+            "fixtures/errors/anthropic_rate_limit.json",
+        )],
+    );
+    let openai = FakeUpstream::start().await;
+    openai.on_key(GOOD, [Reply::openai_chat("fallback answer")]);
+    let (collector, addr) = Collector::start().await;
+    let env = MapEnv::new([
+        ("ANTHROPIC_API_KEYS", LIMITED.to_owned()),
+        ("ANTHROPIC_UPSTREAM_BASE_URL", anthropic.base_url()),
+        ("OPENAI_API_KEYS", GOOD.to_owned()),
+        ("OPENAI_BASE_URL", format!("{}/v1", openai.base_url())),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{addr}")),
+    ]);
+    let settings = ServeSettings {
+        config: Config::from_toml("[fallbacks]\n\"anthropic@*\" = [\"openai@gpt-4.1-mini\"]\n")
+            .unwrap(),
+        ..ServeSettings::default()
+    };
+    let gateway = RunningGateway::start(&settings, &env).await.unwrap();
+    post(&gateway, &request(false), None).await;
+
+    let spans = spans(&gateway, &collector, 3).await;
+    let request_span = spans
+        .iter()
+        .find(|s| s.kind == SpanKind::Server as i32)
+        .unwrap();
+    assert_eq!(int(request_span, "keyrelay.fallback"), 1);
+    assert_eq!(text(request_span, "gen_ai.provider.name"), "openai");
+    assert_eq!(text(request_span, "gen_ai.request.model"), "gpt-4.1-mini");
+    let mut attempts: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.kind == SpanKind::Client as i32)
+        .collect();
+    attempts.sort_by_key(|s| int(s, "keyrelay.attempt"));
+    let (first, second) = (attempts[0], attempts[1]);
+    assert_eq!(text(first, "gen_ai.provider.name"), "anthropic");
+    assert_eq!(text(first, "gen_ai.request.model"), "claude-sonnet-4-5");
+    assert_eq!(int(first, "keyrelay.fallback"), 0);
+    assert_eq!(text(second, "gen_ai.provider.name"), "openai");
+    assert_eq!(text(second, "gen_ai.request.model"), "gpt-4.1-mini");
+    assert_eq!(second.name, "chat gpt-4.1-mini");
+    assert_eq!(int(second, "keyrelay.fallback"), 1);
+    let sent = openai.requests();
+    let expected = format!("00-{}-{}-01", hex(&second.trace_id), hex(&second.span_id));
+    assert_eq!(sent[0].header("traceparent"), Some(expected.as_str()));
+}
