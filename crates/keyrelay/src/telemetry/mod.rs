@@ -50,7 +50,7 @@ impl Telemetry {
             return Ok(None);
         };
         let exporter = export::Exporter::start(&export)?;
-        tracing::info!(endpoint = %export.url, service = %export.service_name, sampler = ?export.sampler, "tracing on: spans go to the OTLP collector");
+        tracing::info!(endpoint = %settings::shown(&export.url), service = %export.service_name, sampler = ?export.sampler, "tracing on: spans go to the OTLP collector");
         Ok(Some(Arc::new(Telemetry {
             sampler: export.sampler,
             exporter,

@@ -181,6 +181,18 @@ impl TelemetrySettings {
     }
 }
 
+/// The endpoint as logged: scheme, host, port and path, never a user
+/// name, password or query that the URL may carry.
+pub fn shown(url: &Uri) -> String {
+    let port = url.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+    format!(
+        "{}://{}{port}{}",
+        url.scheme_str().unwrap_or("http"),
+        url.host().unwrap_or(""),
+        url.path()
+    )
+}
+
 /// `base` with `/v1/traces` added, unless it already ends so.
 fn traces_url(base: &str) -> String {
     let base = base.trim_end_matches('/');

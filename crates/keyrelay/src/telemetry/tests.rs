@@ -376,3 +376,14 @@ async fn a_full_queue_drops_spans_instead_of_holding_them() {
     // At most the queue and one batch in flight are held.
     assert!(exporter.dropped() >= 16, "{}", exporter.dropped());
 }
+
+#[test]
+fn the_logged_endpoint_has_no_credentials() {
+    let url = "https://user:s3cret@collector.example:4318/v1/traces?token=s3cret"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        settings::shown(&url),
+        "https://collector.example:4318/v1/traces"
+    );
+}
