@@ -244,6 +244,8 @@ impl From<OutcomeClass> for Value {
 fn operation(front: &'static str, path: &str) -> &'static str {
     if path.contains("embed") {
         "embeddings"
+    } else if path.contains("count_tokens") || path.contains(":countTokens") {
+        "count_tokens"
     } else if path.contains(":generateContent") || path.contains(":streamGenerateContent") {
         "generate_content"
     } else if path.ends_with("/messages")

@@ -64,6 +64,10 @@ fn the_operation_follows_the_path() {
         operation("count_tokens", "/v1/messages/count_tokens"),
         "count_tokens"
     );
+    assert_eq!(
+        operation("gemini", "/v1beta/models/gemini-2.5-flash:countTokens"),
+        "count_tokens"
+    );
     assert_eq!(provider_name("gemini"), "gcp.gemini");
     assert_eq!(provider_name("anthropic"), "anthropic");
     assert_eq!(provider_name("openrouter"), "openrouter");
