@@ -2,6 +2,10 @@
 //! the model that answered and why it stopped. Nothing else of the answer
 //! is read or kept.
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
 /// The answer's model and finish reasons, in any client API's shape.
 #[derive(Debug, Default)]
 pub struct AnswerScan {
@@ -21,13 +25,25 @@ const LINE_LIMIT: usize = 64 * 1024;
 const VALUE_LIMIT: usize = 128;
 const MAX_REASONS: usize = 8;
 
-const FINISH_KEYS: [&[u8]; 4] = [
-    b"\"stop_reason\"",
-    b"\"finish_reason\"",
-    b"\"finishReason\"",
-    b"\"done_reason\"",
-];
-const MODEL_KEYS: [&[u8]; 2] = [b"\"model\"", b"\"modelVersion\""];
+type Finders = LazyLock<Vec<Finder<'static>>>;
+
+static FINISH_KEYS: Finders = LazyLock::new(|| {
+    [
+        "\"stop_reason\"",
+        "\"finish_reason\"",
+        "\"finishReason\"",
+        "\"done_reason\"",
+    ]
+    .iter()
+    .map(|key| Finder::new(key.as_bytes()))
+    .collect()
+});
+static MODEL_KEYS: Finders = LazyLock::new(|| {
+    ["\"model\"", "\"modelVersion\""]
+        .iter()
+        .map(|key| Finder::new(key.as_bytes()))
+        .collect()
+});
 
 impl AnswerScan {
     pub fn feed(&mut self, data: &[u8]) {
@@ -72,7 +88,7 @@ impl AnswerScan {
         if self.model.is_none() {
             self.model = MODEL_KEYS.iter().find_map(|key| string_after(line, key));
         }
-        for key in FINISH_KEYS {
+        for key in FINISH_KEYS.iter() {
             let Some(reason) = string_after(line, key) else {
                 continue;
             };
@@ -86,11 +102,11 @@ impl AnswerScan {
 /// The string value of the first `key` of `line` that is a JSON key (not
 /// text inside a string, where its quotes would be escaped); `None` for
 /// `null`, another type, or a value longer than [`VALUE_LIMIT`].
-fn string_after(line: &[u8], key: &[u8]) -> Option<String> {
+fn string_after(line: &[u8], key: &Finder<'_>) -> Option<String> {
     let mut from = 0;
-    while let Some(at) = memchr::memmem::find(&line[from..], key) {
+    while let Some(at) = key.find(&line[from..]) {
         let start = from + at;
-        from = start + key.len();
+        from = start + key.needle().len();
         if start > 0 && line[start - 1] == b'\\' {
             continue;
         }
