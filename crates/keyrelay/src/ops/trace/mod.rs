@@ -45,7 +45,8 @@ fn spans(ended: &Ended, finished: &Finished<'_>, now: SystemTime) -> Vec<SpanDat
     let name = span_name(operation, model);
     let start = unix_nanos(ended.start);
     let end = unix_nanos(now).max(start);
-    let mut attributes: Attributes = vec![("gen_ai.operation.name", operation.into())];
+    let mut attributes: Attributes = Vec::with_capacity(24);
+    attributes.push(("gen_ai.operation.name", operation.into()));
     if let Some(provider) = &record.provider {
         attributes.push(("gen_ai.provider.name", provider_name(provider).into()));
     }
@@ -94,7 +95,9 @@ fn spans(ended: &Ended, finished: &Finished<'_>, now: SystemTime) -> Vec<SpanDat
     } else {
         Status::Unset
     };
-    let mut spans = vec![SpanData {
+    let attempts = finished.trace.map_or(&[][..], |t| t.attempts.as_slice());
+    let mut spans = Vec::with_capacity(1 + attempts.len());
+    spans.push(SpanData {
         trace_id: ended.trace_id,
         span_id: ended.span_id,
         parent: ended.parent,
@@ -107,8 +110,7 @@ fn spans(ended: &Ended, finished: &Finished<'_>, now: SystemTime) -> Vec<SpanDat
         attributes,
         events,
         status,
-    }];
-    let attempts = finished.trace.map_or(&[][..], |t| t.attempts.as_slice());
+    });
     let mut marks = ended.attempts.iter().peekable();
     for (n, (provider, attempt)) in attempts.iter().enumerate() {
         // Marks and records are in the same order; a record without a mark
@@ -156,13 +158,12 @@ fn attempt_span(ended: &Ended, attempt: Attempt<'_>) -> SpanData {
     let model = attempt
         .mark
         .map_or(attempt.model, |m| m.model.as_deref().or(attempt.model));
-    let mut attributes: Attributes = vec![
-        ("gen_ai.operation.name", attempt.operation.into()),
-        (
-            "gen_ai.provider.name",
-            provider_name(attempt.provider).into(),
-        ),
-    ];
+    let mut attributes: Attributes = Vec::with_capacity(12);
+    attributes.push(("gen_ai.operation.name", attempt.operation.into()));
+    attributes.push((
+        "gen_ai.provider.name",
+        provider_name(attempt.provider).into(),
+    ));
     if let Some(model) = model {
         attributes.push(("gen_ai.request.model", model.into()));
     }
