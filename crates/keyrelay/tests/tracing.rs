@@ -270,6 +270,13 @@ async fn a_rate_limited_first_key_makes_one_trace_of_a_request_and_two_attempts(
     assert_eq!(status.code, StatusCode::Error as i32);
     assert_eq!(text(good, "keyrelay.key"), fingerprint(GOOD));
     assert_eq!(text(good, "keyrelay.outcome"), "success");
+    // The attempt that answered carries the answer's attributes too.
+    assert_eq!(int(good, "gen_ai.usage.output_tokens"), 7);
+    assert_eq!(
+        text(good, "gen_ai.response.model"),
+        "claude-sonnet-4-5-20250929"
+    );
+    assert!(attr(limited, "gen_ai.usage.output_tokens").is_none());
     assert!(good
         .status
         .as_ref()

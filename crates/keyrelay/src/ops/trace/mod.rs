@@ -116,7 +116,7 @@ fn spans(ended: &Ended, finished: &Finished<'_>, now: SystemTime) -> Vec<SpanDat
         // Marks and records are in the same order; a record without a mark
         // (an attempt made after the head went out) gets its own id.
         let mark = marks.next_if(|m| m.key == attempt.key.as_str());
-        spans.push(attempt_span(
+        let mut span = attempt_span(
             ended,
             Attempt {
                 number: n + 1,
@@ -127,7 +127,13 @@ fn spans(ended: &Ended, finished: &Finished<'_>, now: SystemTime) -> Vec<SpanDat
                 model,
                 request_end: end,
             },
-        ));
+        );
+        // The attempt that answered carries what the answer said, too.
+        let answered = n + 1 == attempts.len() && attempt.class == OutcomeClass::Success;
+        if answered {
+            answer_attributes(&mut span.attributes, finished);
+        }
+        spans.push(span);
     }
     spans
 }
@@ -212,10 +218,15 @@ fn attempt_span(ended: &Ended, attempt: Attempt<'_>) -> SpanData {
 
 /// The GenAI attributes of the answer: models, usage, finish reasons.
 fn gen_ai(attributes: &mut Attributes, model: Option<&str>, finished: &Finished<'_>) {
-    let record = finished.record;
     if let Some(model) = model {
         attributes.push(("gen_ai.request.model", model.into()));
     }
+    answer_attributes(attributes, finished);
+}
+
+/// The answer's model, finish reasons and usage.
+fn answer_attributes(attributes: &mut Attributes, finished: &Finished<'_>) {
+    let record = finished.record;
     if let Some(answer) = finished.answer {
         if let Some(model) = &answer.model {
             attributes.push(("gen_ai.response.model", model.as_str().into()));
