@@ -37,6 +37,9 @@ pub struct Config {
     /// Prices in USD per million tokens by `provider@model` (a glob is
     /// fine), over the ones keyrelay ships (`[prices."gemini@gemini-2.5-pro"]`).
     pub prices: BTreeMap<String, crate::team::Price>,
+    /// OpenTelemetry traces (`[telemetry]`), off by default; the `OTEL_*`
+    /// variables win over it.
+    pub telemetry: crate::telemetry::TelemetrySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -16,6 +16,8 @@
 //!   pool's executor over attempts, whole-body reading, the stream loop,
 //!   keyrelay's own errors and `x-keyrelay-*` headers;
 //! - [`transport`]: one HTTP exchange with a pooled key;
+//! - [`telemetry`]: OpenTelemetry traces (off by default): the trace
+//!   context a request carries down to its attempts, and the OTLP exporter;
 //! - [`dialect`]: each provider API described once, with its error
 //!   classification ([`classify`]);
 //! - [`team`]: virtual keys, prices, spend and budgets (a team's gateway);
@@ -43,4 +45,5 @@ pub mod route;
 pub mod server;
 pub mod store;
 pub mod team;
+pub mod telemetry;
 pub mod transport;

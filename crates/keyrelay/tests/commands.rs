@@ -323,3 +323,46 @@ async fn serve_refuses_a_fallback_that_does_not_route_and_config_check_too() {
     assert!(String::from_utf8_lossy(&check.stderr).contains("nosuch@model"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn config_check_hides_the_collectors_headers_and_names_a_bad_telemetry_setting() {
+    let dir = scratch("telemetry");
+    std::fs::write(
+        dir.join("keyrelay.toml"),
+        "[telemetry]\nendpoint = \"http://127.0.0.1:4318\"\nheaders = { authorization = \"Bearer collector-s3cret\" }\n",
+    )
+    .unwrap();
+    let checked = keyrelay(&dir, &[])
+        .args(["config", "check", "--config", "keyrelay.toml", "--json"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert!(text.contains("telemetry.headers.authorization"), "{text}");
+    assert!(!text.contains("collector-s3cret"), "{text}");
+
+    let bad = keyrelay(
+        &dir,
+        &[
+            ("OTEL_TRACES_SAMPLER", "sometimes".to_owned()),
+            ("OTEL_EXPORTER_OTLP_HEADERS", "x-token=s3cret".to_owned()),
+        ],
+    )
+    .args(["config", "check", "--config", "keyrelay.toml"])
+    .output()
+    .await
+    .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("OTEL_TRACES_SAMPLER") && stderr.contains("unknown sampler"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,7 +13,9 @@
 //!   streams open;
 //! - `loadbench fake --port N`: the fake upstream itself (one thread);
 //! - `loadbench soak --keyrelay PATH [--minutes N]`: keyrelay for minutes
-//!   against an upstream that misbehaves at random (see [`soak`]).
+//!   against an upstream that misbehaves at random (see [`soak`]);
+//! - `loadbench traces --keyrelay PATH`: CPU per request with tracing off
+//!   and on (see [`traces`]).
 #![forbid(unsafe_code)]
 
 mod fake;
@@ -23,6 +25,7 @@ mod procs;
 mod prompt;
 mod prompts;
 mod soak;
+mod traces;
 mod vkeys;
 
 use std::net::SocketAddr;
@@ -118,6 +121,27 @@ enum Cmd {
         #[arg(long)]
         baseline: Option<PathBuf>,
     },
+    /// CPU per request with OpenTelemetry tracing off and on, one keyrelay
+    /// per row, rounds interleaved.
+    Traces {
+        #[arg(long)]
+        keyrelay: PathBuf,
+        /// Measured seconds per row and round (after a short warm-up).
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+        #[arg(long, value_delimiter = ',', default_value = "1,16")]
+        concurrency: Vec<usize>,
+        /// Rounds; each row's figure is the median of its rounds.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// keyrelay's `--workers` (default: its own, one per core).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Another keyrelay build (an earlier one) measured in the same
+        /// rounds, tracing off.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+    },
     /// Mixed traffic against an upstream with random faults, for minutes.
     Soak {
         #[arg(long)]
@@ -132,6 +156,10 @@ enum Cmd {
         /// Seeds the upstream's faults and the clients' choices.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Trace every request to a collector that is not there: `refused`
+        /// (nothing listens) or `silent` (it accepts, never answers).
+        #[arg(long, value_parser = ["refused", "silent"])]
+        dead_collector: Option<String>,
     },
 }
 
@@ -199,6 +227,7 @@ fn main() -> anyhow::Result<()> {
             rate,
             clients,
             seed,
+            dead_collector,
         } => soak::run(
             &keyrelay,
             &soak::Settings {
@@ -206,7 +235,22 @@ fn main() -> anyhow::Result<()> {
                 rate,
                 clients: clients.max(1),
                 seed,
+                dead_collector,
             },
+        ),
+        Cmd::Traces {
+            keyrelay,
+            seconds,
+            concurrency,
+            rounds,
+            workers,
+            baseline,
+        } => traces::run(
+            &traces::Builds { keyrelay, baseline },
+            Duration::from_secs_f64(seconds),
+            &concurrency,
+            rounds.max(1),
+            workers,
         ),
     }
 }

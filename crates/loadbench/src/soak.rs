@@ -26,6 +26,9 @@ pub struct Settings {
     pub rate: f64,
     pub clients: usize,
     pub seed: u64,
+    /// Every request traced to a collector that is not there: `refused`
+    /// (nothing listens) or `silent` (accepts, never answers).
+    pub dead_collector: Option<String>,
 }
 
 /// Keys are obviously fake; four per provider, so failover has room.
@@ -63,10 +66,27 @@ pub fn run(keyrelay: &Path, settings: &Settings) -> anyhow::Result<()> {
     std::fs::write(&config, CONFIG)?;
     let addr = free_port()?;
     let base = format!("http://{fake_addr}");
+    // A silent collector: connections wait in its backlog, never answered.
+    let mut _silent = None;
+    let tracing_env: Vec<(&str, String)> = match settings.dead_collector.as_deref() {
+        None => Vec::new(),
+        Some(kind) => {
+            let collector = free_port()?;
+            if kind == "silent" {
+                _silent = Some(std::net::TcpListener::bind(collector)?);
+            }
+            println!("tracing every request to a {kind} collector at {collector}");
+            vec![
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{collector}")),
+                ("OTEL_TRACES_SAMPLER", "always_on".to_owned()),
+            ]
+        }
+    };
     let keyrelay = Running::spawn(
         "keyrelay",
         Command::new(keyrelay)
             .env_clear()
+            .envs(tracing_env.iter().map(|(k, v)| (k, v)))
             .args(["serve", "--listen", &addr.to_string(), "--state", "memory"])
             .args(["--log", "error", "--config"])
             .arg(&config)

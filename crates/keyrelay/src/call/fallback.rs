@@ -74,6 +74,7 @@ pub async fn serve<L: Leg>(
             outbound,
         } = leg.target();
         let (provider, model) = (provider.clone(), facts.model.clone());
+        crate::telemetry::target(fallback, model.as_deref());
         let result = caller.call(&provider, outbound, facts).await;
         match &result {
             Ok(finished) => log.extend(provider.name(), &finished.log),

@@ -27,6 +27,10 @@ pub fn check(path: Option<&Path>, env: &dyn Env, as_json: bool) -> Result<String
         .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
     crate::team::Prices::build(&config.prices)
         .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
+    config
+        .telemetry
+        .resolve(env)
+        .map_err(|e| ConfigError::Invalid(format!("invalid configuration: {e}")))?;
     let mut tree = serde_json::to_value(&config).unwrap_or(Value::Null);
     hide_keys(&mut tree);
     let mut leaves = Vec::new();
@@ -120,6 +124,14 @@ fn source(figment: &Figment, path: &str) -> String {
 
 /// Keys in the file are secrets: show how many, never what.
 fn hide_keys(tree: &mut Value) {
+    // A collector's headers may carry its token.
+    let headers = tree
+        .get_mut("telemetry")
+        .and_then(|t| t.get_mut("headers"))
+        .and_then(Value::as_object_mut);
+    for value in headers.into_iter().flat_map(|h| h.values_mut()) {
+        *value = json!("hidden");
+    }
     if let Some(providers) = tree.get_mut("providers").and_then(Value::as_object_mut) {
         for provider in providers.values_mut() {
             if let Some(keys) = provider.get_mut("keys") {

@@ -22,6 +22,7 @@ use crate::config::{Config, KeyConfig};
 use crate::env::Env;
 use crate::keys_file::{KeysFile, NotSaved, OnDisk};
 use crate::team::Team;
+use crate::telemetry::Telemetry;
 
 /// What serves requests now, and how to build its successor.
 pub struct Live {
@@ -32,6 +33,8 @@ pub struct Live {
     store: Arc<dyn StateStore>,
     /// Virtual keys, spend and budgets, over the same store; kept across reloads.
     team: Arc<Team>,
+    /// Tracing, when on: set up at start, kept across reloads.
+    telemetry: Option<Arc<Telemetry>>,
     keys_path: Option<PathBuf>,
     /// The keys file as last applied (kept in memory when there is no file).
     /// Its lock also makes changes one at a time.
@@ -104,6 +107,8 @@ impl Live {
             None => (KeysFile::default(), OnDisk::default()),
         };
         let env = env.snapshot();
+        let telemetry = Telemetry::start(&settings.config.telemetry, &*env)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         let gateway = Gateway::build(
             &settings,
             &settings.config,
@@ -118,6 +123,7 @@ impl Live {
             env,
             store,
             team,
+            telemetry,
             keys_path,
             keys: tokio::sync::Mutex::new(Applied {
                 file: keys,
@@ -137,6 +143,11 @@ impl Live {
     /// Virtual keys, spend and budgets.
     pub fn team(&self) -> &Arc<Team> {
         &self.team
+    }
+
+    /// Tracing, when it is on.
+    pub fn telemetry(&self) -> Option<&Arc<Telemetry>> {
+        self.telemetry.as_ref()
     }
 
     pub fn keys_path(&self) -> Option<&PathBuf> {

@@ -1,12 +1,13 @@
 //! Operations: what the people who run keyrelay see and do — the admin API
 //! (`/admin`), Prometheus `/metrics`, the dashboard (`/ui`), and the record
 //! of every proxied request ([`observe`]: the request log, the access log
-//! and the metrics).
+//! and the metrics), with its spans when tracing is on ([`trace`]).
 
 pub mod admin;
 pub mod observe;
 pub mod requests;
 pub mod spend;
+pub mod trace;
 pub mod ui;
 pub mod vkeys;
 

@@ -106,7 +106,8 @@ async fn front_door(State(door): State<FrontDoor>, request: Request, next: Next)
             if let Some(grant) = &grant {
                 watch.by(grant.clone());
             }
-            serve_admitted(&door, &gateway, request, next, grant).await
+            let admitted = serve_admitted(&door, &gateway, request, next, grant);
+            crate::telemetry::within(watch.span(), admitted).await
         }
     };
     watch.finish(door.ops.requests.clone(), response, gateway)

@@ -53,10 +53,15 @@ pub async fn serve(
     let upkeep = tokio::spawn(metrics_upkeep());
     // Connection limits are fixed at start; a reload keeps them.
     let limits = ClientLimits::of(&gateway.gateway().config.server);
+    let gateway_telemetry = gateway.telemetry().cloned();
     let served = accept::serve_connections(listener, app(gateway), limits, shutdown).await;
     recheck.abort();
     upkeep.abort();
     team.flush().await;
+    if let Some(telemetry) = gateway_telemetry {
+        // The last requests' spans, unless the collector takes too long.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), telemetry.flush()).await;
+    }
     served
 }
 

@@ -24,6 +24,7 @@ use keypool::{ApiKey, Outcome, OutcomeClass};
 use crate::dialect::Dialect;
 use crate::env::Env;
 use crate::providers::Auth;
+use crate::telemetry;
 
 /// An upstream body not read yet.
 pub type BodyStream = BoxStream<'static, Result<Bytes, hyper::Error>>;
@@ -186,6 +187,14 @@ impl Transport {
         headers
             .entry(ACCEPT)
             .or_insert(HeaderValue::from_static("*/*"));
+        // A traced request's attempt names its own span upstream.
+        if let Some((parent, state)) = telemetry::attempt_headers(key.fingerprint().as_str()) {
+            headers.insert(telemetry::TRACEPARENT, parent);
+            headers.remove(telemetry::TRACESTATE);
+            if let Some(state) = state {
+                headers.insert(telemetry::TRACESTATE, state);
+            }
+        }
         let proxied = match &self.proxy {
             Some(proxy) => proxy.route(&outbound.url, &mut headers),
             None => None,

@@ -32,8 +32,10 @@ use super::Ops;
 use crate::call::report::ContinuationOutcome;
 use crate::call::Trace;
 use crate::gateway::Gateway;
+use crate::ops::trace::AnswerScan;
 use crate::team::usage::{Estimated, Generation, Reported};
 use crate::team::{Admitted, Answer, Charge, Grant, Held, Usage, WriteThrough};
+use crate::telemetry::RequestSpan;
 
 /// The metrics recorder, installed once per process.
 pub fn metrics_handle() -> &'static PrometheusHandle {
@@ -74,6 +76,8 @@ pub struct Watch {
     /// The declared request body size, for an estimate when the answer
     /// reports no usage.
     request_bytes: u64,
+    /// Its span, when tracing is on.
+    span: Option<RequestSpan>,
 }
 
 impl Watch {
@@ -96,7 +100,13 @@ impl Watch {
             path: bounded(request.uri().path(), MAX_PATH_LEN),
             grant: None,
             request_bytes,
+            span: ops.live.telemetry().map(|t| t.begin(request.headers())),
         }
+    }
+
+    /// The request's span, when tracing is on.
+    pub fn span(&self) -> Option<&RequestSpan> {
+        self.span.as_ref()
     }
 
     /// The request was sent with this virtual key: it is in flight until
@@ -147,6 +157,12 @@ impl Watch {
             reported,
             generation,
             estimate,
+            answer: self
+                .span
+                .as_ref()
+                .filter(|s| s.sampled())
+                .map(|_| Box::default()),
+            span: self.span,
         };
         let body = Body::new(Observed::new(body, pending));
         Response::from_parts(parts, body)
@@ -181,6 +197,9 @@ pub(super) struct Pending {
     generation: bool,
     /// The front's estimate for an answer that reports no usage.
     estimate: Option<Usage>,
+    span: Option<RequestSpan>,
+    /// What the answer says of its model and end, for a sampled span.
+    answer: Option<Box<AnswerScan>>,
 }
 
 impl Pending {
@@ -192,6 +211,9 @@ impl Pending {
         self.bytes_out += data.len() as u64;
         if self.reported.is_none() && self.estimate.is_none() {
             self.usage.feed(data);
+        }
+        if let Some(answer) = &mut self.answer {
+            answer.feed(data);
         }
     }
 
@@ -268,6 +290,18 @@ impl Pending {
             self.first_byte.filter(|_| self.streamed),
         );
         access_log(&record, trace.as_ref());
+        if let Some(span) = self.span.take() {
+            if let Some(answer) = &mut self.answer {
+                answer.finish();
+            }
+            let finished = crate::ops::trace::Finished {
+                record: &record,
+                trace: trace.as_ref(),
+                first_byte: self.first_byte.filter(|_| self.streamed),
+                answer: self.answer.as_deref(),
+            };
+            crate::ops::trace::export(span, &finished);
+        }
         self.requests.push(record);
         write
     }
