@@ -15,6 +15,9 @@ use crate::store::StateSettings;
 
 mod errors;
 mod file;
+mod price;
+
+pub use price::Price;
 
 use file::TomlText;
 
@@ -36,7 +39,7 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Prices in USD per million tokens by `provider@model` (a glob is
     /// fine), over the ones keyrelay ships (`[prices."gemini@gemini-2.5-pro"]`).
-    pub prices: BTreeMap<String, crate::team::Price>,
+    pub prices: BTreeMap<String, Price>,
     /// OpenTelemetry traces (`[telemetry]`), off by default; the `OTEL_*`
     /// variables win over it.
     pub telemetry: crate::telemetry::TelemetrySettings,

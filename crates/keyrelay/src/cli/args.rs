@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use super::team_args::{SpendArgs, VkeysArgs};
+use crate::commands::team_args::{SpendArgs, VkeysArgs};
 use crate::route::{Aliases, Fallbacks};
 
 /// What `keyrelay --version` prints after the name: the version and the

@@ -13,10 +13,9 @@ use crate::server::{build_gateway, check_listen, serve, ServeSettings};
 
 mod args;
 mod generate;
-mod team_args;
 
+pub use crate::commands::team_args::*;
 pub use args::*;
-pub use team_args::*;
 
 pub fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -9,4 +9,5 @@ pub mod keys;
 pub mod output;
 pub mod providers;
 pub mod spend;
+pub mod team_args;
 pub mod vkeys;

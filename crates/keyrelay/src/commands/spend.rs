@@ -2,8 +2,8 @@
 //! the state store, as a table, JSON or CSV.
 
 use super::output::{color_enabled, table, Tone};
+use super::team_args::SpendArgs;
 use super::vkeys::open;
-use crate::cli::SpendArgs;
 use crate::env::Env;
 use crate::team::report::{self, usd_text};
 

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use serde_json::{json, Map, Value};
 
 use super::output::{color_enabled, table, Tone};
-use crate::cli::{KeyFields, StoreArgs, VkeysCommand};
+use super::team_args::{KeyFields, StoreArgs, VkeysCommand};
 use crate::config::Config;
 use crate::env::Env;
 use crate::store::team::TeamStore;

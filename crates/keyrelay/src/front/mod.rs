@@ -196,7 +196,7 @@ async fn serve(
     } {
         return error.in_shape(shape).into_response();
     }
-    let resume = call.resume(&gateway.caller, &chain);
+    let resume = resume::resume_of(&call, &gateway.caller, &chain);
     let legs = chain.into_iter().enumerate().map(|(at, route)| {
         let continuation = resume.clone().map(|resume| Continuation { resume, at });
         call.leg(route, continuation)

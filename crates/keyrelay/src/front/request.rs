@@ -2,7 +2,7 @@
 //! each target: forwarded where the provider speaks the client's API,
 //! translated through the hub everywhere else.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 
 use axum::extract::rejection::BytesRejection;
 use bytes::Bytes;
@@ -11,10 +11,9 @@ use http::{HeaderMap, Method, Uri};
 
 use super::legs::{ForwardLeg, RoutedLeg};
 use super::model_field::routed_body;
-use super::resume::ResumeRequest;
 use super::session::session_of;
 use super::translated::{translated_call, TranslatedLeg};
-use crate::call::{Caller, Continuation, RequestFacts, Resume, Target};
+use crate::call::{Continuation, RequestFacts, Target};
 use crate::error::ApiError;
 use crate::gateway::Gateway;
 use crate::route::{resolve, Route, RouteError};
@@ -177,24 +176,15 @@ impl<'a> ClientCall<'a> {
         fits.then(|| prepared.take()).flatten().map(|p| p.outbound)
     }
 
-    /// How this request is asked again for the rest of a broken stream,
-    /// when it streams and some provider of its `chain` continues them.
-    pub fn resume(&self, caller: &Caller, chain: &[Route]) -> Option<Arc<dyn Resume>> {
-        let continues = chain.iter().any(|r| caller.continues_streams(&r.provider));
-        if !self.head.stream || !continues {
-            return None;
-        }
-        let resume = ResumeRequest {
-            api: self.api,
-            uri: self.uri.clone(),
-            headers: self.headers.clone(),
-            body: self.body.clone(),
-            head: self.head.clone(),
-            session: self.session.clone(),
-            chain: chain.to_vec(),
-            hub: OnceLock::new(),
-        };
-        Some(Arc::new(resume))
+    /// The request's parts, owned: to ask it again later.
+    pub(super) fn owned_parts(&self) -> (Uri, HeaderMap, Bytes, Head, Option<String>) {
+        (
+            self.uri.clone(),
+            self.headers.clone(),
+            self.body.clone(),
+            self.head.clone(),
+            self.session.clone(),
+        )
     }
 
     /// A request read before, from its parts.

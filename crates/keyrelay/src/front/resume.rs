@@ -4,7 +4,7 @@
 //! turn for a provider of the client's API, the hub request with one for
 //! any other — and the client's stream writer continues the answer.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use dialects::anthropic::Thinking;
@@ -15,11 +15,35 @@ use http::{HeaderMap, Uri};
 
 use super::request::ClientCall;
 use super::translated::{message_id, translated_call};
-use crate::call::{Resume, Resumed, Target};
+use crate::call::{Caller, Resume, Resumed, Target};
 use crate::error::ApiError;
 use crate::route::Route;
 use crate::transport::headers::add_configured_headers;
 
+/// How `call` is asked again for the rest of a broken stream, when it
+/// streams and some provider of its `chain` continues them.
+pub fn resume_of(
+    call: &ClientCall<'_>,
+    caller: &Caller,
+    chain: &[Route],
+) -> Option<Arc<dyn Resume>> {
+    let continues = chain.iter().any(|r| caller.continues_streams(&r.provider));
+    if !call.head.stream || !continues {
+        return None;
+    }
+    let (uri, headers, body, head, session) = call.owned_parts();
+    let resume = ResumeRequest {
+        api: call.api,
+        uri,
+        headers,
+        body,
+        head,
+        session,
+        chain: chain.to_vec(),
+        hub: OnceLock::new(),
+    };
+    Some(Arc::new(resume))
+}
 /// A request, its parts owned, and its chain.
 pub struct ResumeRequest {
     pub api: &'static dyn ClientApi,

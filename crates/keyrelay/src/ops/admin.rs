@@ -18,6 +18,7 @@ use keypool::{KeySnapshot, KeyState, OutcomeClass};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::problem::problem;
 use super::requests::RequestLog;
 use super::Ops;
 use crate::check::{check_all, check_key};
@@ -36,12 +37,6 @@ pub fn router(live: Arc<Live>) -> Router<Ops> {
         .merge(super::vkeys::router())
         .merge(super::spend::router())
         .layer(middleware::from_fn_with_state(live, require_admin))
-}
-
-/// The answer of an admin call that went wrong.
-pub(super) fn problem(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
-    let body = json!({"error": {"type": kind, "message": message.into()}});
-    (status, Json(body)).into_response()
 }
 
 /// `Authorization: Bearer ADMIN_TOKEN` (the scheme in any case), compared

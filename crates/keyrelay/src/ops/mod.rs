@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod observe;
+mod problem;
 pub mod requests;
 pub mod spend;
 pub mod trace;

@@ -12,7 +12,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use http::{HeaderValue, StatusCode};
 
-use super::admin::problem;
+use super::problem::problem;
 use super::Ops;
 use crate::gateway::Live;
 use crate::team::report;

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use http::{HeaderValue, StatusCode};
 use serde_json::{json, Value};
 
-use super::admin::problem;
+use super::problem::problem;
 use super::Ops;
 use crate::gateway::Live;
 use crate::registry::Registry;

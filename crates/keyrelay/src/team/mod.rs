@@ -303,10 +303,13 @@ impl Team {
         let tokens = u64::try_from(body_len / 4).unwrap_or(u64::MAX);
         let estimate = Estimate {
             nanos: price.map_or(0, |p| {
-                p.cost_nanos(&Usage {
-                    input: tokens,
-                    ..Usage::default()
-                })
+                prices::cost_nanos(
+                    &p,
+                    &Usage {
+                        input: tokens,
+                        ..Usage::default()
+                    },
+                )
             }),
             tokens,
             unlimited: false,
@@ -360,7 +363,7 @@ impl Team {
                 .and_then(|(provider, model)| answer.prices.get(provider, model));
             Charge {
                 usage,
-                nanos: price.map(|p| p.cost_nanos(&usage)),
+                nanos: price.map(|p| prices::cost_nanos(&p, &usage)),
                 estimated: answer.estimated,
             }
         });

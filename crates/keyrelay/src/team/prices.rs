@@ -9,67 +9,20 @@ mod shipped;
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::config::Price;
 pub use shipped::TAKEN;
 
 use super::usage::Usage;
 use crate::route::glob_match;
 
-/// USD per million tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Price {
-    pub input: f64,
-    pub output: f64,
-    /// Input read from the provider's prompt cache; unset: `input`'s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_read: Option<f64>,
-    /// Input written to the prompt cache; unset: `input`'s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache_write: Option<f64>,
-}
-
-/// The most a price may be, in USD per million tokens: beyond it a price
-/// is a typo.
-const MOST: f64 = 100_000.0;
-
-impl Price {
-    pub const fn new(input: f64, output: f64, cache_read: f64, cache_write: f64) -> Price {
-        Price {
-            input,
-            output,
-            cache_read: Some(cache_read),
-            cache_write: Some(cache_write),
-        }
-    }
-
-    /// What `usage` costs, in nano-USD (one token at $1 per million is 1,000).
-    pub fn cost_nanos(&self, usage: &Usage) -> u64 {
-        let per_million = usage.input as f64 * self.input
-            + usage.output as f64 * self.output
-            + usage.cache_read as f64 * self.cache_read.unwrap_or(self.input)
-            + usage.cache_write as f64 * self.cache_write.unwrap_or(self.input);
-        // Float multiplication of exact decimals: round to the nearest nano-USD.
-        (per_million * 1000.0).round().clamp(0.0, u64::MAX as f64) as u64
-    }
-
-    /// What is wrong with it, by field; `None` when it is sound.
-    pub fn problem(&self) -> Option<String> {
-        let fields = [
-            ("input", Some(self.input)),
-            ("output", Some(self.output)),
-            ("cache_read", self.cache_read),
-            ("cache_write", self.cache_write),
-        ];
-        fields.into_iter().find_map(|(name, value)| {
-            value
-                .filter(|v| !(v.is_finite() && (0.0..=MOST).contains(v)))
-                .map(|_| {
-                    format!("{name}: must be a number of USD per million tokens from 0 to {MOST}")
-                })
-        })
-    }
+/// What `usage` costs, in nano-USD (one token at $1 per million is 1,000).
+pub fn cost_nanos(price: &Price, usage: &Usage) -> u64 {
+    let per_million = usage.input as f64 * price.input
+        + usage.output as f64 * price.output
+        + usage.cache_read as f64 * price.cache_read.unwrap_or(price.input)
+        + usage.cache_write as f64 * price.cache_write.unwrap_or(price.input);
+    // Float multiplication of exact decimals: round to the nearest nano-USD.
+    (per_million * 1000.0).round().clamp(0.0, u64::MAX as f64) as u64
 }
 
 /// Every price keyrelay knows.

@@ -12,7 +12,7 @@ fn cost_is_usage_times_price_with_cache_reads_and_writes_apart() {
         cache_write: 2_000,
     };
     // 1000×3 + 200×15 + 10000×0.3 + 2000×3.75 = 16,500 USD per 10⁶ tokens·…
-    assert_eq!(sonnet.cost_nanos(&usage), 16_500_000);
+    assert_eq!(cost_nanos(&sonnet, &usage), 16_500_000);
     // Unset cache prices are input's.
     let plain = Price {
         input: 2.0,
@@ -20,7 +20,7 @@ fn cost_is_usage_times_price_with_cache_reads_and_writes_apart() {
         cache_read: None,
         cache_write: None,
     };
-    assert_eq!(plain.cost_nanos(&usage), (13_000 * 2 + 200 * 8) * 1000);
+    assert_eq!(cost_nanos(&plain, &usage), (13_000 * 2 + 200 * 8) * 1000);
 }
 
 #[test]
