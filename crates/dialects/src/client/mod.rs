@@ -27,7 +27,7 @@ use crate::embed::EmbedRequest;
 use crate::{Dialect, StreamEncode};
 pub use chat::CHAT;
 pub use embeddings::EMBEDDINGS;
-pub use gemini::{is_gemini, key_param, ModelPath, GEMINI};
+pub use gemini::{is_gemini, key_param, percent_decode, ModelPath, GEMINI};
 pub use hub::{HubRequest, MessagesJson};
 pub use messages::MESSAGES;
 pub use responses::RESPONSES;
