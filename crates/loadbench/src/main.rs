@@ -24,6 +24,7 @@ mod load;
 mod procs;
 mod prompt;
 mod prompts;
+mod rounds;
 mod soak;
 mod traces;
 mod vkeys;
@@ -215,7 +216,7 @@ fn main() -> anyhow::Result<()> {
             workers,
             baseline,
         } => vkeys::run(
-            &vkeys::Builds { keyrelay, baseline },
+            &rounds::Builds { keyrelay, baseline },
             Duration::from_secs_f64(seconds),
             &concurrency,
             rounds.max(1),
@@ -246,7 +247,7 @@ fn main() -> anyhow::Result<()> {
             workers,
             baseline,
         } => traces::run(
-            &traces::Builds { keyrelay, baseline },
+            &rounds::Builds { keyrelay, baseline },
             Duration::from_secs_f64(seconds),
             &concurrency,
             rounds.max(1),
@@ -264,16 +265,7 @@ struct Setup {
 }
 
 fn start(keyrelay: &Path, workers: Option<usize>) -> anyhow::Result<Setup> {
-    let fake_addr = free_port()?;
-    let fake = Running::spawn(
-        "fake upstream",
-        Command::new(std::env::current_exe()?).args([
-            "fake",
-            "--port",
-            &fake_addr.port().to_string(),
-        ]),
-    )?;
-    wait_listening("fake upstream", fake_addr)?;
+    let (fake_addr, fake) = start_fake()?;
     let (keyrelay_addr, running) = start_keyrelay(keyrelay, fake_addr, workers, &[])?;
     Ok(Setup {
         fake_addr,
@@ -281,6 +273,17 @@ fn start(keyrelay: &Path, workers: Option<usize>) -> anyhow::Result<Setup> {
         keyrelay_addr,
         keyrelay: running,
     })
+}
+
+/// The fake upstream (this program's `fake`), started and listening.
+fn start_fake() -> anyhow::Result<(SocketAddr, Running)> {
+    let addr = free_port()?;
+    let fake = Running::spawn(
+        "fake upstream",
+        Command::new(std::env::current_exe()?).args(["fake", "--port", &addr.port().to_string()]),
+    )?;
+    wait_listening("fake upstream", addr)?;
+    Ok((addr, fake))
 }
 
 /// `keyrelay serve` in front of the fake, with `--workers` when given and

@@ -8,26 +8,17 @@
 //! spend is booked on every row.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
 
-use crate::load::{self, Load, Report};
-use crate::procs::{free_port, wait_listening, Running};
+use crate::load;
+use crate::rounds::{self, Builds, Rounds, Row};
 
 const TOKEN: &str = "bench-access-token-0000000000000";
 const ADMIN: &str = "bench-admin-token-00000000000000";
-
-/// The keyrelay measured, and an earlier build to compare the access
-/// token's row with.
-pub struct Builds {
-    pub keyrelay: PathBuf,
-    pub baseline: Option<PathBuf>,
-}
 
 pub fn run(
     builds: &Builds,
@@ -36,16 +27,7 @@ pub fn run(
     rounds: usize,
     workers: Option<usize>,
 ) -> anyhow::Result<()> {
-    let fake_addr = free_port()?;
-    let _fake = Running::spawn(
-        "fake upstream",
-        Command::new(std::env::current_exe()?).args([
-            "fake",
-            "--port",
-            &fake_addr.port().to_string(),
-        ]),
-    )?;
-    wait_listening("fake upstream", fake_addr)?;
+    let (fake_addr, _fake) = crate::start_fake()?;
     let env = [
         ("KEYRELAY_ACCESS_TOKENS", TOKEN),
         ("KEYRELAY_ADMIN_TOKENS", ADMIN),
@@ -64,83 +46,41 @@ pub fn run(
         addr,
         r#"{"name":"bench-limited","budget_usd":{"day":1000000,"month":1000000},"rpm":1000000000,"tpm":1000000000}"#,
     ))?;
-    // (row, credential, address, process)
+    let row = |name, credential: &str, addr, pid| -> anyhow::Result<Row> {
+        Ok(Row {
+            name,
+            addr,
+            pid,
+            headers: vec![(
+                HeaderName::from_static("x-api-key"),
+                HeaderValue::from_str(credential)?,
+            )],
+        })
+    };
     let mut rows = vec![
-        ("static access token", TOKEN.to_owned(), addr, running.pid()),
-        ("virtual key", plain, addr, running.pid()),
-        (
+        row("static access token", TOKEN, addr, running.pid())?,
+        row("virtual key", &plain, addr, running.pid())?,
+        row(
             "virtual key with budgets, rpm and tpm",
-            limited,
+            &limited,
             addr,
             running.pid(),
-        ),
+        )?,
     ];
     if let Some((addr, process)) = &baseline {
-        rows.push((
+        rows.push(row(
             "static access token, baseline build",
-            TOKEN.to_owned(),
+            TOKEN,
             *addr,
             process.pid(),
-        ));
+        )?);
     }
-    println!("| credential | c | req/s | p50 | CPU/req of keyrelay (median of {rounds}) | ratio to the access token |");
-    println!("|---|---|---|---|---|---|");
-    for &concurrency in concurrencies {
-        let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
-        let mut reports: Vec<Vec<Report>> = vec![Vec::new(); rows.len()];
-        for _ in 0..rounds {
-            for (at, (_, credential, addr, pid)) in rows.iter().enumerate() {
-                let load = Load {
-                    addr: *addr,
-                    path: "/v1/messages".to_owned(),
-                    body: crate::messages_body("claude-sonnet-4-5", false),
-                    headers: vec![(
-                        HeaderName::from_static("x-api-key"),
-                        HeaderValue::from_str(credential)?,
-                    )],
-                    concurrency,
-                    warmup: Duration::from_millis(300),
-                    duration: seconds,
-                    unique_ids: false,
-                    attempts: Some("1"),
-                };
-                let (report, seconds) = runtime.block_on(crate::measure(&load, Some(*pid)));
-                anyhow::ensure!(
-                    report.errors == 0,
-                    "{} errors on the {} row",
-                    report.errors,
-                    rows[at].0
-                );
-                if let Some(seconds) = seconds.filter(|_| report.requests > 0) {
-                    cpu[at].push(seconds * 1e6 / report.requests as f64);
-                }
-                reports[at].push(report);
-            }
-        }
-        let medians: Vec<f64> = cpu.iter_mut().map(|c| median(c)).collect();
-        for (at, (name, ..)) in rows.iter().enumerate() {
-            let per_second =
-                median(&mut reports[at].iter().map(|r| r.per_second).collect::<Vec<_>>());
-            let p50 = median(&mut reports[at].iter().map(|r| r.total.p50).collect::<Vec<_>>());
-            println!(
-                "| {name} | {concurrency} | {:.1}k | {p50:.0} µs | {:.1} µs | {:.3} |",
-                per_second / 1000.0,
-                medians[at],
-                medians[at] / medians[0]
-            );
-        }
-    }
-    drop(running);
-    drop(baseline);
-    Ok(())
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    let rounds = Rounds {
+        seconds,
+        concurrencies,
+        rounds,
+    };
+    rounds::measure(&runtime, &rows, &rounds, "credential", "the access token")
 }
 
 /// Makes a virtual key through the admin API; its secret.
