@@ -139,28 +139,12 @@ impl Scanner<'_> {
         }
         self.depth = 1;
         self.at += 1;
-        self.space();
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-        } else {
-            loop {
-                let (key, value) = self.member()?;
-                if member(key, value)? {
-                    return Ok(());
-                }
-                self.space();
-                match self.peek() {
-                    Some(b',') => {
-                        self.at += 1;
-                        self.space();
-                    }
-                    Some(b'}') => {
-                        self.at += 1;
-                        break;
-                    }
-                    _ => return Err(self.error("expected `,` or `}` after a field")),
-                }
-            }
+        let stopped = self.items(b'}', "expected `,` or `}` after a field", |scanner| {
+            let (key, value) = scanner.member()?;
+            member(key, value)
+        })?;
+        if stopped {
+            return Ok(());
         }
         self.space();
         if self.at != self.body.len() {
@@ -202,64 +186,65 @@ impl Scanner<'_> {
         }
     }
 
-    fn enter(&mut self) -> Scanned {
+    /// The items of an object or array, from after its opening bracket to
+    /// past `close`: `item` reads one and may stop the scan (`Ok(true)`).
+    fn items(
+        &mut self,
+        close: u8,
+        what: &'static str,
+        mut item: impl FnMut(&mut Self) -> Result<bool, ScanError>,
+    ) -> Result<bool, ScanError> {
+        self.space();
+        if self.peek() == Some(close) {
+            self.at += 1;
+            return Ok(false);
+        }
+        loop {
+            if item(self)? {
+                return Ok(true);
+            }
+            self.space();
+            match self.peek() {
+                Some(b',') => {
+                    self.at += 1;
+                    self.space();
+                }
+                Some(c) if c == close => {
+                    self.at += 1;
+                    return Ok(false);
+                }
+                _ => return Err(self.error(what)),
+            }
+        }
+    }
+
+    /// A nested object or array, from its opening bracket.
+    fn nested(
+        &mut self,
+        close: u8,
+        what: &'static str,
+        item: impl FnMut(&mut Self) -> Result<bool, ScanError>,
+    ) -> Scanned {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(ScanError::TooDeep);
         }
         self.at += 1;
-        self.space();
+        self.items(close, what, item)?;
+        self.depth -= 1;
         Ok(())
     }
 
     fn object(&mut self) -> Scanned {
-        self.enter()?;
-        if self.peek() == Some(b'}') {
-            self.at += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            self.member()?;
-            self.space();
-            match self.peek() {
-                Some(b',') => {
-                    self.at += 1;
-                    self.space();
-                }
-                Some(b'}') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(self.error("expected `,` or `}` in an object")),
-            }
-        }
+        self.nested(b'}', "expected `,` or `}` in an object", |scanner| {
+            scanner.member().map(|_| false)
+        })
     }
 
     fn array(&mut self) -> Scanned {
-        self.enter()?;
-        if self.peek() == Some(b']') {
-            self.at += 1;
-            self.depth -= 1;
-            return Ok(());
-        }
-        loop {
-            self.value()?;
-            self.space();
-            match self.peek() {
-                Some(b',') => {
-                    self.at += 1;
-                    self.space();
-                }
-                Some(b']') => {
-                    self.at += 1;
-                    self.depth -= 1;
-                    return Ok(());
-                }
-                _ => return Err(self.error("expected `,` or `]` in an array")),
-            }
-        }
+        self.nested(b']', "expected `,` or `]` in an array", |scanner| {
+            scanner.value().map(|()| false)
+        })
     }
 
     fn literal(&mut self, word: &[u8]) -> Scanned {
