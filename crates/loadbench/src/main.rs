@@ -102,47 +102,13 @@ enum Cmd {
         workers: Option<usize>,
     },
     /// CPU per request with a virtual key against a static access token,
-    /// on one keyrelay, rounds interleaved.
-    Vkeys {
-        #[arg(long)]
-        keyrelay: PathBuf,
-        /// Measured seconds per row and round (after a short warm-up).
-        #[arg(long, default_value_t = 2.0)]
-        seconds: f64,
-        #[arg(long, value_delimiter = ',', default_value = "1,16")]
-        concurrency: Vec<usize>,
-        /// Rounds; each row's figure is the median of its rounds.
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        /// keyrelay's `--workers` (default: its own, one per core).
-        #[arg(long)]
-        workers: Option<usize>,
-        /// Another keyrelay build (an earlier one) to measure with the access
-        /// token in the same rounds.
-        #[arg(long)]
-        baseline: Option<PathBuf>,
-    },
+    /// on one keyrelay, rounds interleaved (`--baseline`: another build's
+    /// access-token row in the same rounds).
+    Vkeys(rounds::RoundsArgs),
     /// CPU per request with OpenTelemetry tracing off and on, one keyrelay
-    /// per row, rounds interleaved.
-    Traces {
-        #[arg(long)]
-        keyrelay: PathBuf,
-        /// Measured seconds per row and round (after a short warm-up).
-        #[arg(long, default_value_t = 2.0)]
-        seconds: f64,
-        #[arg(long, value_delimiter = ',', default_value = "1,16")]
-        concurrency: Vec<usize>,
-        /// Rounds; each row's figure is the median of its rounds.
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        /// keyrelay's `--workers` (default: its own, one per core).
-        #[arg(long)]
-        workers: Option<usize>,
-        /// Another keyrelay build (an earlier one) measured in the same
-        /// rounds, tracing off.
-        #[arg(long)]
-        baseline: Option<PathBuf>,
-    },
+    /// per row, rounds interleaved (`--baseline`: another build, tracing
+    /// off, in the same rounds).
+    Traces(rounds::RoundsArgs),
     /// Mixed traffic against an upstream with random faults, for minutes.
     Soak {
         #[arg(long)]
@@ -208,20 +174,7 @@ fn main() -> anyhow::Result<()> {
             big_clients,
             workers,
         } => memory(&keyrelay, streams, big_clients, workers),
-        Cmd::Vkeys {
-            keyrelay,
-            seconds,
-            concurrency,
-            rounds,
-            workers,
-            baseline,
-        } => vkeys::run(
-            &rounds::Builds { keyrelay, baseline },
-            Duration::from_secs_f64(seconds),
-            &concurrency,
-            rounds.max(1),
-            workers,
-        ),
+        Cmd::Vkeys(args) => vkeys::run(&args),
         Cmd::Soak {
             keyrelay,
             minutes,
@@ -239,20 +192,7 @@ fn main() -> anyhow::Result<()> {
                 dead_collector,
             },
         ),
-        Cmd::Traces {
-            keyrelay,
-            seconds,
-            concurrency,
-            rounds,
-            workers,
-            baseline,
-        } => traces::run(
-            &rounds::Builds { keyrelay, baseline },
-            Duration::from_secs_f64(seconds),
-            &concurrency,
-            rounds.max(1),
-            workers,
-        ),
+        Cmd::Traces(args) => traces::run(&args),
     }
 }
 

@@ -11,9 +11,25 @@ use http::{HeaderName, HeaderValue};
 
 use crate::load::{Load, Report};
 
-/// The keyrelay measured, and an earlier build to compare with.
-pub struct Builds {
+/// The flags of a measurement in rounds.
+#[derive(Debug, clap::Args)]
+pub struct RoundsArgs {
+    /// The keyrelay measured.
+    #[arg(long)]
     pub keyrelay: PathBuf,
+    /// Measured seconds per row and round (after a short warm-up).
+    #[arg(long, default_value_t = 2.0)]
+    pub seconds: f64,
+    #[arg(long, value_delimiter = ',', default_value = "1,16")]
+    pub concurrency: Vec<usize>,
+    /// Rounds; each row's figure is the median of its rounds.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// keyrelay's `--workers` (default: its own, one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Another keyrelay build (an earlier one) measured in the same rounds.
+    #[arg(long)]
     pub baseline: Option<PathBuf>,
 }
 
@@ -25,29 +41,23 @@ pub struct Row {
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-/// How long, how often and how wide the rows are measured.
-pub struct Rounds<'a> {
-    pub seconds: Duration,
-    pub concurrencies: &'a [usize],
-    pub rounds: usize,
-}
-
 /// Measures `rows` with an Anthropic `/v1/messages` request and prints a
 /// table whose first column is headed `what`, each row's CPU per request
 /// as a ratio to the first row's (`ratio_to`).
 pub fn measure(
     runtime: &tokio::runtime::Runtime,
     rows: &[Row],
-    rounds: &Rounds<'_>,
+    args: &RoundsArgs,
     what: &str,
     ratio_to: &str,
 ) -> anyhow::Result<()> {
-    let n = rounds.rounds;
+    let n = args.rounds.max(1);
+    let seconds = Duration::from_secs_f64(args.seconds);
     println!(
         "| {what} | c | req/s | p50 | CPU/req of keyrelay (median of {n}) | ratio to {ratio_to} |"
     );
     println!("|---|---|---|---|---|---|");
-    for &concurrency in rounds.concurrencies {
+    for &concurrency in &args.concurrency {
         let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); rows.len()];
         let mut reports: Vec<Vec<Report>> = vec![Vec::new(); rows.len()];
         for _ in 0..n {
@@ -59,7 +69,7 @@ pub fn measure(
                     headers: row.headers.clone(),
                     concurrency,
                     warmup: Duration::from_millis(300),
-                    duration: rounds.seconds,
+                    duration: seconds,
                     unique_ids: false,
                     attempts: Some("1"),
                 };

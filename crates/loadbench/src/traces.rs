@@ -5,18 +5,11 @@
 //! on towards a dead collector; with `--baseline`, an earlier build too.
 //! The rows take turns ([`crate::rounds`]).
 
-use std::time::Duration;
-
 use crate::procs::free_port;
-use crate::rounds::{self, Builds, Rounds, Row};
+use crate::rounds::{self, Row, RoundsArgs};
 
-pub fn run(
-    builds: &Builds,
-    seconds: Duration,
-    concurrencies: &[usize],
-    rounds: usize,
-    workers: Option<usize>,
-) -> anyhow::Result<()> {
+pub fn run(args: &RoundsArgs) -> anyhow::Result<()> {
+    let workers = args.workers;
     let (fake_addr, _fake) = crate::start_fake()?;
     let dead = free_port()?;
     let live_collector = format!("http://{fake_addr}");
@@ -29,19 +22,19 @@ pub fn run(
         ]
     };
     let mut configs = vec![
-        ("tracing off", &builds.keyrelay, Vec::new()),
+        ("tracing off", &args.keyrelay, Vec::new()),
         (
             "tracing on, every request, to a collector",
-            &builds.keyrelay,
+            &args.keyrelay,
             on(&live_collector),
         ),
         (
             "tracing on, every request, to a dead collector",
-            &builds.keyrelay,
+            &args.keyrelay,
             on(&dead_collector),
         ),
     ];
-    if let Some(baseline) = &builds.baseline {
+    if let Some(baseline) = &args.baseline {
         configs.push(("baseline build", baseline, Vec::new()));
     }
     let mut rows = Vec::new();
@@ -61,10 +54,5 @@ pub fn run(
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let rounds = Rounds {
-        seconds,
-        concurrencies,
-        rounds,
-    };
-    rounds::measure(&runtime, &rows, &rounds, "keyrelay", "tracing off")
+    rounds::measure(&runtime, &rows, args, "keyrelay", "tracing off")
 }

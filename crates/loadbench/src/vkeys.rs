@@ -8,32 +8,26 @@
 //! spend is booked on every row.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
 
 use crate::load;
-use crate::rounds::{self, Builds, Rounds, Row};
+use crate::rounds::{self, Row, RoundsArgs};
 
 const TOKEN: &str = "bench-access-token-0000000000000";
 const ADMIN: &str = "bench-admin-token-00000000000000";
 
-pub fn run(
-    builds: &Builds,
-    seconds: Duration,
-    concurrencies: &[usize],
-    rounds: usize,
-    workers: Option<usize>,
-) -> anyhow::Result<()> {
+pub fn run(args: &RoundsArgs) -> anyhow::Result<()> {
+    let workers = args.workers;
     let (fake_addr, _fake) = crate::start_fake()?;
     let env = [
         ("KEYRELAY_ACCESS_TOKENS", TOKEN),
         ("KEYRELAY_ADMIN_TOKENS", ADMIN),
     ];
-    let (addr, running) = crate::start_keyrelay(&builds.keyrelay, fake_addr, workers, &env)?;
-    let baseline = match &builds.baseline {
+    let (addr, running) = crate::start_keyrelay(&args.keyrelay, fake_addr, workers, &env)?;
+    let baseline = match &args.baseline {
         Some(path) => Some(crate::start_keyrelay(path, fake_addr, workers, &env)?),
         None => None,
     };
@@ -75,12 +69,7 @@ pub fn run(
             process.pid(),
         )?);
     }
-    let rounds = Rounds {
-        seconds,
-        concurrencies,
-        rounds,
-    };
-    rounds::measure(&runtime, &rows, &rounds, "credential", "the access token")
+    rounds::measure(&runtime, &rows, args, "credential", "the access token")
 }
 
 /// Makes a virtual key through the admin API; its secret.
