@@ -6,7 +6,7 @@
 //! The rows take turns ([`crate::rounds`]).
 
 use crate::procs::free_port;
-use crate::rounds::{self, Row, RoundsArgs};
+use crate::rounds::{self, RoundsArgs, Row};
 
 pub fn run(args: &RoundsArgs) -> anyhow::Result<()> {
     let workers = args.workers;

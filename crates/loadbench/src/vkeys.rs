@@ -14,7 +14,7 @@ use http::{HeaderName, HeaderValue, Request};
 use http_body_util::{BodyExt, Full};
 
 use crate::load;
-use crate::rounds::{self, Row, RoundsArgs};
+use crate::rounds::{self, RoundsArgs, Row};
 
 const TOKEN: &str = "bench-access-token-0000000000000";
 const ADMIN: &str = "bench-admin-token-00000000000000";
